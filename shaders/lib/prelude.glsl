@@ -1,0 +1,41 @@
+#version 300 es
+// Prelude of every kernel. Layout (see src/runtime/layout.ts): a tensor [..., C] is rows of
+// C4 = ceil(C/4) RGBA texels; texel t = row*C4 + c4 sits at (t mod W, t div W) of a texture of width W.
+// Lanes past C are 0 in every tensor, and every kernel must keep them 0.
+precision highp float;
+precision highp int;
+precision highp sampler2D;
+
+uniform int u_outWidth;   // physical width of the output texture(s)
+uniform int u_outTexels;  // logical texel count of the output tensor
+
+layout(location = 0) out vec4 outColor;
+
+// Texel t of a tensor stored in texture s.
+vec4 fetchTexel(sampler2D s, int t) {
+  int w = textureSize(s, 0).x;
+  return texelFetch(s, ivec2(t % w, t / w), 0);
+}
+
+// Element at (row, channel c) of a tensor with C4 texels per row.
+float fetchElement(sampler2D s, int row, int c, int texelsPerRow) {
+  vec4 v = fetchTexel(s, row * texelsPerRow + (c >> 2));
+  int lane = c & 3;
+  return lane == 0 ? v.x : lane == 1 ? v.y : lane == 2 ? v.z : v.w;
+}
+
+// Texel index this fragment writes.
+int outputTexelIndex() {
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  return p.y * u_outWidth + p.x;
+}
+
+// 1.0 for lanes whose channel 4*c4+i is < channels, else 0.0.
+vec4 laneMask(int c4, int channels) {
+  return vec4(lessThan(ivec4(0, 1, 2, 3), ivec4(channels - 4 * c4)));
+}
+
+// v with lanes past `channels` set to 0 (a select, so NaN or inf there cannot leak through).
+vec4 keepLanes(vec4 v, int c4, int channels) {
+  return mix(vec4(0.0), v, lessThan(ivec4(0, 1, 2, 3), ivec4(channels - 4 * c4)));
+}

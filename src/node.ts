@@ -1,0 +1,3 @@
+/** Node entry point: the runtime plus headless-gl contexts. */
+export * from './index.js';
+export { createNodeContext as createContext } from './runtime/node-context.js';

@@ -1,0 +1,28 @@
+/** WebGL2 contexts in Node through headless-gl (npm `gl`, 9.x, which needs an X display). */
+import { createRequire } from 'node:module';
+import { Runtime, type RuntimeOptions } from './runtime.js';
+import { ContextError } from './errors.js';
+
+export function createNodeContext(options: RuntimeOptions = {}): Runtime {
+  if (!process.env.DISPLAY) {
+    throw new ContextError('no X display for headless WebGL: run under xvfb-run -a or set DISPLAY');
+  }
+  const require = createRequire(import.meta.url);
+  let createGL: (w: number, h: number, opts: object) => WebGL2RenderingContext | null;
+  try {
+    createGL = require('gl');
+  } catch (e) {
+    throw new ContextError(`headless-gl (npm package "gl") failed to load: ${(e as Error).message}`);
+  }
+  const gl = createGL(1, 1, { createWebGL2Context: true, preserveDrawingBuffer: false, antialias: false, depth: false, stencil: false });
+  if (!gl) {
+    throw new ContextError(`headless-gl returned no context (DISPLAY=${process.env.DISPLAY}): is the X server running? Try xvfb-run -a`);
+  }
+  if (typeof (gl as WebGL2RenderingContext).texStorage2D !== 'function') {
+    throw new ContextError('headless-gl gave a WebGL1 context; nbf-gl needs WebGL2 (install gl@9.0.0-rc.10)');
+  }
+  const rt = new Runtime(gl, options);
+  const destroyExt = gl.getExtension('STACKGL_destroy_context') as { destroy(): void } | null;
+  if (destroyExt) rt.addDestroyHook(() => destroyExt.destroy());
+  return rt;
+}
