@@ -1,0 +1,52 @@
+/** `nbf <command>`: dispatch to command modules. Each returns an exit code. */
+import { demo } from './demo.js';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  demo: {
+    summary: 'run a small network forward on the GPU runtime and print its output and timing',
+    usage: 'nbf demo [--batch N] [--size S] [--repeats R]',
+    run: demo,
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'nbf — Neural Body Fitting on a WebGL2 tensor runtime',
+    '',
+    'usage: nbf <command> [options]   (nbf <command> --help for its options)',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`nbf: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    const err = e as Error;
+    console.error(`nbf ${name}: ${err.name === 'Error' ? '' : err.name + ': '}${err.message}`);
+    if (process.env.NBF_DEBUG) console.error(err.stack);
+    return 1;
+  }
+}

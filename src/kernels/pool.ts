@@ -1,0 +1,200 @@
+/**
+ * 2D pooling over NHWC activations: max, average, max with argmax routing (shaders/pool.glsl) and
+ * global average pooling (shaders/pool_global.glsl). CPU references: pool.ref.ts.
+ *
+ * Also home of the sliding-window geometry (padding modes, output sizes) shared with the transposed
+ * convolution, following TensorFlow's rules so weights and shapes port one to one.
+ */
+import type { Tensor } from '../runtime/tensor.js';
+import { ShapeError } from '../runtime/errors.js';
+
+/** 'same' and 'valid' as in TensorFlow; a number pads all four sides; [top, bottom, left, right]. */
+export type Padding = 'same' | 'valid' | number | readonly [number, number, number, number];
+/** One value for both spatial axes, or [height, width]. */
+export type Pair = number | readonly [number, number];
+
+export interface WindowGeometry {
+  outHeight: number;
+  outWidth: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+}
+
+/** Reads a Pair option as [height, width] positive integers, naming the option in errors. */
+export function toPair(value: Pair | undefined, fallback: number, name: string, op: string): [number, number] {
+  const pair: [number, number] = value === undefined ? [fallback, fallback] : typeof value === 'number' ? [value, value] : [value[0], value[1]];
+  if (!Array.isArray(value) && typeof value !== 'number' && value !== undefined) {
+    throw new ShapeError(`${op}: ${name} must be a number or [height, width], got ${String(value)}`);
+  }
+  if (Array.isArray(value) && value.length !== 2) {
+    throw new ShapeError(`${op}: ${name} must be a number or [height, width], got [${value.join(', ')}]`);
+  }
+  if (!pair.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new ShapeError(`${op}: ${name} must be positive integers, got [${pair.join(', ')}]`);
+  }
+  return pair;
+}
+
+/** Output length of a window sweep along one axis with explicit padding (TF's floor rule). */
+function sweepLength(input: number, effectiveWindow: number, stride: number, padBefore: number, padAfter: number): number {
+  return Math.floor((input + padBefore + padAfter - effectiveWindow) / stride) + 1;
+}
+
+/**
+ * Geometry of a window (kernel size `window`, `strides`, `dilations`) slid over an input of
+ * `inHeight × inWidth`: output size and the padding on each side. 'same' follows TensorFlow: output
+ * ceil(in / stride), total padding max((out − 1)·stride + effective window − in, 0), the odd pixel at
+ * the bottom/right.
+ */
+export function windowGeometry(
+  inHeight: number,
+  inWidth: number,
+  window: readonly [number, number],
+  strides: readonly [number, number],
+  dilations: readonly [number, number],
+  padding: Padding,
+  op: string,
+): WindowGeometry {
+  const effH = (window[0] - 1) * dilations[0] + 1;
+  const effW = (window[1] - 1) * dilations[1] + 1;
+  let pads: [number, number, number, number];
+  if (padding === 'same') {
+    const outH = Math.ceil(inHeight / strides[0]);
+    const outW = Math.ceil(inWidth / strides[1]);
+    const totalH = Math.max((outH - 1) * strides[0] + effH - inHeight, 0);
+    const totalW = Math.max((outW - 1) * strides[1] + effW - inWidth, 0);
+    pads = [Math.floor(totalH / 2), totalH - Math.floor(totalH / 2), Math.floor(totalW / 2), totalW - Math.floor(totalW / 2)];
+  } else if (padding === 'valid') {
+    pads = [0, 0, 0, 0];
+  } else if (typeof padding === 'number') {
+    pads = [padding, padding, padding, padding];
+  } else if (Array.isArray(padding) && padding.length === 4) {
+    pads = [padding[0], padding[1], padding[2], padding[3]];
+  } else {
+    throw new ShapeError(`${op}: padding must be 'same', 'valid', a number or [top, bottom, left, right]; got ${JSON.stringify(padding)}`);
+  }
+  if (!pads.every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new ShapeError(`${op}: padding must be non-negative integers, got [${pads.join(', ')}]`);
+  }
+  const outHeight = sweepLength(inHeight, effH, strides[0], pads[0], pads[1]);
+  const outWidth = sweepLength(inWidth, effW, strides[1], pads[2], pads[3]);
+  if (outHeight < 1 || outWidth < 1) {
+    throw new ShapeError(
+      `${op}: a ${effH}×${effW} window (after dilation) does not fit the ${inHeight}×${inWidth} input with padding [${pads.join(', ')}]`,
+    );
+  }
+  return { outHeight, outWidth, padTop: pads[0], padBottom: pads[1], padLeft: pads[2], padRight: pads[3] };
+}
+
+export interface PoolOptions {
+  /** Window size: a number or [height, width]. */
+  size: Pair;
+  /** Step between windows; defaults to the window size (TF's default for pooling layers). */
+  strides?: Pair;
+  /** Default 'valid'. */
+  padding?: Padding;
+}
+
+const POOL_MODE = { avg: 0, max: 1, maxWithArgmax: 2 } as const;
+
+interface PoolPlan {
+  outShape: number[];
+  uniforms: Record<string, number[] | number>;
+}
+
+function planPool(x: Tensor, options: PoolOptions, op: string): PoolPlan {
+  if (x.rank !== 4) throw new ShapeError(`${op}: input must be NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
+  if (!options || options.size === undefined) throw new ShapeError(`${op}: options.size (the window) is required`);
+  const [n, h, w, c] = x.shape;
+  const size = toPair(options.size, 1, 'size', op);
+  const strides = toPair(options.strides, 0, 'strides', op === '' ? op : op).map((s, i) => (options.strides === undefined ? size[i] : s)) as [number, number];
+  const geo = windowGeometry(h, w, size, strides, [1, 1], options.padding ?? 'valid', op);
+  // A padding as large as the window would make windows with no input pixel (max undefined, mean 0/0).
+  if (geo.padTop >= size[0] || geo.padBottom >= size[0] || geo.padLeft >= size[1] || geo.padRight >= size[1]) {
+    throw new ShapeError(
+      `${op}: padding [${geo.padTop}, ${geo.padBottom}, ${geo.padLeft}, ${geo.padRight}] must be smaller than the ${size[0]}×${size[1]} window on each side`,
+    );
+  }
+  return {
+    outShape: [n, geo.outHeight, geo.outWidth, c],
+    uniforms: {
+      u_inSize: [h, w, c],
+      u_outSize: [geo.outHeight, geo.outWidth],
+      u_window: size,
+      u_strides: strides,
+      u_padStart: [geo.padTop, geo.padLeft],
+    },
+  };
+}
+
+/** Max over each window; padded positions are ignored (TF semantics). NHWC in and out. */
+export function maxPool(x: Tensor, options: PoolOptions): Tensor {
+  const plan = planPool(x, options, 'maxPool');
+  return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+}
+
+/** Mean over each window's positions inside the input; padded positions are not counted (TF 'same'). */
+export function avgPool(x: Tensor, options: PoolOptions): Tensor {
+  const plan = planPool(x, options, 'avgPool');
+  return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.avg }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+}
+
+/**
+ * Max pooling that also returns, per output element, where the max came from: the window-local index
+ * ky·KW + kx (row-major in the window, first maximum on ties), stored as a float (exact: windows are
+ * far below 2^24 positions). Window-local rather than flat input indices so the backward pass can be a
+ * gather: an input pixel checks the few outputs whose windows cover it, and the index never loses
+ * precision however large the tensor.
+ */
+export function maxPoolWithArgmax(x: Tensor, options: PoolOptions): { output: Tensor; argmax: Tensor } {
+  const plan = planPool(x, options, 'maxPoolWithArgmax');
+  const [output, argmax] = x.runtime.runMulti({
+    kernel: 'pool',
+    defines: { MODE: POOL_MODE.maxWithArgmax },
+    inputs: { X: x },
+    uniforms: plan.uniforms,
+    outShapes: [plan.outShape, plan.outShape],
+  });
+  return { output, argmax };
+}
+
+/**
+ * Above this many pixels per image, global pooling sums in two levels (chunks of ~√(H·W) pixels, then
+ * the chunk sums): more fragments run in parallel and float32 sums stay short.
+ */
+export const GLOBAL_POOL_SINGLE_PASS_MAX = 128;
+
+/** Mean over H and W: [N, H, W, C] → [N, C] (view it as [N, 1, 1, C] for free if needed). */
+export function globalAvgPool(x: Tensor): Tensor {
+  if (x.rank !== 4) throw new ShapeError(`globalAvgPool: input must be NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
+  const [n, h, w, c] = x.shape;
+  const pixels = h * w;
+  const rt = x.runtime;
+  if (pixels <= GLOBAL_POOL_SINGLE_PASS_MAX) {
+    return rt.run({
+      kernel: 'pool_global',
+      inputs: { X: x },
+      uniforms: { u_channels: c, u_length: pixels, u_chunk: pixels, u_parts: 1, u_scale: 1 / pixels },
+      outShape: [n, c],
+    });
+  }
+  const chunk = Math.ceil(Math.sqrt(pixels));
+  const parts = Math.ceil(pixels / chunk);
+  return rt.scope(() => {
+    // Each partial is already divided by H·W, so the second level only adds.
+    const partial = rt.run({
+      kernel: 'pool_global',
+      inputs: { X: x },
+      uniforms: { u_channels: c, u_length: pixels, u_chunk: chunk, u_parts: parts, u_scale: 1 / pixels },
+      outShape: [n, parts, c],
+    });
+    return rt.run({
+      kernel: 'pool_global',
+      inputs: { X: partial },
+      uniforms: { u_channels: c, u_length: parts, u_chunk: parts, u_parts: 1, u_scale: 1 },
+      outShape: [n, c],
+    });
+  });
+}

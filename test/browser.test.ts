@@ -1,0 +1,92 @@
+/**
+ * The same kernels in a real browser: the esbuild browser bundle runs in headless Chromium (WebGL2 on
+ * SwiftShader) and its results are compared with the float64 CPU references here in Node.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Rng } from '../src/util/random.js';
+import { binaryRef, unaryRef } from '../src/kernels/elementwise.ref.js';
+import { maxRelError } from './helpers/compare.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let server: Server;
+let browser: Browser;
+let page: Page;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nbf-browser-'));
+  await build({
+    entryPoints: ['src/browser.ts'], outfile: join(dir, 'nbf-gl.js'), bundle: true, format: 'esm',
+    platform: 'browser', target: 'es2022', logLevel: 'silent',
+  });
+  const bundle = readFileSync(join(dir, 'nbf-gl.js'));
+  server = createServer((req, res) => {
+    if (req.url === '/nbf-gl.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(bundle);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><html><body><canvas id="c"></canvas>' +
+        '<script type="module">import * as nbf from "/nbf-gl.js"; window.nbf = nbf; window.nbfReady = true;</script></body></html>');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.waitForFunction('window.nbfReady === true');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('browser bundle', () => {
+  it('creates a WebGL2 context, and elementwise kernels match the CPU reference', async () => {
+    const rng = new Rng(11);
+    const a = Array.from(rng.uniformArray(2 * 3 * 5, -2, 2));
+    const b = Array.from(rng.uniformArray(5, -2, 2));
+    const got = await page.evaluate(async ({ a, b }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const rt = nbf.createContext({ canvas: document.getElementById('c') as HTMLCanvasElement, poisonOutputs: true });
+      const ta = rt.tensor(a, [2, 3, 5]);
+      const tb = rt.tensor(b, [5]);
+      const sum = Array.from(nbf.add(ta, tb).readSync());
+      const sig = Array.from(nbf.sigmoid(ta).readSync());
+      const live = rt.memory().liveTextures;
+      rt.destroy();
+      return { sum, sig, live };
+    }, { a, b });
+    expect(maxRelError(got.sum, binaryRef('add', a, [2, 3, 5], b, [5]).data)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(got.sig, unaryRef('sigmoid', a))).toBeLessThanOrEqual(1e-5);
+    expect(got.live).toBe(4);
+  });
+
+  it('reports a clear error when WebGL2 is unavailable', async () => {
+    const message = await page.evaluate(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const fake = { getContext: () => null, addEventListener() {}, removeEventListener() {} };
+      try {
+        nbf.createContext({ canvas: fake as unknown as HTMLCanvasElement });
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(message).toMatch(/no WebGL2 context/);
+  });
+});
