@@ -89,4 +89,24 @@ describe('browser bundle', () => {
     });
     expect(message).toMatch(/no WebGL2 context/);
   });
+
+  it('detects context loss and refuses to return stale results', async () => {
+    const result = await page.evaluate(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const canvas = document.createElement('canvas');
+      const rt = nbf.createContext({ canvas });
+      const t = rt.tensor([1, 2, 3], [3]);
+      const ext = rt.gl.getExtension('WEBGL_lose_context');
+      ext.loseContext();
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        nbf.relu(t).readSync();
+        return 'no error';
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    expect(result).toMatch(/ContextLostError: the WebGL context was lost/);
+  });
 });

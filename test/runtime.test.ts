@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { testRuntime } from './helpers/gl.js';
 import { DisposedError, ShapeError, ShaderError } from '../src/runtime/errors.js';
 import { packChannels, unpackChannels, textureDims, sizeClass, packedGeometry } from '../src/runtime/layout.js';
@@ -112,5 +113,23 @@ void main() { int t = outputTexelIndex(); if (t % 2 == 1) discard; outColor = ve
     v.dispose();
     expect(rt.memory().liveTextures).toBe(live - 1);
     expect(() => rt.view(rt.tensor([1, 2], [2]), [1, 2, 1])).toThrow(/reshape\(\)/);
+  });
+
+  it('compiles one program per kernel variant, whatever the shapes; warmup() compiles ahead', () => {
+    const rt = testRuntime();
+    rt.warmup([{ kernel: 'binary', defines: { OP: 0, BROADCAST: 1 } }]);
+    const programs = rt.memory().programs;
+    for (const [sa, sb] of [[[3, 5], [5]], [[2, 7, 9], [1, 9]], [[4, 1, 6], [3, 6]]]) {
+      rt.scope(() => add(rt.tensor(new Float32Array(sa.reduce((p, d) => p * d, 1)), sa), rt.tensor(new Float32Array(sb.reduce((p, d) => p * d, 1)), sb)));
+    }
+    expect(rt.memory().programs).toBe(programs);
+  });
+
+  it('without an X display, context creation fails with advice instead of a null context', () => {
+    const script = `import('./src/runtime/node-context.ts').then(m => { try { m.createNodeContext(); console.log('created'); } catch (e) { console.log(e.name + ': ' + e.message); } })`;
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env, encoding: 'utf8' });
+    expect(out).toMatch(/ContextError: no X display.*xvfb-run -a/);
   });
 });

@@ -51,18 +51,20 @@ export function shaderText(name: string): string {
   return text;
 }
 
+/** Value a define takes in GLSL (booleans become 1/0, so `true` and `1` share one program). */
+function defineValue(v: string | number | boolean): string {
+  return typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+}
+
 export function cacheKey(kernel: string, defines: Defines = {}): string {
-  const parts = Object.keys(defines).sort().map((k) => `${k}=${String(defines[k])}`);
+  const parts = Object.keys(defines).sort().map((k) => `${k}=${defineValue(defines[k])}`);
   return parts.length ? `${kernel}|${parts.join(',')}` : kernel;
 }
 
 export function fragmentSource(kernel: string, defines: Defines = {}): string {
   const defineLines = Object.keys(defines)
     .sort()
-    .map((k) => {
-      const v = defines[k];
-      return `#define ${k} ${typeof v === 'boolean' ? (v ? 1 : 0) : v}`;
-    })
+    .map((k) => `#define ${k} ${defineValue(defines[k])}`)
     .join('\n');
   return [shaderText('lib/prelude'), defineLines, '#line 1 1', shaderText(kernel), '#line 1 2', shaderText('lib/main')].join('\n');
 }
