@@ -132,4 +132,23 @@ void main() { int t = outputTexelIndex(); if (t % 2 == 1) discard; outColor = ve
     const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env, encoding: 'utf8' });
     expect(out).toMatch(/ContextError: no X display.*xvfb-run -a/);
   });
+
+  it('runs kernels with several outputs (one draw per output, as headless-gl lacks multiple draw buffers)', () => {
+    const rt = testRuntime();
+    SHADERS['test/two-outputs'] = `#define CUSTOM_MAIN
+uniform sampler2D X;
+void main() {
+  int t = outputTexelIndex();
+  vec4 x = fetchTexel(X, t);
+  outColor = x * 2.0;
+  outColor1 = x + 10.0;
+}`;
+    const x = rt.tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
+    const [a, b] = rt.runMulti({ kernel: 'test/two-outputs', inputs: { X: x }, outShapes: [[2, 4], [1, 2, 4]] });
+    expect(Array.from(a.readSync())).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(b.shape).toEqual([1, 2, 4]);
+    expect(Array.from(b.readSync())).toEqual([11, 12, 13, 14, 15, 16, 17, 18]);
+    expect(() => rt.runMulti({ kernel: 'test/two-outputs', inputs: { X: x }, outShapes: [[2, 4], [3]] })).toThrow(/equal texel counts/);
+    [x, a, b].forEach((t) => t.dispose());
+  });
 });

@@ -6,3 +6,11 @@ void main() {
   outColor = t < u_outTexels ? kernel(t) : vec4(0.0);
 }
 #endif
+
+#ifdef NBF_OUTPUT
+#undef main
+void main() {
+  nbf_kernelMain();
+  nbf_fragOut = NBF_OUTPUT == 0 ? outColor : NBF_OUTPUT == 1 ? outColor1 : NBF_OUTPUT == 2 ? outColor2 : outColor3;
+}
+#endif

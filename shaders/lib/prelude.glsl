@@ -1,5 +1,5 @@
-#version 300 es
-// Prelude of every kernel. Layout (see src/runtime/layout.ts): a tensor [..., C] is rows of
+// Prelude of every kernel (the runtime puts `#version 300 es` and the kernel's #defines before it).
+// Layout (see src/runtime/layout.ts): a tensor [..., C] is rows of
 // C4 = ceil(C/4) RGBA texels; texel t = row*C4 + c4 sits at (t mod W, t div W) of a texture of width W.
 // Lanes past C are 0 in every tensor, and every kernel must keep them 0.
 precision highp float;
@@ -9,7 +9,20 @@ precision highp sampler2D;
 uniform int u_outWidth;   // physical width of the output texture(s)
 uniform int u_outTexels;  // logical texel count of the output tensor
 
+// Kernels with several outputs (runtime.runMulti) write outColor, outColor1, outColor2, outColor3 from
+// their own main(). headless-gl cannot draw to several buffers (drawBuffers with more than one fails),
+// so the runtime draws once per output with NBF_OUTPUT = i and this prelude routes that output to the
+// single render target. Kernels never declare outputs themselves.
+#ifdef NBF_OUTPUT
+layout(location = 0) out vec4 nbf_fragOut;
+vec4 outColor;
+vec4 outColor1;
+vec4 outColor2;
+vec4 outColor3;
+#define main nbf_kernelMain
+#else
 layout(location = 0) out vec4 outColor;
+#endif
 
 // Texel t of a tensor stored in texture s.
 vec4 fetchTexel(sampler2D s, int t) {

@@ -6,7 +6,8 @@
  * convolution, following TensorFlow's rules so weights and shapes port one to one.
  */
 import type { Tensor } from '../runtime/tensor.js';
-import { ShapeError } from '../runtime/errors.js';
+import { NbfError, ShapeError } from '../runtime/errors.js';
+import { checkShape } from '../runtime/layout.js';
 
 /** 'same' and 'valid' as in TensorFlow; a number pads all four sides; [top, bottom, left, right]. */
 export type Padding = 'same' | 'valid' | number | readonly [number, number, number, number];
@@ -24,13 +25,11 @@ export interface WindowGeometry {
 
 /** Reads a Pair option as [height, width] positive integers, naming the option in errors. */
 export function toPair(value: Pair | undefined, fallback: number, name: string, op: string): [number, number] {
-  const pair: [number, number] = value === undefined ? [fallback, fallback] : typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if (!Array.isArray(value) && typeof value !== 'number' && value !== undefined) {
-    throw new ShapeError(`${op}: ${name} must be a number or [height, width], got ${String(value)}`);
-  }
-  if (Array.isArray(value) && value.length !== 2) {
-    throw new ShapeError(`${op}: ${name} must be a number or [height, width], got [${value.join(', ')}]`);
-  }
+  let pair: [number, number];
+  if (value === undefined) pair = [fallback, fallback];
+  else if (typeof value === 'number') pair = [value, value];
+  else if (Array.isArray(value) && value.length === 2) pair = [value[0], value[1]];
+  else throw new ShapeError(`${op}: ${name} must be a number or [height, width], got ${JSON.stringify(value)}`);
   if (!pair.every((v) => Number.isInteger(v) && v >= 1)) {
     throw new ShapeError(`${op}: ${name} must be positive integers, got [${pair.join(', ')}]`);
   }
@@ -97,19 +96,24 @@ export interface PoolOptions {
   padding?: Padding;
 }
 
-const POOL_MODE = { avg: 0, max: 1, maxWithArgmax: 2 } as const;
+/** MODE of shaders/pool.glsl and shaders/pool_backward.glsl. */
+const POOL_MODE = { avg: 0, max: 1, argmax: 2 } as const;
+const POOL_BACKWARD_MODE = { avg: 0, max: 1 } as const;
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 interface PoolPlan {
   outShape: number[];
   uniforms: Record<string, number[] | number>;
 }
 
-function planPool(x: Tensor, options: PoolOptions, op: string): PoolPlan {
-  if (x.rank !== 4) throw new ShapeError(`${op}: input must be NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
+function planPool(shape: readonly number[], options: PoolOptions, op: string): PoolPlan {
+  if (shape.length !== 4) throw new ShapeError(`${op}: input must be NHWC [N, H, W, C], got [${shape.join(', ')}]`);
+  checkShape(shape, `${op} input shape`);
   if (!options || options.size === undefined) throw new ShapeError(`${op}: options.size (the window) is required`);
-  const [n, h, w, c] = x.shape;
+  const [n, h, w, c] = shape;
   const size = toPair(options.size, 1, 'size', op);
-  const strides = toPair(options.strides, 0, 'strides', op === '' ? op : op).map((s, i) => (options.strides === undefined ? size[i] : s)) as [number, number];
+  const strides = options.strides === undefined ? size : toPair(options.strides, 1, 'strides', op);
   const geo = windowGeometry(h, w, size, strides, [1, 1], options.padding ?? 'valid', op);
   // A padding as large as the window would make windows with no input pixel (max undefined, mean 0/0).
   if (geo.padTop >= size[0] || geo.padBottom >= size[0] || geo.padLeft >= size[1] || geo.padRight >= size[1]) {
@@ -131,13 +135,13 @@ function planPool(x: Tensor, options: PoolOptions, op: string): PoolPlan {
 
 /** Max over each window; padded positions are ignored (TF semantics). NHWC in and out. */
 export function maxPool(x: Tensor, options: PoolOptions): Tensor {
-  const plan = planPool(x, options, 'maxPool');
+  const plan = planPool(x.shape, options, 'maxPool');
   return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
 }
 
 /** Mean over each window's positions inside the input; padded positions are not counted (TF 'same'). */
 export function avgPool(x: Tensor, options: PoolOptions): Tensor {
-  const plan = planPool(x, options, 'avgPool');
+  const plan = planPool(x.shape, options, 'avgPool');
   return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.avg }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
 }
 
@@ -149,15 +153,46 @@ export function avgPool(x: Tensor, options: PoolOptions): Tensor {
  * precision however large the tensor.
  */
 export function maxPoolWithArgmax(x: Tensor, options: PoolOptions): { output: Tensor; argmax: Tensor } {
-  const plan = planPool(x, options, 'maxPoolWithArgmax');
-  const [output, argmax] = x.runtime.runMulti({
-    kernel: 'pool',
-    defines: { MODE: POOL_MODE.maxWithArgmax },
-    inputs: { X: x },
-    uniforms: plan.uniforms,
-    outShapes: [plan.outShape, plan.outShape],
+  const plan = planPool(x.shape, options, 'maxPoolWithArgmax');
+  // Two draws, not one with two render targets: multiple draw buffers fail (GL_INVALID_OPERATION) in
+  // headless-gl 9.0.0-rc.10, so runtime.runMulti cannot be used in Node.
+  return x.runtime.scope(() => {
+    const output = x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+    const argmax = x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.argmax }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+    return { output, argmax };
   });
-  return { output, argmax };
+}
+
+/** Checks a pooling gradient against the forward geometry of `inputShape`; returns the forward plan. */
+function planPoolBackward(dy: Tensor, inputShape: readonly number[], options: PoolOptions, op: string, argmax?: Tensor): PoolPlan {
+  if (!Array.isArray(inputShape) || inputShape.length !== 4) {
+    throw new ShapeError(`${op}: inputShape must be the forward input's NHWC shape [N, H, W, C], got ${JSON.stringify(inputShape)}`);
+  }
+  const plan = planPool(inputShape, options, op);
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (!same(dy.shape, plan.outShape)) {
+    throw new ShapeError(`${op}: gradient ${fmt(dy.shape)} does not match the pooled output ${fmt(plan.outShape)} of input ${fmt(inputShape)}`);
+  }
+  if (argmax && !same(argmax.shape, plan.outShape)) {
+    throw new ShapeError(`${op}: argmax ${fmt(argmax.shape)} does not match the pooled output ${fmt(plan.outShape)} of input ${fmt(inputShape)}`);
+  }
+  return plan;
+}
+
+/**
+ * Gradient of maxPool with respect to its input: each window's gradient goes to the pixel its argmax
+ * (from maxPoolWithArgmax with the same options) names. dy and argmax: [N, OH, OW, C] → [N, H, W, C].
+ */
+export function maxPoolBackward(dy: Tensor, argmax: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
+  if (dy.runtime !== argmax.runtime) throw new NbfError('maxPoolBackward: the tensors live on different contexts');
+  const plan = planPoolBackward(dy, inputShape, options, 'maxPoolBackward', argmax);
+  return dy.runtime.run({ kernel: 'pool_backward', defines: { MODE: POOL_BACKWARD_MODE.max }, inputs: { DY: dy, Argmax: argmax }, uniforms: plan.uniforms, outShape: inputShape });
+}
+
+/** Gradient of avgPool with respect to its input: [N, OH, OW, C] → [N, H, W, C]. */
+export function avgPoolBackward(dy: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
+  const plan = planPoolBackward(dy, inputShape, options, 'avgPoolBackward');
+  return dy.runtime.run({ kernel: 'pool_backward', defines: { MODE: POOL_BACKWARD_MODE.avg }, inputs: { DY: dy }, uniforms: plan.uniforms, outShape: inputShape });
 }
 
 /**
@@ -166,7 +201,10 @@ export function maxPoolWithArgmax(x: Tensor, options: PoolOptions): { output: Te
  */
 export const GLOBAL_POOL_SINGLE_PASS_MAX = 128;
 
-/** Mean over H and W: [N, H, W, C] → [N, C] (view it as [N, 1, 1, C] for free if needed). */
+/**
+ * Mean over H and W: [N, H, W, C] → [N, C] (view it as [N, 1, 1, C] for free if needed). Its gradient
+ * needs no kernel of its own: dx = dy viewed as [N, 1, 1, C], broadcast over H·W, times 1/(H·W).
+ */
 export function globalAvgPool(x: Tensor): Tensor {
   if (x.rank !== 4) throw new ShapeError(`globalAvgPool: input must be NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
   const [n, h, w, c] = x.shape;

@@ -3,8 +3,8 @@
  * kernels read sizes, strides and offsets from uniforms, so a network of many layer shapes compiles
  * one program per kernel variant instead of one per layer (tfjs's top warm-up complaint).
  *
- * A program's fragment source is: shaders/lib/prelude.glsl, the `#define`s of the specialisation,
- * the kernel's own .glsl file, then shaders/lib/main.glsl (which calls the kernel's `vec4 kernel(int)`
+ * A program's fragment source is: `#version 300 es`, the `#define`s of the specialisation,
+ * shaders/lib/prelude.glsl, the kernel's own .glsl file, then shaders/lib/main.glsl (which calls the kernel's `vec4 kernel(int)`
  * unless the kernel defines CUSTOM_MAIN and writes its own main()).
  *
  * Compilation and uniform upload are written here rather than through twgl.js: twgl's program
@@ -66,7 +66,7 @@ export function fragmentSource(kernel: string, defines: Defines = {}): string {
     .sort()
     .map((k) => `#define ${k} ${defineValue(defines[k])}`)
     .join('\n');
-  return [shaderText('lib/prelude'), defineLines, '#line 1 1', shaderText(kernel), '#line 1 2', shaderText('lib/main')].join('\n');
+  return ['#version 300 es', defineLines, '#line 1 0', shaderText('lib/prelude'), '#line 1 1', shaderText(kernel), '#line 1 2', shaderText('lib/main')].join('\n');
 }
 
 export class ProgramCache {

@@ -5,7 +5,7 @@
  */
 import { Tensor } from './tensor.js';
 import { TexturePool, type GpuTexture, type PoolStats } from './texture-pool.js';
-import { ProgramCache, setUniforms, type Defines, type UniformValue } from './program-cache.js';
+import { ProgramCache, setUniforms, type CompiledKernel, type Defines, type UniformValue } from './program-cache.js';
 import { checkShape, packChannels, unpackChannels, packedGeometry, sizeOf } from './layout.js';
 import { ContextError, ContextLostError, NbfError, ShapeError } from './errors.js';
 
@@ -25,7 +25,7 @@ export interface KernelCall {
 }
 
 export interface MultiKernelCall extends Omit<KernelCall, 'outShape'> {
-  /** Shapes of the outputs, written to locations 0..n-1; all must have the same texel count. */
+  /** Shapes of the outputs (outColor, outColor1, ...); all must have the same texel count. */
   outShapes: readonly (readonly number[])[];
 }
 
@@ -141,11 +141,14 @@ export class Runtime {
     return this.runMulti({ ...call, outShapes: [call.outShape] })[0];
   }
 
-  /** Runs a kernel with several outputs (multiple render targets, layout(location = i)). */
+  /**
+   * Runs a kernel with several outputs (at most 4): its main() writes outColor, outColor1, ... All
+   * outputs need the same texel count. Drawn once per output (see shaders/lib/prelude.glsl for why).
+   */
   runMulti(call: MultiKernelCall): Tensor[] {
     this.checkAlive();
-    const gl = this.gl;
     const shapes = call.outShapes;
+    if (shapes.length < 1 || shapes.length > 4) throw new NbfError(`kernel ${call.kernel}: 1 to 4 outputs, got ${shapes.length}`);
     shapes.forEach((s) => checkShape(s, `output shape of ${call.kernel}`));
     const texels = packedGeometry(shapes[0]).texels;
     for (const s of shapes) {
@@ -153,46 +156,60 @@ export class Runtime {
         throw new ShapeError(`outputs of ${call.kernel} must have equal texel counts; got ${shapes.map((x) => `[${x.join(', ')}]`).join(' ')}`);
       }
     }
-    const compiled = this.programs.get(call.kernel, call.defines);
     const inputs = call.inputs ?? {};
-    for (const name of compiled.samplers) {
-      if (!inputs[name]) throw new NbfError(`kernel ${call.kernel} needs an input named "${name}"`);
-    }
-    const outputs = shapes.map(() => this.pool.acquire(texels));
+    const outputs: GpuTexture[] = [];
     try {
-      gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
-      outputs.forEach((o, i) => gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + i, gl.TEXTURE_2D, o.texture, 0));
-      const drawBuffers = outputs.map((_, i) => gl.COLOR_ATTACHMENT0 + i);
-      gl.drawBuffers(drawBuffers);
-      const width = outputs[0].width;
-      const rowsUsed = Math.max(1, Math.ceil(texels / width));
-      if (this.poisonOutputs) {
-        gl.viewport(0, 0, width, outputs[0].height);
-        // clear() rather than clearBufferfv(), which crashes headless-gl 9.0.0-rc.10.
-        gl.clearColor(NaN, NaN, NaN, NaN);
-        gl.clear(gl.COLOR_BUFFER_BIT);
+      for (let i = 0; i < shapes.length; i++) {
+        const defines = shapes.length > 1 ? { ...call.defines, NBF_OUTPUT: i } : call.defines;
+        const compiled = this.programs.get(call.kernel, defines);
+        for (const name of compiled.samplers) {
+          if (!inputs[name]) throw new NbfError(`kernel ${call.kernel} needs an input named "${name}"`);
+        }
+        const out = this.pool.acquire(texels);
+        outputs.push(out);
+        this.draw(compiled, inputs, call.uniforms, out, texels);
       }
-      gl.viewport(0, 0, width, rowsUsed);
-      gl.useProgram(compiled.program);
-      const uniforms: Record<string, UniformValue | WebGLTexture> = { u_outWidth: width, u_outTexels: texels, ...(call.uniforms ?? {}) };
-      for (const [name, t] of Object.entries(inputs)) {
-        if (outputs.includes(t.texture)) throw new NbfError(`kernel ${call.kernel}: input ${name} is also its output`);
-        uniforms[name] = t.texture.texture;
-      }
-      setUniforms(gl, compiled, uniforms);
-      gl.bindVertexArray(this.vao);
-      gl.drawArrays(gl.TRIANGLES, 0, 3);
-      gl.bindVertexArray(null);
-      compiled.drawn = true;
-      // Detach so a later kernel can sample these textures without a feedback loop.
-      outputs.forEach((_, i) => gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + i, gl.TEXTURE_2D, null, 0));
-      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-      if (this.checkErrors) this.assertNoGlError(call.kernel);
     } catch (e) {
       outputs.forEach((o) => this.pool.release(o));
       throw e;
     }
     return outputs.map((o, i) => new Tensor(this, shapes[i], o));
+  }
+
+  private draw(
+    compiled: CompiledKernel,
+    inputs: Record<string, Tensor>,
+    extraUniforms: Record<string, UniformValue> | undefined,
+    out: GpuTexture,
+    texels: number,
+  ): void {
+    const gl = this.gl;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, out.texture, 0);
+    gl.drawBuffers([gl.COLOR_ATTACHMENT0]);
+    const rowsUsed = Math.max(1, Math.ceil(texels / out.width));
+    if (this.poisonOutputs) {
+      gl.viewport(0, 0, out.width, out.height);
+      // clear() rather than clearBufferfv(), which crashes headless-gl 9.0.0-rc.10.
+      gl.clearColor(NaN, NaN, NaN, NaN);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+    }
+    gl.viewport(0, 0, out.width, rowsUsed);
+    gl.useProgram(compiled.program);
+    const uniforms: Record<string, UniformValue | WebGLTexture> = { u_outWidth: out.width, u_outTexels: texels, ...(extraUniforms ?? {}) };
+    for (const [name, t] of Object.entries(inputs)) {
+      if (t.texture === out) throw new NbfError(`kernel ${compiled.key}: input ${name} is also its output`);
+      uniforms[name] = t.texture.texture;
+    }
+    setUniforms(gl, compiled, uniforms);
+    gl.bindVertexArray(this.vao);
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+    gl.bindVertexArray(null);
+    compiled.drawn = true;
+    // Detach so a later kernel can sample this texture without a feedback loop.
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, null, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    if (this.checkErrors) this.assertNoGlError(compiled.key);
   }
 
   /** Compiles (and, for llvmpipe's lazy JIT, draws once) the given kernels ahead of use. */
@@ -202,6 +219,7 @@ export class Runtime {
       if (compiled.drawn) continue;
       const gl = this.gl;
       const out = this.pool.acquire(1);
+      this.resetDrawState();
       gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
       gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, out.texture, 0);
       gl.drawBuffers([gl.COLOR_ATTACHMENT0]);
@@ -353,6 +371,19 @@ export class Runtime {
     if (this.isContextLost) {
       throw new ContextLostError('the WebGL context was lost: every tensor on it is gone; create a new context');
     }
+  }
+
+  /**
+   * Fixed-function state that would clip, cull or blend our full-viewport triangle. Another library on
+   * the same context (tfjs enables SCISSOR_TEST and CULL_FACE) may have changed it since our last draw.
+   */
+  private resetDrawState(): void {
+    const gl = this.gl;
+    gl.disable(gl.SCISSOR_TEST);
+    gl.disable(gl.CULL_FACE);
+    gl.disable(gl.BLEND);
+    gl.disable(gl.DEPTH_TEST);
+    gl.disable(gl.STENCIL_TEST);
   }
 
   private assertNoGlError(what: string): void {

@@ -1,0 +1,65 @@
+// pool_backward — gradients of avgPool and maxPool with respect to their input, as a gather: every
+// input pixel collects the output gradients of the windows that contain it. No scatter.
+//   Windows containing input row y: oy ∈ [⌈(y + top − KH + 1) / sh⌉, ⌊(y + top) / sh⌋] ∩ [0, OH), with
+//   in-window offset ky = y + top − oy·sh (same for columns).
+//   MODE 0 (avg): dX[n,y,x,c] = Σ_windows dY[n,oy,ox,c] / count(oy,ox), count = the window's positions
+//                 inside the input (as the forward pass divided by).
+//   MODE 1 (max): dX[n,y,x,c] = Σ_windows dY[n,oy,ox,c] · [Argmax[n,oy,ox,c] == ky·KW + kx], with Argmax
+//                 the window-local index written by pool.glsl MODE 2 (ties already resolved there, so
+//                 each window routes its gradient to exactly one pixel).
+// Inputs: DY [N, OH, OW, C], Argmax [N, OH, OW, C] (MODE 1), channel-packed. Output: dX [N, H, W, C].
+// One fragment computes one output texel: 4 channels of one input pixel.
+uniform sampler2D DY;
+#if MODE == 1
+uniform sampler2D Argmax;
+#endif
+uniform ivec3 u_inSize;    // H, W, C of the forward input (this kernel's output)
+uniform ivec2 u_outSize;   // OH, OW of the forward output
+uniform ivec2 u_window;    // KH, KW
+uniform ivec2 u_strides;   // sh, sw
+uniform ivec2 u_padStart;  // top, left
+
+// ⌈a / b⌉ for b > 0 and any sign of a (GLSL's / on negative ints is not a floor).
+int ceilDiv(int a, int b) {
+  return a > 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+// Positions of a window starting at `start` (may be negative) that fall inside [0, size).
+int validCount(int start, int window, int size) {
+  return min(start + window, size) - max(start, 0);
+}
+
+vec4 kernel(int t) {
+  int channels = u_inSize.z;
+  int texelsPerRow = (channels + 3) / 4;
+  int row = t / texelsPerRow;
+  int c4 = t - row * texelsPerRow;
+  int x = row % u_inSize.y;
+  int rest = row / u_inSize.y;
+  int y = rest % u_inSize.x;
+  int n = rest / u_inSize.x;
+  int py = y + u_padStart.x;
+  int px = x + u_padStart.y;
+  int oyStart = max(ceilDiv(py - u_window.x + 1, u_strides.x), 0);
+  int oyEnd = min(py / u_strides.x + 1, u_outSize.x);
+  int oxStart = max(ceilDiv(px - u_window.y + 1, u_strides.y), 0);
+  int oxEnd = min(px / u_strides.y + 1, u_outSize.y);
+  vec4 acc = vec4(0.0);
+  for (int oy = oyStart; oy < oyEnd; oy++) {
+    int ky = py - oy * u_strides.x;
+    int outRow = (n * u_outSize.x + oy) * u_outSize.y;
+    for (int ox = oxStart; ox < oxEnd; ox++) {
+      int kx = px - ox * u_strides.y;
+      int at = (outRow + ox) * texelsPerRow + c4;
+      vec4 g = fetchTexel(DY, at);
+#if MODE == 1
+      acc += mix(vec4(0.0), g, equal(fetchTexel(Argmax, at), vec4(float(ky * u_window.y + kx))));
+#else
+      int count = validCount(oy * u_strides.x - u_padStart.x, u_window.x, u_inSize.x) *
+                  validCount(ox * u_strides.y - u_padStart.y, u_window.y, u_inSize.y);
+      acc += g / float(count);
+#endif
+    }
+  }
+  return keepLanes(acc, c4, channels);
+}
