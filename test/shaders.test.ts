@@ -1,0 +1,41 @@
+/** Standards every kernel file keeps: a header comment with formula and layouts; docs in sync. */
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((n) => {
+    const full = join(dir, n);
+    return statSync(full).isDirectory() ? walk(full) : n.endsWith('.glsl') ? [full] : [];
+  });
+}
+
+describe('shader sources', () => {
+  const files = walk('shaders').filter((f) => !f.includes('/lib/'));
+
+  it('every kernel file opens with a header comment of at least three lines', () => {
+    const bad = files.filter((f) => {
+      const lines = readFileSync(f, 'utf8').split('\n');
+      let n = 0;
+      while (n < lines.length && lines[n].startsWith('//')) n++;
+      return n < 3;
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('every kernel file names its layouts (input/output) in the header', () => {
+    const bad = files.filter((f) => {
+      const header = readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n').toLowerCase();
+      return !(header.includes('output') || header.includes('out ') || header.includes('writes'));
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('docs/kernels.md is regenerated from the current shaders', () => {
+    const before = readFileSync('docs/kernels.md', 'utf8');
+    execFileSync(process.execPath, ['scripts/docs-kernels.mjs'], { stdio: 'ignore' });
+    const after = readFileSync('docs/kernels.md', 'utf8');
+    expect(after === before, 'docs/kernels.md was stale: run npm run docs:kernels and commit it').toBe(true);
+  });
+});
