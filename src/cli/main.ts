@@ -1,5 +1,6 @@
 /** `nbf <command>`: dispatch to command modules. Each returns an exit code. */
 import { demo } from './demo.js';
+import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
 export interface Command {
   summary: string;
@@ -13,6 +14,8 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'nbf demo [--batch N] [--size S] [--repeats R]',
     run: demo,
   },
+  'convert-body-model': { summary: CONVERT_BODY_MODEL_SUMMARY, usage: CONVERT_BODY_MODEL_USAGE, run: (argv) => convertBodyModel(argv) },
+  pose: { summary: POSE_SUMMARY, usage: POSE_USAGE, run: (argv) => pose(argv) },
 };
 
 function help(): string {
