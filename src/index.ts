@@ -28,3 +28,6 @@ export { encodeObj } from './io/obj.js';
 export { encodeGlb } from './io/glb.js';
 export { vertexNormals, partColors, type Mesh } from './io/mesh.js';
 export { sha256, sha256Hex, Sha256 } from './util/sha256.js';
+export { GpuBodyModel, MAX_JOINTS } from './smpl/gpu/model.js';
+export { smplForward as smplForwardGpu, smplBackward as smplBackwardGpu, absoluteToRelativeAxisAngle as absoluteToRelativeAxisAngleGpu, SmplSaved } from './smpl/gpu/layer.js';
+export type { SmplCamera, SmplGpuInputs, SmplGpuResult, SmplGradients, SmplOutputGradients } from './smpl/gpu/layer.js';

@@ -24,10 +24,16 @@ vec4 outColor3;
 layout(location = 0) out vec4 outColor;
 #endif
 
-// Texel t of a tensor stored in texture s.
+// log2 of a power of two, exactly, from the float's exponent bits (texture widths are powers of two).
+int log2PowerOfTwo(int w) {
+  return (floatBitsToInt(float(w)) >> 23) - 127;
+}
+
+// Texel t of a tensor stored in texture s. Mask and shift, not % and /: llvmpipe has no vector integer
+// division, and this is the innermost read of every kernel.
 vec4 fetchTexel(sampler2D s, int t) {
   int w = textureSize(s, 0).x;
-  return texelFetch(s, ivec2(t % w, t / w), 0);
+  return texelFetch(s, ivec2(t & (w - 1), t >> log2PowerOfTwo(w)), 0);
 }
 
 // Element at (row, channel c) of a tensor with C4 texels per row.

@@ -91,8 +91,10 @@ export function unpackChannels(packed: Float32Array, shape: readonly number[]): 
  * textures stay roughly square (good for the texture cache) and size classes stay few.
  */
 export function textureDims(texels: number, maxSize: number): { width: number; height: number } {
+  // Kernels address texels with a mask and a shift, so the width must be a power of two.
+  const maxWidth = 2 ** Math.floor(Math.log2(maxSize));
   let width = 1;
-  while (width * width < texels && width < maxSize) width *= 2;
+  while (width * width < texels && width < maxWidth) width *= 2;
   const height = Math.max(1, Math.ceil(texels / width));
   if (height > maxSize) {
     throw new ShapeError(`a tensor of ${texels} texels does not fit a ${maxSize}×${maxSize} texture`);
