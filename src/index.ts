@@ -31,3 +31,6 @@ export { sha256, sha256Hex, Sha256 } from './util/sha256.js';
 export { GpuBodyModel, MAX_JOINTS } from './smpl/gpu/model.js';
 export { smplForward as smplForwardGpu, smplBackward as smplBackwardGpu, absoluteToRelativeAxisAngle as absoluteToRelativeAxisAngleGpu, SmplSaved } from './smpl/gpu/layer.js';
 export type { SmplCamera, SmplGpuInputs, SmplGpuResult, SmplGradients, SmplOutputGradients } from './smpl/gpu/layer.js';
+export { matmul, type MatmulOptions } from './kernels/matmul.js';
+export { conv2d, conv2dGeometry, type Conv2dOptions, type Conv2dPadding, type Conv2dGeometry } from './kernels/conv2d.js';
+export type { Activation, ActivationName } from './kernels/activation.js';

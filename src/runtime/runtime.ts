@@ -184,6 +184,7 @@ export class Runtime {
     texels: number,
   ): void {
     const gl = this.gl;
+    this.resetDrawState();
     gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, out.texture, 0);
     gl.drawBuffers([gl.COLOR_ATTACHMENT0]);

@@ -1,0 +1,32 @@
+// matmul_unblock — 2×2 product blocks (matmul.glsl, conv2d.glsl) → channel-packed result, with bias
+// and activation:  out[b, m, n] = ACTIVATE( block[b, m/2, n/2][2·(m%2) + n%2] + bias[n] ).
+// Layouts: Blocks [batches·M2·N2, 4], M2 = ⌈M/2⌉, N2 = ⌈N/2⌉ (texel (b·M2 + mb)·N2 + nb);
+//   Bias [N] (HAS_BIAS); out [.., M, N] channel-packed, texel (b·M + m)·N4 + n4.
+// One fragment computes one output texel: row m, channels 4n4..4n4+3, which are the top or bottom
+// halves of blocks 2n4 and 2n4+1 of block row m/2 (the second clamped when it lies past N; those
+// lanes are past N and zeroed).
+uniform sampler2D Blocks;
+#if HAS_BIAS
+uniform sampler2D Bias;
+#endif
+uniform int u_M;
+uniform int u_N;
+uniform float u_activationAlpha;
+
+vec4 kernel(int t) {
+  int N4 = (u_N + 3) >> 2;
+  int M2 = (u_M + 1) >> 1;
+  int N2 = (u_N + 1) >> 1;
+  int row = t / N4;
+  int n4 = t - row * N4;
+  int batch = row / u_M;
+  int m = row - batch * u_M;
+  int first = (batch * M2 + (m >> 1)) * N2 + 2 * n4;
+  vec4 b0 = fetchTexel(Blocks, first);
+  vec4 b1 = fetchTexel(Blocks, first + min(1, N2 - 1 - 2 * n4));
+  vec4 v = (m & 1) == 0 ? vec4(b0.xy, b1.xy) : vec4(b0.zw, b1.zw);
+#if HAS_BIAS
+  v += fetchTexel(Bias, n4);
+#endif
+  return keepLanes(ACTIVATE(v), n4, u_N);
+}

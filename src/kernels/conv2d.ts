@@ -1,0 +1,198 @@
+/**
+ * 2D convolution, NHWC input and HWIO weights (TensorFlow conventions), with strides, dilations,
+ * TF 'same'/'valid' or explicit padding, channel groups (depthwise included), fused bias and activation.
+ * Kernels: shaders/conv2d.glsl (direct, dense or texel-aligned groups), conv2d_grouped.glsl (any
+ * groups, depthwise), conv2d_im2col.glsl + matmul. CPU reference: conv2d.ref.ts.
+ * How the path is chosen, with measurements: docs/kernels/conv2d.md.
+ */
+import type { Tensor } from '../runtime/tensor.js';
+import { NbfError, ShapeError } from '../runtime/errors.js';
+import { activationDefines, resolveActivation, type Activation } from './activation.js';
+import { matmul, packKLast, unblock, widthLog2 } from './matmul.js';
+
+export type Conv2dPadding = 'same' | 'valid' | number | readonly [number, number, number, number];
+
+export interface Conv2dOptions {
+  /** Stride, one number or [sy, sx] (default 1). */
+  strides?: number | readonly [number, number];
+  /** 'same' (TensorFlow: out = ceil(in / stride), extra padding at the bottom/right), 'valid', a
+   *  number of pixels on every side, or [top, bottom, left, right]. Default 'valid'. */
+  padding?: Conv2dPadding;
+  /** Dilation, one number or [dy, dx] (default 1). */
+  dilations?: number | readonly [number, number];
+  /** Channel groups: Cin and Cout divisible by it; w is [KH, KW, Cin / groups, Cout]. groups = Cin is depthwise. */
+  groups?: number;
+  /** Added per output channel: shape [Cout]. */
+  bias?: Tensor;
+  /** Applied after the bias. */
+  activation?: Activation;
+  /** 'auto' (default) picks by shape; 'direct' and 'im2col' force a path (benchmarks, tests).
+   *  im2col applies to groups = 1 only; grouped convolutions always run directly. */
+  algorithm?: 'auto' | 'direct' | 'im2col';
+}
+
+export interface Conv2dGeometry {
+  batch: number;
+  inSize: [number, number];
+  inChannels: number;
+  kernelSize: [number, number];
+  outChannels: number;
+  groups: number;
+  stride: [number, number];
+  dilation: [number, number];
+  /** [top, bottom, left, right] */
+  padding: [number, number, number, number];
+  outSize: [number, number];
+  outShape: number[];
+}
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+function pair(v: number | readonly [number, number] | undefined, name: string): [number, number] {
+  const p: [number, number] = v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!Array.isArray(v) && typeof v !== 'number' && v !== undefined) throw new ShapeError(`conv2d: ${name} must be a number or [y, x]; got ${String(v)}`);
+  if (!p.every((d) => Number.isInteger(d) && d >= 1)) throw new ShapeError(`conv2d: ${name} must be positive integers; got ${fmt(p)}`);
+  return p;
+}
+
+/** Validates shapes and options and computes the output geometry (shared by the op and the reference). */
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Omit<Conv2dOptions, 'bias'> & { biasShape?: readonly number[] } = {}): Conv2dGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`conv2d: x must be NHWC [N, H, W, Cin]; got ${fmt(xShape)}`);
+  if (wShape.length !== 4) throw new ShapeError(`conv2d: w must be HWIO [KH, KW, Cin / groups, Cout]; got ${fmt(wShape)}`);
+  const [batch, H, W, Cin] = xShape;
+  const [KH, KW, Cg, Cout] = wShape;
+  const groups = options.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`conv2d: groups must be a positive integer; got ${groups}`);
+  if (Cin % groups !== 0 || Cout % groups !== 0) {
+    throw new ShapeError(`conv2d: groups = ${groups} must divide Cin = ${Cin} (x ${fmt(xShape)}) and Cout = ${Cout} (w ${fmt(wShape)})`);
+  }
+  if (Cg !== Cin / groups) {
+    throw new ShapeError(`conv2d: w ${fmt(wShape)} has ${Cg} input channels; x ${fmt(xShape)} with groups = ${groups} needs ${Cin / groups}`);
+  }
+  const stride = pair(options.strides, 'strides');
+  const dilation = pair(options.dilations, 'dilations');
+  const effK = [(KH - 1) * dilation[0] + 1, (KW - 1) * dilation[1] + 1];
+  const inSize: [number, number] = [H, W];
+  const spec = options.padding ?? 'valid';
+  let padding: [number, number, number, number];
+  if (spec === 'same') {
+    const pads = [0, 1].map((i) => {
+      const out = Math.ceil(inSize[i] / stride[i]);
+      const total = Math.max((out - 1) * stride[i] + effK[i] - inSize[i], 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+    padding = [pads[0][0], pads[0][1], pads[1][0], pads[1][1]];
+  } else if (spec === 'valid') {
+    padding = [0, 0, 0, 0];
+  } else if (typeof spec === 'number') {
+    padding = [spec, spec, spec, spec];
+  } else if (Array.isArray(spec) && spec.length === 4) {
+    padding = [spec[0], spec[1], spec[2], spec[3]];
+  } else {
+    throw new ShapeError(`conv2d: padding must be 'same', 'valid', a number or [top, bottom, left, right]; got ${JSON.stringify(spec)}`);
+  }
+  if (!padding.every((p) => Number.isInteger(p) && p >= 0)) throw new ShapeError(`conv2d: padding must be non-negative integers; got ${fmt(padding)}`);
+  const outSize: [number, number] = [
+    Math.floor((H + padding[0] + padding[1] - effK[0]) / stride[0]) + 1,
+    Math.floor((W + padding[2] + padding[3] - effK[1]) / stride[1]) + 1,
+  ];
+  if (outSize[0] < 1 || outSize[1] < 1) {
+    throw new ShapeError(`conv2d: the ${KH}×${KW} kernel (dilation ${fmt(dilation)}) does not fit x ${fmt(xShape)} with padding ${fmt(padding)}`);
+  }
+  if (options.biasShape && (options.biasShape.length !== 1 || options.biasShape[0] !== Cout)) {
+    throw new ShapeError(`conv2d: bias must have shape [${Cout}] (Cout); got ${fmt(options.biasShape)}`);
+  }
+  return {
+    batch, inSize, inChannels: Cin, kernelSize: [KH, KW], outChannels: Cout, groups, stride, dilation, padding, outSize,
+    outShape: [batch, outSize[0], outSize[1], Cout],
+  };
+}
+
+/** conv2d(x [N, H, W, Cin], w [KH, KW, Cin / groups, Cout]) → [N, OH, OW, Cout]. */
+export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  const { bias } = options;
+  if (x.runtime !== w.runtime || (bias && bias.runtime !== x.runtime)) throw new NbfError('conv2d: the tensors live on different contexts');
+  const g = conv2dGeometry(x.shape, w.shape, { ...options, biasShape: bias?.shape });
+  const activation = resolveActivation(options.activation, 'conv2d');
+  const algorithm = options.algorithm ?? 'auto';
+  if (algorithm !== 'auto' && algorithm !== 'direct' && algorithm !== 'im2col') {
+    throw new NbfError(`conv2d: algorithm must be 'auto', 'direct' or 'im2col'; got ${JSON.stringify(algorithm)}`);
+  }
+  const rt = x.runtime;
+  const Cg = g.inChannels / g.groups;
+  const CoutG = g.outChannels / g.groups;
+  const dense = g.groups === 1;
+  const noPadding = g.padding.every((p) => p === 0);
+  const pointwise = dense && g.kernelSize[0] === 1 && g.kernelSize[1] === 1 && g.stride[0] === 1 && g.stride[1] === 1 && noPadding;
+
+  if (pointwise && algorithm !== 'direct') {
+    // A 1×1 stride-1 convolution is a matmul of free views: [N·H·W, Cin] · [Cin, Cout].
+    return rt.scope(() => {
+      const rows = g.batch * g.inSize[0] * g.inSize[1];
+      const product = matmul(rt.view(x, [rows, g.inChannels]), rt.view(w, [g.inChannels, g.outChannels]), { bias, activation: options.activation });
+      return rt.view(product, g.outShape);
+    });
+  }
+  // With at most 4 input channels a tap is a single texel per pixel: the direct kernel then spends
+  // more on per-tap bookkeeping than on reads, and im2col + matmul is ~2.7× faster (ResNet's 7×7 s2
+  // 3→64 stem; docs/kernels/conv2d.md). Otherwise the direct kernel is as fast and needs no patch buffer.
+  const smallInput = Cg <= 4;
+  if (dense && (algorithm === 'im2col' || (algorithm === 'auto' && smallInput))) {
+    return rt.scope(() => {
+      const patchLength = g.kernelSize[0] * g.kernelSize[1] * g.inChannels;
+      const pixels = g.batch * g.outSize[0] * g.outSize[1];
+      const patches = rt.run({ kernel: 'conv2d_im2col', inputs: { X: x }, uniforms: { ...geometryUniforms(g), u_xWidthLog2: widthLog2(x) }, outShape: [pixels, patchLength] });
+      return rt.view(matmul(patches, rt.view(w, [patchLength, g.outChannels]), { bias, activation: options.activation }), g.outShape);
+    });
+  }
+  const depthwise = g.groups === g.inChannels && g.outChannels === g.inChannels;
+  // The block kernel needs a block's two output channels in one group, starting at a texel boundary.
+  if (dense || (Cg % 4 === 0 && CoutG % 2 === 0)) {
+    return rt.scope(() => {
+      const taps = g.kernelSize[0] * g.kernelSize[1];
+      const packed = packKLast(rt.view(w, [taps * Cg, g.outChannels]), taps);
+      const pixels = g.batch * g.outSize[0] * g.outSize[1];
+      const blocks = rt.run({
+        kernel: 'conv2d',
+        inputs: { X: x, Wp: packed },
+        uniforms: {
+          ...geometryUniforms(g),
+          u_groupInChannels: Cg,
+          u_outChannels: g.outChannels,
+          u_groupOutChannels: CoutG,
+          u_pixels: pixels,
+          u_xWidthLog2: widthLog2(x),
+          u_wWidthLog2: widthLog2(packed),
+        },
+        outShape: [Math.ceil(pixels / 2) * Math.ceil(g.outChannels / 2), 4],
+      });
+      return rt.view(unblock(blocks, [pixels, g.outChannels], bias, activation), g.outShape);
+    });
+  }
+  const inputs: Record<string, Tensor> = bias ? { X: x, Wt: w, Bias: bias } : { X: x, Wt: w };
+  return rt.run({
+    kernel: 'conv2d_grouped',
+    defines: { HAS_BIAS: bias !== undefined, DEPTHWISE: depthwise, ...activationDefines(activation) },
+    inputs,
+    uniforms: {
+      ...geometryUniforms(g),
+      u_groupInChannels: Cg,
+      u_outChannels: g.outChannels,
+      u_groupOutChannels: CoutG,
+      u_activationAlpha: activation.alpha,
+    },
+    outShape: g.outShape,
+  });
+}
+
+function geometryUniforms(g: Conv2dGeometry) {
+  return {
+    u_inSize: g.inSize,
+    u_outSize: g.outSize,
+    u_kernelSize: g.kernelSize,
+    u_stride: g.stride,
+    u_dilation: g.dilation,
+    u_padBefore: [g.padding[0], g.padding[2]],
+    u_inChannels: g.inChannels,
+  };
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { testRuntime } from './helpers/gl.js';
+import { expectTensorClose } from './helpers/compare.js';
+import { Rng } from '../src/util/random.js';
+import { conv2d, type Conv2dOptions } from '../src/kernels/conv2d.js';
+import { conv2dRef, type Conv2dRefResult } from '../src/kernels/conv2d.ref.js';
+import { maxScaledError } from '../src/kernels/matmul.ref.js';
+import type { Activation } from '../src/kernels/activation.js';
+import type { Tensor } from '../src/runtime/tensor.js';
+import { NbfError, ShapeError } from '../src/runtime/errors.js';
+
+const rng = new Rng(77);
+const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
+/**
+ * GPU vs float64 reference, 1e-5 relative to max(|want|, Σ|x·w| + |bias|, 1) per element (float32
+ * accumulation error scales with the sum of |terms|); also shape, zero padding lanes, no unwritten texel.
+ */
+function expectMatches(t: Tensor, ref: Conv2dRefResult, tol = 1e-5): void {
+  expectTensorClose(t, ref.data, ref.shape, Infinity);
+  const got = t.readSync();
+  const { error, at } = maxScaledError(got, ref.data, ref.magnitude);
+  if (!(error <= tol)) throw new Error(`scaled error ${error} > ${tol} at ${at}: got ${got[at]}, want ${ref.data[at]}`);
+}
+
+type Opts = Omit<Conv2dOptions, 'bias'> & { bias?: boolean };
+
+function check(xShape: number[], wShape: number[], opts: Opts = {}): void {
+  const rt = testRuntime();
+  const x = rng.uniformArray(size(xShape), -1, 1);
+  const w = rng.uniformArray(size(wShape), -1, 1);
+  const cout = wShape[3];
+  const bias = opts.bias ? rng.uniformArray(cout, -1, 1) : undefined;
+  const { algorithm, bias: _unused, ...refOpts } = opts;
+  const ref = conv2dRef(x, xShape, w, wShape, { ...refOpts, bias });
+  rt.scope(() => {
+    const out = conv2d(rt.tensor(x, xShape), rt.tensor(w, wShape), { ...opts, bias: bias && rt.tensor(bias, [cout]) });
+    expectMatches(out, ref);
+  });
+}
+
+describe('conv2d', () => {
+  it('3×3 stride 1 same, odd sizes, channels not multiples of 4, batch 2', () => {
+    check([2, 9, 11, 5], [3, 3, 5, 7], { padding: 'same' });
+    check([2, 9, 11, 5], [3, 3, 5, 7], { padding: 'same', bias: true });
+    check([1, 13, 7, 6], [3, 3, 6, 9], { padding: 'valid', bias: true });
+    check([3, 5, 6, 1], [3, 3, 1, 2], { padding: 'same' });
+  });
+
+  it('strides 2 with TF same padding (extra row/column at the bottom/right)', () => {
+    check([2, 10, 9, 6], [3, 3, 6, 5], { strides: 2, padding: 'same', bias: true });
+    check([1, 11, 12, 3], [7, 7, 3, 10], { strides: 2, padding: 'same' });
+    check([2, 8, 8, 4], [4, 4, 4, 4], { strides: 2, padding: 'same' });
+    check([1, 9, 7, 5], [3, 2, 5, 6], { strides: [2, 1], padding: 'same' });
+  });
+
+  it('valid, numeric and explicit asymmetric padding', () => {
+    check([2, 9, 10, 6], [3, 3, 6, 7], { strides: 2, padding: 'valid' });
+    check([1, 7, 8, 5], [5, 3, 5, 6], { padding: 2 });
+    check([2, 6, 7, 3], [3, 3, 3, 5], { padding: [0, 2, 1, 3], strides: [1, 2] });
+  });
+
+  it('dilation 2 (and per-axis dilation)', () => {
+    check([2, 12, 11, 5], [3, 3, 5, 6], { dilations: 2, padding: 'same', bias: true });
+    check([1, 12, 13, 4], [3, 2, 4, 5], { dilations: [1, 3], padding: 'valid' });
+    check([1, 13, 13, 6], [3, 3, 6, 6], { dilations: 2, strides: 2, padding: 'same' });
+  });
+
+  it('direct kernel with few input channels (auto picks im2col there), interior and border blocks', () => {
+    check([2, 11, 12, 3], [7, 7, 3, 10], { strides: 2, padding: 'same', algorithm: 'direct', bias: true });
+    check([1, 9, 10, 1], [3, 3, 1, 5], { padding: 'same', algorithm: 'direct' });
+    check([3, 7, 9, 4], [3, 3, 4, 3], { padding: 'valid', algorithm: 'direct', activation: 'relu' });
+  });
+
+  it('1×1 convolutions (the matmul path) and 1×1 stride 2', () => {
+    check([2, 5, 7, 6], [1, 1, 6, 9], { bias: true, activation: 'relu' });
+    check([2, 5, 7, 6], [1, 1, 6, 9], { bias: true, activation: 'relu', algorithm: 'direct' });
+    check([2, 9, 7, 5], [1, 1, 5, 3], { strides: 2, padding: 'same' });
+  });
+
+  it('groups 2: texel-aligned groups (dense kernel) and unaligned groups (generic kernel)', () => {
+    check([2, 7, 6, 8], [3, 3, 4, 8], { groups: 2, padding: 'same', bias: true });
+    check([2, 7, 6, 16], [3, 3, 8, 12], { groups: 2, padding: 'same' });
+    check([2, 7, 6, 6], [3, 3, 3, 10], { groups: 2, padding: 'same', bias: true });
+    check([1, 8, 9, 10], [3, 3, 5, 6], { groups: 2, strides: 2, padding: 'same', dilations: 1 });
+    check([1, 8, 9, 12], [3, 3, 4, 9], { groups: 3, padding: 'valid', activation: 'tanh' });
+  });
+
+  it('depthwise: multiplier 1 (groups = Cin = Cout) and multiplier 2', () => {
+    check([2, 9, 8, 7], [3, 3, 1, 7], { groups: 7, padding: 'same', bias: true });
+    check([1, 10, 9, 5], [5, 5, 1, 5], { groups: 5, strides: 2, padding: 'same', dilations: 1 });
+    check([1, 11, 10, 6], [3, 3, 1, 6], { groups: 6, dilations: 2, padding: 'same', activation: 'relu' });
+    check([2, 7, 7, 3], [3, 3, 1, 6], { groups: 3, padding: 'same', bias: true });
+  });
+
+  const activations: Activation[] = ['relu', 'leakyRelu', { type: 'leakyRelu', alpha: 0.3 }, 'sigmoid', 'tanh', 'elu'];
+  for (const activation of activations) {
+    it(`fuses bias + ${JSON.stringify(activation)} (direct, grouped and im2col paths)`, () => {
+      check([2, 6, 7, 5], [3, 3, 5, 6], { padding: 'same', bias: true, activation });
+      check([1, 6, 7, 6], [3, 3, 3, 6], { groups: 2, padding: 'same', bias: true, activation });
+      check([1, 6, 7, 5], [3, 3, 5, 6], { padding: 'same', bias: true, activation, algorithm: 'im2col' });
+    });
+  }
+
+  it('im2col + matmul matches the reference (Cin % 4 = 0 and ≠ 0, strides, dilation, padding)', () => {
+    check([2, 9, 11, 5], [3, 3, 5, 7], { padding: 'same', algorithm: 'im2col' });
+    check([1, 11, 12, 3], [7, 7, 3, 10], { strides: 2, padding: 'same', algorithm: 'im2col' });
+    check([2, 8, 9, 8], [3, 3, 8, 6], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
+    check([1, 12, 11, 4], [3, 3, 4, 5], { dilations: 2, padding: [1, 0, 2, 1], algorithm: 'im2col' });
+  });
+
+  it('keeps float32 accumulation over many channels within 1e-5 of Σ|terms|', () => {
+    check([1, 6, 5, 96], [3, 3, 96, 10], { padding: 'same', bias: true });
+    check([1, 5, 6, 64], [3, 3, 64, 9], { padding: 'same', algorithm: 'im2col' });
+  });
+
+  it('rejects bad shapes and options with clear errors', () => {
+    const rt = testRuntime();
+    rt.scope(() => {
+      const t = (s: number[]) => rt.tensor(new Float32Array(size(s)), s);
+      expect(() => conv2d(t([5, 5, 3]), t([3, 3, 3, 4]))).toThrow(/x must be NHWC.*\[5, 5, 3\]/);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 4]))).toThrow(/w must be HWIO/);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 4, 4]))).toThrow(ShapeError);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 4, 4]))).toThrow(/\[3, 3, 4, 4\] has 4 input channels.*\[1, 5, 5, 3\].*needs 3/);
+      expect(() => conv2d(t([1, 5, 5, 6]), t([3, 3, 3, 5]), { groups: 2 })).toThrow(/groups = 2 must divide/);
+      expect(() => conv2d(t([1, 2, 2, 3]), t([3, 3, 3, 4]))).toThrow(/does not fit/);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 3, 4]), { bias: t([3]) })).toThrow(/bias must have shape \[4\]/);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 3, 4]), { padding: 'full' as never })).toThrow(/padding must be/);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 3, 4]), { strides: 0 })).toThrow(/strides must be positive/);
+      expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 3, 4]), { activation: 'swish' as never })).toThrow(NbfError);
+    });
+  });
+
+  it('disposes its temporaries on every path', () => {
+    const rt = testRuntime();
+    const before = rt.memory().tensors;
+    rt.scope(() => {
+      const x = rt.tensor(new Float32Array(2 * 5 * 5 * 4), [2, 5, 5, 4]);
+      conv2d(x, rt.tensor(new Float32Array(9 * 4 * 3), [3, 3, 4, 3]), { padding: 'same', algorithm: 'im2col' });
+      conv2d(x, rt.tensor(new Float32Array(4 * 3), [1, 1, 4, 3]));
+    });
+    expect(rt.memory().tensors).toBe(before);
+  });
+});
