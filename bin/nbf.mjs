@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// nbf command-line entry. Runs the TypeScript sources through tsx in a checkout (or dist/ when built),
+// nbf command-line entry. Runs the TypeScript sources through tsx in a checkout (dist/ when published),
 // and re-runs itself under `xvfb-run -a` when there is no X display, since headless WebGL needs one.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -20,16 +20,18 @@ if (!process.env.DISPLAY && !process.env.NBF_NO_XVFB) {
   // No xvfb-run: commands that need WebGL will say so with a clear error.
 }
 
-const built = join(root, 'dist', 'cli.js');
+// In a checkout the TypeScript sources run directly (never a stale dist/); a published package has
+// only dist/.
+const source = join(root, 'src', 'cli', 'main.ts');
 let main;
-if (existsSync(built)) {
-  ({ main } = await import(pathToFileURL(built).href));
-} else {
+if (existsSync(source)) {
   if (!existsSync(join(root, 'src', 'generated', 'shaders.ts'))) {
     spawnSync(process.execPath, [join(root, 'scripts', 'gen-shaders.mjs')], { stdio: 'inherit' });
   }
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href));
+  ({ main } = await import(pathToFileURL(source).href));
+} else {
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli.js')).href));
 }
 process.exitCode = await main(process.argv.slice(2));
