@@ -34,3 +34,10 @@ export type { SmplCamera, SmplGpuInputs, SmplGpuResult, SmplGradients, SmplOutpu
 export { matmul, type MatmulOptions } from './kernels/matmul.js';
 export { conv2d, conv2dGeometry, type Conv2dOptions, type Conv2dPadding, type Conv2dGeometry } from './kernels/conv2d.js';
 export type { Activation, ActivationName } from './kernels/activation.js';
+export { MeshRenderer, atlasLayout, MAX_IMAGE_SIZE, type RenderOptions, type AtlasLayout } from './render/renderer.js';
+export { partLabelMap, partColourMap, depthMap, type ColourOptions } from './render/maps.js';
+export { GRANULARITIES, partPalette, partTable, classCount, type Granularity } from './render/parts.js';
+export { SynthGenerator, generateBatch, disposeBatch, FLAG_COLUMNS, type SynthBatch, type BatchOptions } from './synth/generate.js';
+export { sampleExample, exampleSeed, nbfFocalLength, type ExampleParams, type SamplerOptions } from './synth/sampler.js';
+export { POSE_FAMILIES, JOINT_LIMITS } from './synth/pose.js';
+export { Skeleton } from './synth/skeleton.js';

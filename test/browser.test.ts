@@ -11,6 +11,8 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Rng } from '../src/util/random.js';
 import { binaryRef, unaryRef } from '../src/kernels/elementwise.ref.js';
+import { matmulRef } from '../src/kernels/matmul.ref.js';
+import { conv2dRef } from '../src/kernels/conv2d.ref.js';
 import { maxRelError } from './helpers/compare.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,25 +56,37 @@ afterAll(async () => {
 });
 
 describe('browser bundle', () => {
-  it('creates a WebGL2 context, and elementwise kernels match the CPU reference', async () => {
+  it('creates a WebGL2 context; elementwise, matmul and conv2d match the CPU references', async () => {
     const rng = new Rng(11);
     const a = Array.from(rng.uniformArray(2 * 3 * 5, -2, 2));
     const b = Array.from(rng.uniformArray(5, -2, 2));
-    const got = await page.evaluate(async ({ a, b }) => {
+    const m1 = Array.from(rng.uniformArray(2 * 7 * 9));
+    const m2 = Array.from(rng.uniformArray(9 * 6));
+    const x = Array.from(rng.uniformArray(2 * 9 * 7 * 5));
+    const w = Array.from(rng.uniformArray(3 * 3 * 5 * 6));
+    const got = await page.evaluate(async ({ a, b, m1, m2, x, w }) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const nbf = (window as any).nbf;
       const rt = nbf.createContext({ canvas: document.getElementById('c') as HTMLCanvasElement, poisonOutputs: true });
-      const ta = rt.tensor(a, [2, 3, 5]);
-      const tb = rt.tensor(b, [5]);
-      const sum = Array.from(nbf.add(ta, tb).readSync());
-      const sig = Array.from(nbf.sigmoid(ta).readSync());
+      const read = (t: { readSync(): Float32Array }) => Array.from(t.readSync()) as number[];
+      const result = rt.scope(() => {
+        const ta = rt.tensor(a, [2, 3, 5]);
+        return {
+          sum: read(nbf.add(ta, rt.tensor(b, [5]))),
+          sig: read(nbf.sigmoid(ta)),
+          mm: read(nbf.matmul(rt.tensor(m1, [2, 7, 9]), rt.tensor(m2, [9, 6]))),
+          conv: read(nbf.conv2d(rt.tensor(x, [2, 9, 7, 5]), rt.tensor(w, [3, 3, 5, 6]), { strides: 2, padding: 'same' })),
+        };
+      });
       const live = rt.memory().liveTextures;
       rt.destroy();
-      return { sum, sig, live };
-    }, { a, b });
+      return { ...result, live };
+    }, { a, b, m1, m2, x, w });
     expect(maxRelError(got.sum, binaryRef('add', a, [2, 3, 5], b, [5]).data)).toBeLessThanOrEqual(1e-5);
     expect(maxRelError(got.sig, unaryRef('sigmoid', a))).toBeLessThanOrEqual(1e-5);
-    expect(got.live).toBe(4);
+    expect(maxRelError(got.mm, matmulRef(m1, [2, 7, 9], m2, [9, 6]).data)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(got.conv, conv2dRef(x, [2, 9, 7, 5], w, [3, 3, 5, 6], { strides: 2, padding: 'same' }).data)).toBeLessThanOrEqual(1e-5);
+    expect(got.live).toBe(0);
   });
 
   it('reports a clear error when WebGL2 is unavailable', async () => {

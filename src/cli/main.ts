@@ -1,5 +1,6 @@
 /** `nbf <command>`: dispatch to command modules. Each returns an exit code. */
 import { demo } from './demo.js';
+import { synth, SYNTH_USAGE } from './synth.js';
 import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
 export interface Command {
@@ -16,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'convert-body-model': { summary: CONVERT_BODY_MODEL_SUMMARY, usage: CONVERT_BODY_MODEL_USAGE, run: (argv) => convertBodyModel(argv) },
   pose: { summary: POSE_SUMMARY, usage: POSE_USAGE, run: (argv) => pose(argv) },
+  synth: { summary: 'render synthetic training samples (part maps, RGB, labels, json) on the GPU', usage: SYNTH_USAGE, run: synth },
 };
 
 function help(): string {

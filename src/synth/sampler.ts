@@ -1,0 +1,145 @@
+/**
+ * Per-example parameters of a synthetic sample, drawn on the CPU from a seed (cheap: a few hundred
+ * numbers), then uploaded once; everything per pixel happens on the GPU. Example i of seed s always
+ * gets the same parameters, whatever the batch it is drawn in (its own Rng, seeded from (s, i)).
+ * Tables: docs/synth.md.
+ */
+import { inverseRodrigues, nbfCamera, relativeToAbsoluteRotations, rodrigues } from '../smpl/cpu-forward.js';
+import { Rng } from '../util/random.js';
+import { eulerToMatrix, globalRotation, POSE_FAMILIES, sampleBodyPose } from './pose.js';
+import { firstPenetration, restPoseContacts, type Skeleton } from './skeleton.js';
+import { sampleAppearance, sampleAugmentation, sampleOccluder, type Appearance, type Augmentation, type Occluder } from './appearance.js';
+
+export interface SamplerOptions {
+  /** Image side in pixels (square crops, as NBF's). */
+  size: number;
+  /** Fraction of the image height the person fills (NBF: about 0.8; default 0.8). */
+  fill?: number;
+  /** Relative jitter of the fill (scale augmentation; default 0.12 → ×[0.88, 1.12]). */
+  scaleJitter?: number;
+  /** Jitter of the person's centre as a fraction of the image side (crop jitter; default 0.05). */
+  centreJitter?: number;
+  /** Largest in-plane rotation in radians (rotation augmentation; default 0.35). */
+  maxSpin?: number;
+  /** Largest tilt of the body from upright in radians (default 0.25). */
+  maxTilt?: number;
+  /** Probability of a partial occluder (default 0.3). */
+  occluderRate?: number;
+  /** Draw appearance and augmentations (default true); false gives a plain mid-grey look, no augmentations. */
+  appearance?: boolean;
+}
+
+export interface ExampleParams {
+  index: number;
+  /** B shape coefficients, N(0, 1) truncated at ±3. */
+  betas: Float64Array;
+  /** 72 parent-relative axis-angle numbers (index 0: the global orientation into the camera frame). */
+  pose: Float64Array;
+  /** Global translation (metres, camera frame). */
+  trans: Float64Array;
+  /** Camera (fx, fy, cx, cy) in pixels. */
+  camera: Float64Array;
+  family: string;
+  familyIndex: number;
+  /** Pose draws the self-penetration check rejected. */
+  rejected: number;
+  appearance: Appearance;
+  augmentation: Augmentation;
+  occluder: Occluder;
+}
+
+/** Seed of example `index` of a run with seed `seed` (a 32-bit mix, so neighbours are unrelated). */
+export function exampleSeed(seed: number, index: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** N(0, 1) truncated to [−limit, limit] by redrawing. */
+export function truncatedNormal(rng: Rng, limit = 3): number {
+  for (;;) {
+    const x = rng.normal();
+    if (Math.abs(x) <= limit) return x;
+  }
+}
+
+/** NBF's focal length: 5000 px for a 512-px crop, scaled with the crop. */
+export function nbfFocalLength(size: number): number {
+  return nbfCamera(size).focalLength as number;
+}
+
+/** How far the body reaches past each joint (metres): the head's top, hands, feet, limb thickness. */
+const JOINT_MARGIN = [0.12, 0.09, 0.09, 0.12, 0.07, 0.07, 0.12, 0.07, 0.07, 0.12, 0.06, 0.06, 0.08, 0.1, 0.1, 0.2, 0.07, 0.07, 0.06, 0.06, 0.05, 0.05, 0.08, 0.08];
+
+export function sampleExample(skeleton: Skeleton, seed: number, index: number, options: SamplerOptions): ExampleParams {
+  const rng = new Rng(exampleSeed(seed, index));
+  const size = options.size;
+  const B = skeleton.shapeCount;
+  const betas = new Float64Array(B);
+  for (let b = 0; b < B; b++) betas[b] = truncatedNormal(rng, 3);
+  const rest = skeleton.restJoints(betas);
+
+  // Body pose with the self-penetration check (on the body alone: orientation does not matter).
+  const contacts = restPoseContacts(rest);
+  const bodyRotations = new Float64Array(24 * 9);
+  bodyRotations.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const penetrates = (eulers: Float64Array): boolean => {
+    for (let j = 1; j < 24; j++) bodyRotations.set(eulerToMatrix([eulers[3 * j], eulers[3 * j + 1], eulers[3 * j + 2]]), 9 * j);
+    return firstPenetration(skeleton.posedJoints(rest, bodyRotations), contacts) !== null;
+  };
+  const body = sampleBodyPose(rng, penetrates);
+  const family = POSE_FAMILIES[body.familyIndex];
+
+  // Global orientation: a full turn about the vertical, a moderate tilt, the in-plane spin.
+  const maxTilt = options.maxTilt ?? 0.25;
+  const yaw = rng.uniform(-Math.PI, Math.PI);
+  const pitch = (family.pitch ?? 0) + rng.uniform(-maxTilt, maxTilt);
+  const roll = rng.uniform(-maxTilt, maxTilt) * 0.6;
+  const spin = rng.uniform(-1, 1) * (options.maxSpin ?? 0.35);
+  const root = globalRotation(yaw, pitch, roll, spin);
+  const rotations = new Float64Array(24 * 9);
+  rotations.set(root);
+  for (let j = 1; j < 24; j++) rotations.set(eulerToMatrix([body.eulers[3 * j], body.eulers[3 * j + 1], body.eulers[3 * j + 2]]), 9 * j);
+  const pose = new Float64Array(72);
+  for (let j = 0; j < 24; j++) inverseRodrigues(rotations, 9 * j, pose, 3 * j);
+
+  // Camera: NBF's focal length; the person (joints plus margins) fills `fill` of the crop.
+  const focal = nbfFocalLength(size);
+  const joints = skeleton.posedJoints(rest, rotations);
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let j = 0; j < 24; j++) {
+    const m = JOINT_MARGIN[j];
+    x0 = Math.min(x0, joints[3 * j] - m);
+    x1 = Math.max(x1, joints[3 * j] + m);
+    y0 = Math.min(y0, joints[3 * j + 1] - m);
+    y1 = Math.max(y1, joints[3 * j + 1] + m);
+  }
+  const extent = Math.max(x1 - x0, y1 - y0);
+  const scaleJitter = options.scaleJitter ?? 0.12;
+  const fill = (options.fill ?? 0.8) * (1 + rng.uniform(-scaleJitter, scaleJitter));
+  const depth = (focal * extent) / (fill * size);
+  const centreJitter = options.centreJitter ?? 0.05;
+  const du = rng.uniform(-centreJitter, centreJitter) * size;
+  const dv = rng.uniform(-centreJitter, centreJitter) * size;
+  const trans = Float64Array.from([
+    -(x0 + x1) / 2 + (du * depth) / focal,
+    -(y0 + y1) / 2 + (dv * depth) / focal,
+    depth,
+  ]);
+  const camera = Float64Array.from([focal, focal, size / 2, size / 2]);
+
+  const useAppearance = options.appearance ?? true;
+  const appearance = sampleAppearance(rng, useAppearance);
+  const augmentation = sampleAugmentation(rng, useAppearance);
+  const occluder = sampleOccluder(rng, size, useAppearance ? (options.occluderRate ?? 0.3) : 0);
+  return { index, betas, pose, trans, camera, family: body.family, familyIndex: body.familyIndex, rejected: body.rejected, appearance, augmentation, occluder };
+}
+
+/** Absolute (global) rotation matrices J·9 of a parent-relative axis-angle pose. */
+export function absoluteRotations(pose: ArrayLike<number>, parents: ArrayLike<number>): Float64Array {
+  const J = parents.length;
+  const local = new Float64Array(J * 9);
+  for (let j = 0; j < J; j++) rodrigues(pose[3 * j], pose[3 * j + 1], pose[3 * j + 2], local, 9 * j);
+  return relativeToAbsoluteRotations(local, parents);
+}

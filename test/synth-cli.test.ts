@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { PNG } from 'pngjs';
+import { synth } from '../src/cli/synth.js';
+import { NBF_PARTS } from '../src/smpl/types.js';
+
+const root = mkdtempSync(join(tmpdir(), 'nbf-synth-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs the command with stdout/stderr captured. */
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await synth(argv), out, err };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+describe('nbf synth', () => {
+  it('writes parts, rgb, labels and json per sample, reproducibly', async () => {
+    const a = join(root, 'a');
+    const b = join(root, 'b');
+    const first = await run(['--count', '5', '--size', '40', '--out', a, '--seed', '9', '--batch', '2']);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/wrote 5 samples \(40×40, seed 9/);
+    expect(first.err).toMatch(/synth: 5\/5 samples/); // not a TTY: plain progress lines
+    const files = readdirSync(a).sort();
+    expect(files).toHaveLength(20);
+    expect(files.some((f) => f.includes('.tmp'))).toBe(false);
+    for (let i = 0; i < 5; i++) for (const s of ['_parts.png', '_rgb.png', '_labels.png', '.json']) expect(files).toContain(`${i}${s}`);
+
+    const meta = JSON.parse(readFileSync(join(a, '3.json'), 'utf8'));
+    expect(meta.betas).toHaveLength(10);
+    expect(meta.pose).toHaveLength(72);
+    expect(meta.trans).toHaveLength(3);
+    expect(meta.focal).toBeCloseTo((5000 * 40) / 512, 6);
+    expect(meta.center).toEqual([20, 20]);
+    expect(meta.joints3d).toHaveLength(24);
+    expect(meta.joints3d[0]).toHaveLength(3);
+    expect(meta.joints2d).toHaveLength(24);
+    // joints2d are the pinhole projections of joints3d (pixels, origin top-left).
+    for (let j = 0; j < 24; j++) {
+      const [X, Y, Z] = meta.joints3d[j];
+      expect(meta.joints2d[j][0]).toBeCloseTo((meta.focal * X) / Z + 20, 2);
+      expect(meta.joints2d[j][1]).toBeCloseTo((meta.focal * Y) / Z + 20, 2);
+    }
+    // Label PNG: the class in red; the parts PNG is the palette of those classes.
+    const labels = PNG.sync.read(readFileSync(join(a, '3_labels.png')));
+    const parts = PNG.sync.read(readFileSync(join(a, '3_parts.png')));
+    let body = 0;
+    for (let p = 0; p < 40 * 40; p++) {
+      const c = labels.data[4 * p];
+      expect(c).toBeLessThanOrEqual(12);
+      expect(labels.data[4 * p + 1]).toBe(0);
+      if (c > 0) body++;
+      expect([parts.data[4 * p], parts.data[4 * p + 1], parts.data[4 * p + 2]]).toEqual([...NBF_PARTS[c].rgb]);
+    }
+    expect(body).toBeGreaterThan(50);
+
+    const second = await run(['--count', '5', '--size', '40', '--out', b, '--seed', '9', '--batch', '2']);
+    expect(second.code).toBe(0);
+    for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
+  });
+
+  it('bad arguments: a clear message and a non-zero exit, nothing written', async () => {
+    const out = join(root, 'bad');
+    for (const [argv, message] of [
+      [['--size', '40', '--out', out], /--count is required/],
+      [['--count', '0', '--out', out], /--count must be an integer/],
+      [['--count', '2', '--size', 'big', '--out', out], /--size must be an integer/],
+      [['--count', '2'], /--out DIR is required/],
+      [['--count', '2', '--out', out, '--colour', 'red'], /unknown option --colour/],
+      [['--count', '2', '--out', out, '--model', join(root, 'missing.nbfm')], /missing\.nbfm not found/],
+    ] as const) {
+      const r = await run([...argv]);
+      expect(r.code, argv.join(' ')).not.toBe(0);
+      expect(r.err).toMatch(message);
+      expect(r.err).toMatch(/usage: nbf synth/);
+    }
+    const file = join(root, 'file');
+    writeFileSync(file, 'x');
+    const r = await run(['--count', '1', '--out', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is not a directory/);
+    expect(readdirSync(root)).not.toContain('bad');
+  });
+});
