@@ -10,7 +10,10 @@
  * having every output (vertices, joints, joints2d; for backward every gradient: β, θ, trans, camera)
  * in a Float32Array; the CPU side computes the same outputs in float64. Runs alternate GPU/CPU so
  * machine noise hits both; the median is reported, ratio = cpu_ms / gpu_ms (> 1: the GPU is faster).
- * Before timing, every row checks that both sides agree. Writes bench/results/smpl.json (not with --quick).
+ * Before timing, every row checks that both sides agree. Then, at batch 32, a per-kernel breakdown of
+ * the GPU forward+backward: every draw bracketed by gl.finish() (so the times add up to more than an
+ * unbracketed run, where the CPU queues draws while llvmpipe renders), mean of 5 runs.
+ * Writes bench/results/smpl.json (not with --quick).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,6 +23,7 @@ import { createNodeContext } from '../src/runtime/node-context.js';
 import { makeRandomBodyModel } from '../src/smpl/random-model.js';
 import { GpuBodyModel } from '../src/smpl/gpu/model.js';
 import { smplBackward, smplForward } from '../src/smpl/gpu/layer.js';
+import { blendProductKernel } from '../src/smpl/gpu/kernels.js';
 import { smplForward as cpuForward, projectPerspective } from '../src/smpl/cpu-forward.js';
 import { smplBackwardRef } from '../src/smpl/gpu/backward.ref.js';
 import { Rng } from '../src/util/random.js';
@@ -33,8 +37,34 @@ const V = model.vertexCount;
 const J = model.jointCount;
 const B = model.shapeCount;
 
-interface Row { name: string; gpu_ms: number; cpu_ms: number; ratio: number }
+interface Row { name: string; gpu_ms: number; cpu_ms: number; ratio: number; load_average: number }
 const rows: Row[] = [];
+let profile: { kernel: string; ms: number; draws: number }[] = [];
+
+/** Runs `work` `repeats` times with every draw bracketed by gl.finish(); mean ms per kernel (and defines) per run. */
+function profileKernels(work: () => void, repeats: number): { kernel: string; ms: number; draws: number }[] {
+  const gl = rt.gl;
+  const totals = new Map<string, { ms: number; draws: number }>();
+  const plainRun = rt.run;
+  rt.run = (call) => {
+    gl.finish();
+    const t0 = performance.now();
+    const out = plainRun.call(rt, call);
+    gl.finish();
+    const key = call.kernel + (call.defines ? ' ' + JSON.stringify(call.defines) : '');
+    const entry = totals.get(key) ?? { ms: 0, draws: 0 };
+    entry.ms += performance.now() - t0;
+    entry.draws++;
+    totals.set(key, entry);
+    return out;
+  };
+  try {
+    for (let r = 0; r < repeats; r++) work();
+  } finally {
+    rt.run = plainRun;
+  }
+  return [...totals].map(([kernel, e]) => ({ kernel, ms: +(e.ms / repeats).toFixed(2), draws: e.draws / repeats })).sort((a, b) => b.ms - a.ms);
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -112,7 +142,7 @@ for (const n of [1, 32]) {
   console.log(`batch ${n}: GPU vs CPU: vertices max |Δ| ${vErr.toExponential(2)} m, joints2d max |Δ| ${maxAbsDiff(f.joints2d, c.joints2d).toExponential(2)} px, gradients max rel ${gErr.toExponential(2)}`);
   if (!(vErr < 1e-4) || !(gErr < 1e-3)) throw new Error(`batch ${n}: GPU and CPU disagree; not timing`);
 
-  const repeats = quick ? 3 : n === 1 ? 15 : 7;
+  const repeats = quick ? 3 : n === 1 ? 15 : 11;
   for (const backward of [false, true]) {
     const gpuTimes: number[] = [];
     const cpuTimes: number[] = [];
@@ -129,11 +159,20 @@ for (const n of [1, 32]) {
       gpu_ms: +median(gpuTimes).toFixed(2),
       cpu_ms: +median(cpuTimes).toFixed(2),
       ratio: +(median(cpuTimes) / median(gpuTimes)).toFixed(2),
+      load_average: +loadavg()[0].toFixed(2),
     };
     rows.push(row);
-    console.log(`${row.name.padEnd(34)} gpu ${row.gpu_ms.toFixed(1).padStart(8)} ms   cpu ${row.cpu_ms.toFixed(1).padStart(8)} ms   ratio ${row.ratio.toFixed(2)}`);
+    console.log(`${row.name.padEnd(34)} gpu ${row.gpu_ms.toFixed(1).padStart(8)} ms   cpu ${row.cpu_ms.toFixed(1).padStart(8)} ms   ratio ${row.ratio.toFixed(2)}   (load ${row.load_average})`);
+  }
+  if (n === 32) {
+    profile = profileKernels(() => { gpuForwardBackward(); }, quick ? 1 : 5);
+    console.log(`per-kernel breakdown, forward+backward batch ${n} (gl.finish() around every draw):`);
+    for (const p of profile) console.log(`  ${p.kernel.padEnd(56)} ${p.ms.toFixed(2).padStart(7)} ms  ${p.draws} draw(s)`);
+    console.log(`  ${'sum'.padEnd(56)} ${profile.reduce((s, p) => s + p.ms, 0).toFixed(2).padStart(7)} ms`);
   }
 }
+const blendKernel = blendProductKernel(rt);
+console.log(`blend products: ${blendKernel === 'quad' ? 'smpl_quad_product' : 'matmul (no fine derivatives on this context)'}`);
 gpuModel.dispose();
 rt.destroy();
 
@@ -144,10 +183,12 @@ if (!quick) {
     benchmark: 'bench/smpl.ts',
     model: 'random, SMPL-size: 6890 vertices, 24 joints, 10 betas, 207 pose blend shapes, 4 influences, 13776 faces',
     gpu: 'nbf-gl GPU layer, WebGL2 on Mesa llvmpipe (headless-gl), float32',
+    blend_product_kernel: blendKernel,
     cpu: 'plain TypeScript, float64: src/smpl/cpu-forward.ts (forward) + src/smpl/gpu/backward.ref.ts (backward), single thread',
     timing: 'median ms from input upload to outputs (and gradients) downloaded; ratio = cpu_ms / gpu_ms',
     machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end (shared machine)`,
     rows,
+    profile_forward_backward_batch32: { note: 'mean ms per run with gl.finish() around every draw', kernels: profile },
   }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 }

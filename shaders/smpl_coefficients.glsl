@@ -1,7 +1,7 @@
 // smpl_coefficients — the blend coefficients of one body: [β (B values) | pose feature (P values)],
 // pose feature = (R_j − I) row-major for joints 1..J−1 (index B + (j−1)·9 + 3·row + col), R_j the
 // parent-relative rotations. The blend-shape matrix is stored with the same column order
-// ([shapedirs | posedirs]), so shape and pose blend are one matrix–vector product (smpl_blend).
+// ([shapedirs | posedirs]), so shape and pose blend are one product D·cᵀ (smpl_quad_product, then smpl_posed).
 // Inputs: Betas [N, B], Rotations [N·J, 9] (local, row-major). Output: [N, B + P]; one fragment
 //   computes one texel (4 coefficients). u_poseFeatures = 0 for a model without pose blend shapes.
 uniform sampler2D Betas;

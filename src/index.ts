@@ -41,3 +41,12 @@ export { SynthGenerator, generateBatch, disposeBatch, FLAG_COLUMNS, type SynthBa
 export { sampleExample, exampleSeed, nbfFocalLength, type ExampleParams, type SamplerOptions } from './synth/sampler.js';
 export { POSE_FAMILIES, JOINT_LIMITS } from './synth/pose.js';
 export { Skeleton } from './synth/skeleton.js';
+// Autodiff and training: `ad` holds the differentiable ops (ad.conv2d, ad.l1Loss, ad.smpl, ...).
+export * as ad from './autodiff/index.js';
+export { valueAndGrad, GradientAccumulator, recordOp } from './autodiff/tape.js';
+export * from './optim/index.js';
+export { ParamStore, initialValues, fans, type Initializer } from './nn/params.js';
+export { encodeParamFile, decodeParamFile, ParamFormatError, type ParamDtype, type NamedArray, type ParamFile } from './nn/param-format.js';
+export { loss, lossForward, lossBackward, LOSS_KINDS, type LossKind, type LossOptions } from './kernels/losses.js';
+export { Conv2dLayer, BatchNormLayer, DenseLayer, requireParam, type ParamRecord, type Conv2dLayerOptions, type BatchNormLayerOptions, type DenseLayerOptions } from './nn/layers.js';
+export { SmallResNet, trainStep, type SmallResNetConfig, type LossFn } from './nn/small-resnet.js';

@@ -1,3 +1,4 @@
 /** Node entry point: the runtime plus headless-gl contexts. */
 export * from './index.js';
 export { createNodeContext as createContext } from './runtime/node-context.js';
+export { openBodyModelPath, loadOpenBodyModel, OPEN_BODY_MODEL_FILE } from './smpl/default-model.js';

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureModel } from '../scripts/make-fixtures.js';
 import { convertBodyModel, defaultBodyModelPath, pose, setDefaultBodyModelResolver, type CommandIO } from '../src/cli/body-model.js';
 import { smplForward } from '../src/smpl/cpu-forward.js';
+import { openBodyModelPath } from '../src/smpl/default-model.js';
 import { decodeBodyModel, encodeBodyModel } from '../src/smpl/format.js';
 import { expectSameAsFixture } from './fixtures/expect-model.js';
 
@@ -126,7 +127,6 @@ describe('nbf pose', () => {
       [['--body-model', modelPath, '--params', paramsPath, '--out', join(dir, 'x.ply')], 2, /--out ".*x\.ply" must end in \.obj or \.glb/],
       [['--body-model', join(dir, 'missing.nbfm'), '--params', paramsPath, '--out', existing], 1, /cannot read body model ".*missing\.nbfm": no such file/],
       [['--body-model', paramsPath, '--params', paramsPath, '--out', existing], 1, /params\.json: not a body-model file we can read/],
-      [['--params', paramsPath, '--out', existing], 2, /--body-model is required \(no default body model is installed yet\)/],
       [['--body-model', modelPath, '--out', existing], 2, /--params is required/],
       [['--body-model', modelPath, '--params', paramsPath, '--out'], 2, /option --out needs a value/],
       // The joints cannot be written: the mesh must not appear either.
@@ -141,15 +141,37 @@ describe('nbf pose', () => {
     expect(listing()).toEqual([...before, ...created].sort());
   });
 
-  it('uses the default body model hook when --body-model is omitted', async () => {
-    expect(defaultBodyModelPath()).toBeNull();
+  it('poses the shipped open body model when --body-model is omitted', async () => {
+    const path = defaultBodyModelPath();
+    expect(path).toMatch(/weights[\\/]nbf-open-body\.nbfm$/);
+    const open = decodeBodyModel(new Uint8Array(readFileSync(path!)), path!);
+    const out = join(dir, 'open-default.obj');
+    const joints = join(dir, 'open-default-joints.json');
+    const io = capture();
+    expect(await pose(['--params', paramsPath, '--out', out, '--joints', joints], io)).toBe(0);
+    expect(io.stdout.join('\n')).toMatch(new RegExp(`posed nbf-open-body v1 \\(${open.vertexCount} vertices\\)`));
+    const obj = readFileSync(out, 'utf8');
+    expect(obj.split('\n').filter((l) => l.startsWith('v ')).length).toBe(open.vertexCount);
+    const expected = smplForward(open, JSON.parse(readFileSync(paramsPath, 'utf8')));
+    const written = JSON.parse(readFileSync(joints, 'utf8')).joints as number[][];
+    expect(written.length).toBe(24);
+    for (let j = 0; j < 24; j++) for (let k = 0; k < 3; k++) expect(written[j][k]).toBeCloseTo(expected.joints[3 * j + k], 6);
+  });
+
+  it('uses a registered default body model resolver, and says so when none is found', async () => {
     setDefaultBodyModelResolver(() => modelPath);
     try {
       const out = join(dir, 'default.obj');
       expect(await pose(['--params', paramsPath, '--out', out], capture())).toBe(0);
       expect(existsSync(out)).toBe(true);
-    } finally {
       setDefaultBodyModelResolver(() => null);
+      const io = capture();
+      expect(await pose(['--params', paramsPath, '--out', join(dir, 'none.obj')], io)).toBe(2);
+      expect(io.stderr.join('\n')).toMatch(/--body-model is required \(the default open body model .* was not found\)/);
+      expect(existsSync(join(dir, 'none.obj'))).toBe(false);
+    } finally {
+      setDefaultBodyModelResolver(openBodyModelPath);
     }
   });
+
 });

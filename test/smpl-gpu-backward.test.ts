@@ -183,6 +183,6 @@ describe('SMPL layer backward against central differences of the float64 forward
   it('odd model: 5 betas, 7 influences, no pose blend shapes', () =>
     checkGradients({ model: odd, n: 2, poseKind: 'axisAngle', orthogonalise: false, camera: 'perspective', outputs: all }));
   const big = makeRandomBodyModel(33, { vertexCount: 6890, faceCount: 13776 });
-  it('random model of SMPL size (54 vertex chunks per reduction), batch 2', () =>
+  it('random model of SMPL size (27 vertex chunks in the blend-shape reduction, 13 per skinning list), batch 2', () =>
     checkGradients({ model: big, n: 2, poseKind: 'axisAngle', orthogonalise: false, camera: 'perspective', outputs: all }));
 });

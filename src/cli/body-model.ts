@@ -10,6 +10,7 @@ import { partColors } from '../io/mesh.js';
 import { encodeObj } from '../io/obj.js';
 import { smplForward } from '../smpl/cpu-forward.js';
 import { encodeBodyModel } from '../smpl/format.js';
+import { openBodyModelPath } from '../smpl/default-model.js';
 import { loadBodyModelWithNotes } from '../smpl/load.js';
 import type { BodyModel } from '../smpl/types.js';
 import { sha256Hex } from '../util/sha256.js';
@@ -25,22 +26,22 @@ const consoleIO: CommandIO = { out: (l) => console.log(l), err: (l) => console.e
 
 export const CONVERT_BODY_MODEL_USAGE = 'nbf convert-body-model <in.pkl|in.npz|in.nbfm> <out.nbfm> [--float64]';
 export const CONVERT_BODY_MODEL_SUMMARY = "convert a SMPL-family .pkl/.npz (your own copy) into nbf's .nbfm body-model file";
-export const POSE_USAGE = 'nbf pose --body-model <file> --params <params.json> --out <mesh.obj|mesh.glb> [--joints <joints.json>]';
+export const POSE_USAGE = 'nbf pose [--body-model <file>] --params <params.json> --out <mesh.obj|mesh.glb> [--joints <joints.json>]';
 export const POSE_SUMMARY = 'pose a body model with {"betas", "pose" (72), "trans" (3)} and write the mesh (.obj/.glb) and joints';
 
 // ---- default body model hook ----------------------------------------------------------------------
 
-let defaultBodyModelResolver: () => string | null = () => null;
+let defaultBodyModelResolver: () => string | null = openBodyModelPath;
 
 /**
- * Path of the body model `nbf pose` uses without --body-model, or null when none is installed.
- * Until the open body model ships nothing is registered and --body-model is required.
+ * Path of the body model `nbf pose` uses without --body-model: the shipped open body model
+ * (weights/nbf-open-body.nbfm) unless another resolver was registered; null when none is found.
  */
 export function defaultBodyModelPath(): string | null {
   return defaultBodyModelResolver();
 }
 
-/** Registers where the default body model lives (e.g. the packaged open model). */
+/** Registers where the default body model lives (tests; embedders shipping another model). */
 export function setDefaultBodyModelResolver(resolver: () => string | null): void {
   defaultBodyModelResolver = resolver;
 }
@@ -141,7 +142,7 @@ export async function pose(argv: string[], io: CommandIO = consoleIO): Promise<n
     const args = parseArgs(argv, ['body-model', 'params', 'out', 'joints']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const modelPath = stringFlag(args, 'body-model') ?? defaultBodyModelPath();
-    if (!modelPath) throw new ArgError('--body-model is required (no default body model is installed yet)');
+    if (!modelPath) throw new ArgError('--body-model is required (the default open body model weights/nbf-open-body.nbfm was not found)');
     const paramsPath = stringFlag(args, 'params');
     if (!paramsPath) throw new ArgError('--params is required');
     const outPath = stringFlag(args, 'out');

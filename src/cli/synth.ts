@@ -1,32 +1,26 @@
 /**
- * `nbf synth --count N --size 224 --out DIR [--seed S] [--batch B] [--model FILE.nbfm]`: renders
+ * `nbf synth --count N --size 224 --out DIR [--seed S] [--batch B] [--body-model FILE]`: renders
  * synthetic training samples on the GPU and writes, per sample i: i_parts.png (NBF 12-part colour
  * map), i_rgb.png, i_labels.png (class index in the red channel) and i.json (betas, pose, trans,
  * focal, center, joints3d, joints2d, ...). Files are written to a temporary name and renamed, so an
  * interrupted run never leaves a half-written file. The same seed gives identical files.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { createNodeContext } from '../runtime/node-context.js';
-import { decodeBodyModel } from '../smpl/format.js';
+import { loadBodyModel } from '../smpl/load.js';
 import { disposeBatch, SynthGenerator, type SynthBatch } from '../synth/generate.js';
+import { openBodyModelPath } from '../smpl/default-model.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
+import { writeFilesAtomically } from './atomic-write.js';
 
-export const SYNTH_USAGE = 'nbf synth --count N --size S --out DIR [--seed S] [--batch B] [--model FILE.nbfm]';
+export const SYNTH_USAGE = 'nbf synth --count N --size S --out DIR [--seed S] [--batch B] [--body-model FILE]';
 
-/** Where the open body model lives: beside the sources in a checkout, or in the working directory. */
-function defaultModelPath(): string {
-  const candidates = [fileURLToPath(new URL('../../weights/nbf-open-body.nbfm', import.meta.url)), join(process.cwd(), 'weights', 'nbf-open-body.nbfm')];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0];
-}
 
-/** Writes `data` to `path` through a temporary file and a rename (atomic on one file system). */
+/** Writes one file through a temporary name and a rename, so no half-written file is ever seen. */
 function writeAtomic(path: string, data: Uint8Array | string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, data);
-  renameSync(temp, path);
+  writeFilesAtomically([{ path, data }]);
 }
 
 /** PNG of one image of an [N, S, S, 3] batch read back as floats; values · scale, rounded, clamped. */
@@ -114,7 +108,7 @@ export async function synth(argv: string[]): Promise<number> {
   let out: string;
   let modelPath: string;
   try {
-    const args = parseArgs(argv, ['count', 'size', 'out', 'seed', 'batch', 'model']);
+    const args = parseArgs(argv, ['count', 'size', 'out', 'seed', 'batch', 'body-model', 'model']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     count = intFlag(args, 'count', 0, 1, 10_000_000);
     if (!args.flags.has('count')) throw new ArgError('--count is required');
@@ -124,8 +118,11 @@ export async function synth(argv: string[]): Promise<number> {
     const outFlag = stringFlag(args, 'out');
     if (!outFlag) throw new ArgError('--out DIR is required');
     out = outFlag;
-    modelPath = stringFlag(args, 'model') ?? defaultModelPath();
-    if (!existsSync(modelPath)) throw new ArgError(`body model ${modelPath} not found (pass --model FILE.nbfm)`);
+    // --model is the older spelling of --body-model, kept working.
+    const chosen = stringFlag(args, 'body-model') ?? stringFlag(args, 'model') ?? openBodyModelPath();
+    if (!chosen) throw new ArgError('the default open body model weights/nbf-open-body.nbfm was not found (pass --body-model FILE)');
+    if (!existsSync(chosen)) throw new ArgError(`body model ${chosen} not found`);
+    modelPath = chosen;
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
   } catch (e) {
     if (e instanceof ArgError) {
@@ -135,7 +132,13 @@ export async function synth(argv: string[]): Promise<number> {
     throw e;
   }
 
-  const model = decodeBodyModel(new Uint8Array(readFileSync(modelPath)), modelPath);
+  let model;
+  try {
+    model = loadBodyModel(new Uint8Array(readFileSync(modelPath)), modelPath);
+  } catch (e) {
+    console.error(`nbf synth: ${(e as Error).message}`);
+    return 1;
+  }
   mkdirSync(out, { recursive: true });
   const rt = createNodeContext();
   const generator = new SynthGenerator(rt, model);

@@ -4,9 +4,11 @@
  * CPU references: src/smpl/cpu-forward.ts (the whole forward pass) and rotations.ref.ts.
  */
 import type { Tensor } from '../../runtime/tensor.js';
-import { ShapeError } from '../../runtime/errors.js';
-import { packedGeometry } from '../../runtime/layout.js';
-import { INFLUENCE_CHUNK, type GpuBodyModel } from './model.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { NbfError, ShapeError } from '../../runtime/errors.js';
+import { packedGeometry, sizeClass, textureDims } from '../../runtime/layout.js';
+import { matmulBlocks, planMatmul } from '../../kernels/matmul.js';
+import { BLEND_CHUNK_VERTICES, INFLUENCE_CHUNK, type GpuBodyModel } from './model.js';
 
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -149,26 +151,158 @@ export function kinematicChain(model: GpuBodyModel, local: Tensor, joints: Tenso
   return { transforms: call(false), restRemoved: call(true) };
 }
 
-/** Shape and pose blend shapes: v_posed, VERTEX-MAJOR [V, N, 3] (cache reuse across bodies). */
-export function blendVertices(model: GpuBodyModel, coefficients: Tensor): Tensor {
-  const n = coefficients.shape[0];
-  expectShape(coefficients, [n, model.coefficientCount], 'blendVertices: coefficients');
-  return coefficients.runtime.run({
-    kernel: 'smpl_blend',
-    inputs: { Coefficients: coefficients, BlendDirs: model.blendDirs, Template: model.template },
-    uniforms: { u_bodies: n, u_coefficients: model.coefficientCount },
-    outShape: [model.vertexCount, n, 3],
+// ------------------------------------------------------------------------------- blend products
+
+/** Which kernel computes the blend-shape products: 'quad' (smpl_quad_product) or 'matmul' (src/kernels/matmul.ts). */
+export type BlendProductKernel = 'quad' | 'matmul';
+
+const probedKernel = new WeakMap<Runtime, BlendProductKernel>();
+const forcedKernel = new WeakMap<Runtime, BlendProductKernel>();
+
+/**
+ * The kernel the blend products use on `rt`: smpl_quad_product where the context computes fine
+ * derivatives (smpl_quad_probe, run once per context: llvmpipe does), else the team's matmul, which
+ * needs 2× the texture reads but no derivatives.
+ */
+export function blendProductKernel(rt: Runtime): BlendProductKernel {
+  const forced = forcedKernel.get(rt);
+  if (forced) return forced;
+  let kind = probedKernel.get(rt);
+  if (!kind) {
+    kind = fineDerivativesWork(rt) ? 'quad' : 'matmul';
+    probedKernel.set(rt, kind);
+  }
+  return kind;
+}
+
+/** Forces the blend-product kernel on `rt` (tests, benchmarks); null returns to the probed choice. */
+export function forceBlendProductKernel(rt: Runtime, kind: BlendProductKernel | null): void {
+  if (kind === null) forcedKernel.delete(rt);
+  else if (kind === 'quad' || kind === 'matmul') forcedKernel.set(rt, kind);
+  else throw new NbfError(`forceBlendProductKernel: unknown kernel "${String(kind)}"; use 'quad', 'matmul' or null`);
+}
+
+/** Runs smpl_quad_probe on 16×16 texels of known values: do ± dFdx / dFdy give the neighbours? */
+function fineDerivativesWork(rt: Runtime): boolean {
+  const side = 16;
+  const values = Float32Array.from({ length: side * side }, (_, i) => ((i * 7919) % 997) / 31 - 16);
+  return rt.scope(() => {
+    const out = rt.run({ kernel: 'smpl_quad_probe', inputs: { X: rt.tensor(values, [side * side, 1]) }, outShape: [side * side, 4] });
+    const width = out.texture.width;
+    const got = out.readSync();
+    for (let t = 0; t < values.length; t++) {
+      const x = t % width;
+      const y = Math.floor(t / width);
+      const right = x & 1 ? t - 1 : t + 1;
+      const above = y & 1 ? t - width : t + width;
+      // Exchanged values come back within an ulp of the larger one (|values| < 17).
+      if (above >= values.length || Math.abs(got[4 * t + 1] - values[right]) > 1e-5 || Math.abs(got[4 * t + 2] - values[above]) > 1e-5) return false;
+    }
+    return true;
   });
 }
 
-/** LBS + translation: vertices [N, V, 3] from v_posed [V, N, 3] (vertex-major). */
-export function skinVertices(model: GpuBodyModel, posed: Tensor, restRemoved: Tensor, trans: Tensor): Tensor {
+/**
+ * Texels of a quad-layout output holding `superBlocks` quads, such that its texture (width W from the
+ * texture pool's rule) has an even number of rows covering them all: every quad lies inside the
+ * drawn rows, so each of its four fragments runs (derivatives need the whole quad).
+ */
+function quadLayoutTexels(rt: Runtime, superBlocks: number): number {
+  let width = textureDims(sizeClass(4 * superBlocks), rt.maxTextureSize).width;
+  for (;;) {
+    const texels = width * 2 * Math.ceil(superBlocks / Math.max(1, width >> 1));
+    const next = textureDims(sizeClass(texels), rt.maxTextureSize).width;
+    if (next === width) return texels;
+    width = next;
+  }
+}
+
+/**
+ * 2×2 blocks of P[b] = A[b]·Bt[b]ᵀ for k-contiguous a [batches or 1, M, K] and bt [batches or 1, N, K]
+ * (rank 2 = one matrix, shared by every batch), in the layout of the kernel `kind`
+ * (smpl_quad_product's quad layout or matmul.glsl's).
+ */
+function blockProduct(a: Tensor, bt: Tensor, batches: number, kind: BlendProductKernel): Tensor {
+  const [M, K] = a.shape.slice(-2);
+  const [N, bK] = bt.shape.slice(-2);
+  const aMatrices = a.shape.length === 3 ? a.shape[0] : 1;
+  const bMatrices = bt.shape.length === 3 ? bt.shape[0] : 1;
+  if (K !== bK || (aMatrices !== 1 && aMatrices !== batches) || (bMatrices !== 1 && bMatrices !== batches)) {
+    throw new ShapeError(`blend product: ${shapeText(a.shape)} and ${shapeText(bt.shape)} are not ${batches} batches of [M, K] · [N, K]ᵀ`);
+  }
+  if (kind === 'matmul') {
+    const batchShape = (t: Tensor) => (t.shape.length === 3 ? t.shape : [1, ...t.shape]);
+    return matmulBlocks(a, bt, planMatmul(batchShape(a), batchShape(bt), { transposeB: true }));
+  }
+  const superBlocks = batches * Math.ceil(M / 4) * Math.ceil(N / 4);
+  const texels = quadLayoutTexels(a.runtime, superBlocks);
+  const blocks = a.runtime.run({
+    kernel: 'smpl_quad_product',
+    inputs: { A: a, Bt: bt },
+    uniforms: { u_M: M, u_N: N, u_K: K, u_superBlocks: superBlocks, u_aBatchStride: aMatrices === 1 ? 0 : 1, u_bBatchStride: bMatrices === 1 ? 0 : 1 },
+    outShape: [texels, 4],
+  });
+  if (blocks.geometry.texels !== texels || blocks.texture.width * 2 * Math.ceil(superBlocks / (blocks.texture.width >> 1)) > texels) {
+    blocks.dispose();
+    throw new NbfError(`smpl_quad_product: the texture pool gave a ${blocks.texture.width}-wide texture; quadLayoutTexels assumed another width`);
+  }
+  return blocks;
+}
+
+/** The blend product P = D·cᵀ as 2×2 blocks, in the layout of the kernel that computed it. */
+export interface BlendBlocks {
+  blocks: Tensor;
+  kernel: BlendProductKernel;
+  bodies: number;
+}
+
+/**
+ * Shape and pose blend offsets D·cᵀ ([V·3, Q] × [Q, N]) as 2×2 blocks (blockProduct; both operands
+ * are stored k-contiguous, so no pack pass). smpl_posed or smpl_skin add the template.
+ */
+export function blendBlocks(model: GpuBodyModel, coefficients: Tensor): BlendBlocks {
+  const n = coefficients.shape[0];
+  expectShape(coefficients, [n, model.coefficientCount], 'blendVertices: coefficients');
+  const kernel = blendProductKernel(coefficients.runtime);
+  return { blocks: blockProduct(model.blendDirs, coefficients, 1, kernel), kernel, bodies: n };
+}
+
+/** v_posed, VERTEX-MAJOR [V, N, 3] = template + blend offsets (smpl_posed). */
+export function posedVertices(model: GpuBodyModel, blend: BlendBlocks): Tensor {
+  return blend.blocks.runtime.run({
+    kernel: 'smpl_posed',
+    defines: { QUAD_LAYOUT: blend.kernel === 'quad' },
+    inputs: { Blocks: blend.blocks, Template: model.template },
+    uniforms: { u_bodies: blend.bodies },
+    outShape: [model.vertexCount, blend.bodies, 3],
+  });
+}
+
+/** Shape and pose blend shapes: v_posed, VERTEX-MAJOR [V, N, 3]. */
+export function blendVertices(model: GpuBodyModel, coefficients: Tensor): Tensor {
+  const rt = coefficients.runtime;
+  return rt.scope(() => posedVertices(model, blendBlocks(model, coefficients)));
+}
+
+/**
+ * LBS + translation: vertices [N, V, 3] from v_posed [V, N, 3] (vertex-major), or straight from the
+ * blend blocks (adding the template itself: one pass and one 220 k-texel write fewer at N = 32 when
+ * nothing needs v_posed afterwards).
+ */
+export function skinVertices(model: GpuBodyModel, posed: Tensor | BlendBlocks, restRemoved: Tensor, trans: Tensor): Tensor {
   const n = trans.shape[0];
-  expectShape(posed, [model.vertexCount, n, 3], 'skinVertices: posed vertices (vertex-major)');
+  const fromBlocks = !('shape' in posed);
+  if (fromBlocks) {
+    if (posed.bodies !== n) throw new ShapeError(`skinVertices: blend blocks of ${posed.bodies} bodies, trans ${shapeText(trans.shape)}`);
+  } else {
+    expectShape(posed, [model.vertexCount, n, 3], 'skinVertices: posed vertices (vertex-major)');
+  }
   expectShape(restRemoved, [n * model.jointCount, 12], 'skinVertices: skinning transforms');
-  return posed.runtime.run({
+  const common = { SkinJoints: model.skinJoints, SkinWeights: model.skinWeights, RestRemoved: restRemoved, Trans: trans };
+  return trans.runtime.run({
     kernel: 'smpl_skin',
-    inputs: { Posed: posed, SkinJoints: model.skinJoints, SkinWeights: model.skinWeights, RestRemoved: restRemoved, Trans: trans },
+    defines: fromBlocks ? { POSED_FROM_BLOCKS: true, QUAD_LAYOUT: posed.kernel === 'quad' } : { POSED_FROM_BLOCKS: false },
+    inputs: fromBlocks ? { ...common, Blocks: posed.blocks, Template: model.template } : { ...common, Posed: posed },
     uniforms: { u_vertices: model.vertexCount, u_bodies: n, u_joints: model.jointCount, u_influences: model.influences },
     outShape: [n, model.vertexCount, 3],
   });
@@ -199,9 +333,6 @@ export function projectJoints(model: GpuBodyModel, transforms: Tensor, trans: Te
 }
 
 // ------------------------------------------------------------------------------- backward
-
-/** Vertices per chunk of the split reductions over vertices. */
-export const CHUNK_VERTICES = 128;
 
 /** Sums blocks of `blockTexels` texels over `chunks` consecutive chunks per body. */
 export function chunkSum(x: Tensor, bodies: number, chunks: number, outShape: readonly number[]): Tensor {
@@ -255,7 +386,7 @@ export function skinBackward(model: GpuBodyModel, gradVertices: Tensor, posed: T
   });
 }
 
-/** dL/dv_posed, vertex-major [V, N, 3] = Σ_k w·R(A)ᵀ·dV. */
+/** dL/dv_posed, body-major [N, V, 3] = Σ_k w·R(A)ᵀ·dV. */
 export function verticesBackward(model: GpuBodyModel, gradVertices: Tensor, restRemoved: Tensor): Tensor {
   const n = gradVertices.shape[0];
   expectShape(gradVertices, [n, model.vertexCount, 3], 'verticesBackward: vertex gradient');
@@ -263,24 +394,39 @@ export function verticesBackward(model: GpuBodyModel, gradVertices: Tensor, rest
     kernel: 'smpl_vertices_backward',
     inputs: { GradVertices: gradVertices, SkinJoints: model.skinJoints, SkinWeights: model.skinWeights, RestRemoved: restRemoved },
     uniforms: { u_vertices: model.vertexCount, u_bodies: n, u_joints: model.jointCount, u_influences: model.influences },
-    outShape: [model.vertexCount, n, 3],
+    outShape: [n, model.vertexCount, 3],
   });
 }
 
-/** dL/dc [N, Q] = Dᵀ·dv_posed per body, from dv_posed [V, N, 3] (split over vertex chunks, then summed). */
+/**
+ * dL/dc [N, Q] = Dᵀ·dv_posed per body, from dv_posed [N, V, 3] (body-major). A long reduction over
+ * the V·3 vertex components, split into chunks of BLEND_CHUNK_VERTICES vertices so that it has enough
+ * fragments for llvmpipe's threads: smpl_blend_grad_pack lays dv_posed out as [chunks, N, 3·vc], the
+ * block product (blockProduct) multiplies it per chunk with the chunked transposed directions
+ * (GpuBodyModel.blendDirsByChunk), smpl_blend_grad_sum adds the chunks and unpacks the blocks.
+ */
 export function blendBackward(model: GpuBodyModel, gradPosed: Tensor): Tensor {
-  const n = gradPosed.shape[1];
-  expectShape(gradPosed, [model.vertexCount, n, 3], 'blendBackward: posed-vertex gradient (vertex-major)');
-  const chunks = Math.ceil(model.vertexCount / CHUNK_VERTICES);
+  const n = gradPosed.shape[0];
+  expectShape(gradPosed, [n, model.vertexCount, 3], 'blendBackward: posed-vertex gradient (body-major)');
+  const chunks = model.blendChunks;
+  const rowLength = 3 * BLEND_CHUNK_VERTICES;
   const rt = gradPosed.runtime;
   return rt.scope(() => {
-    const partial = rt.run({
-      kernel: 'smpl_blend_backward',
-      inputs: { GradPosed: gradPosed, BlendDirs: model.blendDirs },
-      uniforms: { u_vertices: model.vertexCount, u_bodies: n, u_coefficients: model.coefficientCount, u_chunkSize: CHUNK_VERTICES },
-      outShape: [chunks * n, model.coefficientCount],
+    const packed = rt.run({
+      kernel: 'smpl_blend_grad_pack',
+      inputs: { GradPosed: gradPosed },
+      uniforms: { u_vertices: model.vertexCount, u_bodies: n, u_chunkVertices: BLEND_CHUNK_VERTICES },
+      outShape: [chunks, n, rowLength],
     });
-    return chunkSum(partial, 1, chunks, [n, model.coefficientCount]);
+    const kind = blendProductKernel(rt);
+    const blocks = blockProduct(model.blendDirsByChunk, packed, chunks, kind);
+    return rt.run({
+      kernel: 'smpl_blend_grad_sum',
+      defines: { QUAD_LAYOUT: kind === 'quad' },
+      inputs: { Blocks: blocks },
+      uniforms: { u_bodies: n, u_coefficients: model.coefficientCount, u_chunks: chunks },
+      outShape: [n, model.coefficientCount],
+    });
   });
 }
 

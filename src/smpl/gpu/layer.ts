@@ -17,7 +17,7 @@ import { slice } from '../../kernels/slice.js';
 import { add } from '../../kernels/elementwise.js';
 import type { GpuBodyModel } from './model.js';
 import {
-  axisAngle, betasBackward, blendBackward, blendCoefficients, blendVertices, posedJoints, cameraBackward, chainBackwardGlobal, chainBackwardLocal, chunkSum,
+  axisAngle, betasBackward, blendBackward, blendBlocks, blendCoefficients, posedJoints, posedVertices, cameraBackward, chainBackwardGlobal, chainBackwardLocal, chunkSum,
   kinematicChain, orthogonalise, orthogonaliseBackward, projectBackward, projectJoints, relativeRotations,
   relativeRotationsBackward, restJoints, rodrigues, rodriguesBackward, skinBackward, skinVertices, verticesBackward, type CameraKind,
 } from './kernels.js';
@@ -166,20 +166,24 @@ export function smplForward(model: GpuBodyModel, inputs: SmplGpuInputs): SmplGpu
     const joints = restJoints(model, betas);
     const coefficients = blendCoefficients(model, betas, local);
     const { transforms, restRemoved } = kinematicChain(model, local, joints);
-    const posed = blendVertices(model, coefficients);
-    const vertices = skinVertices(model, posed, restRemoved, trans);
+    const blend = blendBlocks(model, coefficients);
+    // v_posed is only materialised for the backward pass (smpl_skin_backward reads it); otherwise
+    // smpl_skin reads the blend blocks directly.
+    const posed = keep ? posedVertices(model, blend) : null;
+    const vertices = skinVertices(model, posed ?? blend, restRemoved, trans);
     const joints3d = posedJoints(model, transforms, trans);
     const joints2d = inputs.camera ? projectJoints(model, transforms, trans, camera, cameraKind) : null;
     let saved: SmplSaved | null = null;
     if (keep) {
-      const owned = [local, joints, transforms, restRemoved, posed];
+      const posedVertexMajor = posed as Tensor; // made above whenever keep is set
+      const owned = [local, joints, transforms, restRemoved, posedVertexMajor];
       if (absolute) owned.push(absolute);
       if (!inputs.trans) owned.push(trans);
       if (!inputs.camera) owned.push(camera);
       saved = new SmplSaved(
         N,
         { betas, pose: inputs.pose ?? null, rotations: inputs.rotations ?? null, frame, orthogonalised: doOrthogonalise },
-        absolute, local, joints, transforms, restRemoved, posed, trans, camera, cameraKind, !!inputs.camera, owned,
+        absolute, local, joints, transforms, restRemoved, posedVertexMajor, trans, camera, cameraKind, !!inputs.camera, owned,
       );
     }
     return { vertices, joints: joints3d, joints2d, saved };

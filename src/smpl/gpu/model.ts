@@ -12,6 +12,11 @@ import type { BodyModel } from '../types.js';
 export const MAX_JOINTS = 64;
 /** (vertex, weight) pairs per chunk of a joint's influence list (smpl_skin_backward). */
 export const INFLUENCE_CHUNK = 64;
+/**
+ * Vertices per chunk of the blend backward's reduction over vertices (blendDirsByChunk). A multiple of
+ * 4, so a chunk's 3·BLEND_CHUNK_VERTICES values fill whole texels.
+ */
+export const BLEND_CHUNK_VERTICES = 256;
 
 export class GpuBodyModel {
   readonly vertexCount: number;
@@ -48,6 +53,7 @@ export class GpuBodyModel {
   readonly influenceChunks: number;
 
   private disposed = false;
+  private chunkedDirs: Tensor | null = null;
 
   constructor(readonly runtime: Runtime, readonly source: BodyModel) {
     const m = source;
@@ -149,6 +155,43 @@ export class GpuBodyModel {
     return new GpuBodyModel(runtime, model);
   }
 
+  /** Chunks of BLEND_CHUNK_VERTICES vertices covering the model (the last one padded with zeros). */
+  get blendChunks(): number {
+    return Math.ceil(this.vertexCount / BLEND_CHUNK_VERTICES);
+  }
+
+  /**
+   * [chunks, Q, 3·BLEND_CHUNK_VERTICES]: blendDirs transposed per chunk of vertices,
+   * entry (c, q, k) = blendDirs[3·c·BLEND_CHUNK_VERTICES + k, q] (0 past the last vertex) — the
+   * k-contiguous operand of the blend backward product (dc = Dᵀ·dv_posed, k running over vertex
+   * components). Built and uploaded at the first backward pass (as large as blendDirs: 18 MB for
+   * SMPL), so forward-only users never pay for it.
+   */
+  get blendDirsByChunk(): Tensor {
+    if (this.disposed) throw new BodyModelError(`the GPU body model "${this.source.name}" was disposed`);
+    if (!this.chunkedDirs) {
+      const m = this.source;
+      const rowsPerChunk = 3 * BLEND_CHUNK_VERTICES;
+      const chunks = this.blendChunks;
+      const B = this.shapeCount;
+      const P = this.poseFeatureCount;
+      const Q = this.coefficientCount;
+      const rows = 3 * this.vertexCount;
+      const data = new Float32Array(chunks * Q * rowsPerChunk);
+      for (let c = 0; c < chunks; c++) {
+        for (let k = 0; k < rowsPerChunk; k++) {
+          const i = c * rowsPerChunk + k;
+          if (i >= rows) break;
+          const base = c * Q * rowsPerChunk + k;
+          for (let b = 0; b < B; b++) data[base + b * rowsPerChunk] = m.shapedirs[i * B + b];
+          if (m.posedirs) for (let p = 0; p < P; p++) data[base + (B + p) * rowsPerChunk] = m.posedirs[i * P + p];
+        }
+      }
+      this.chunkedDirs = this.runtime.keep(this.runtime.tensor(data, [chunks, Q, rowsPerChunk]));
+    }
+    return this.chunkedDirs;
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -158,6 +201,8 @@ export class GpuBodyModel {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of [this.template, this.blendDirs, this.jointTemplate, this.jointShapedirs, this.skinJoints, this.skinWeights, this.jointInfluences]) t.dispose();
+    this.chunkedDirs?.dispose();
+    this.chunkedDirs = null;
   }
 }
 

@@ -1,0 +1,73 @@
+// loss_backward — dP = dy · w / Σy · ∂ℓ/∂P for the loss chosen by LOSS (codes as in loss_rows.glsl):
+//   L1 sign(p−t) · L2 2(p−t) · smooth L1 |d|<β ? d/β : sign(d) · Euclidean (p−t)/‖p−t‖ (0 at 0)
+//   softmax CE softmax(z)_c − [c = k] (0 for ignored labels).
+// w: the row's example weight (WEIGHTED) else 1; Σy: the denominator from the forward pass; dy: the
+// gradient of the scalar loss (a 1-element tensor, so no value is read back to JavaScript).
+// Inputs P, T, W as in loss_rows.glsl; TOTALS [2] = (Σx, Σy); DY []. Output: P's shape.
+// One fragment computes one texel of dP (Euclidean and CE loop over the fragment's row).
+uniform sampler2D P;
+uniform sampler2D T;
+uniform sampler2D TOTALS;
+uniform sampler2D DY;
+#if WEIGHTED
+uniform sampler2D W;
+uniform int u_weightChannels;
+uniform int u_rowsPerExample;
+#endif
+uniform int u_channels;
+uniform int u_targetChannels;
+uniform float u_beta;
+
+float flatElement(sampler2D s, int index, int channels) {
+  return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
+}
+
+vec4 kernel(int t) {
+  int texelsPerRow = (u_channels + 3) / 4;
+  int row = t / texelsPerRow;
+  int c4 = t - row * texelsPerRow;
+  int first = row * texelsPerRow;
+#if WEIGHTED
+  float w = flatElement(W, row / u_rowsPerExample, u_weightChannels);
+#else
+  float w = 1.0;
+#endif
+  float denominator = fetchTexel(TOTALS, 0).y;
+  float scale = denominator > 0.0 ? fetchTexel(DY, 0).x * w / denominator : 0.0;
+  vec4 grad;
+#if LOSS <= 3
+  vec4 d = fetchTexel(P, t) - fetchTexel(T, t);
+#if LOSS == 0
+  grad = sign(d);
+#elif LOSS == 1
+  grad = 2.0 * d;
+#elif LOSS == 2
+  grad = mix(sign(d), d / u_beta, lessThan(abs(d), vec4(u_beta)));
+#else
+  float sq = 0.0;
+  for (int i = 0; i < texelsPerRow; i++) {
+    vec4 e = fetchTexel(P, first + i) - fetchTexel(T, first + i);
+    sq += dot(e, e);
+  }
+  grad = sq > 0.0 ? d * inversesqrt(sq) : vec4(0.0);
+#endif
+#elif LOSS == 4
+  float label = flatElement(T, row, u_targetChannels);
+  int k = int(floor(label + 0.5));
+  if (k < 0 || k >= u_channels) return vec4(0.0);
+  float m = -3.0e38;
+  for (int i = 0; i < texelsPerRow; i++) {
+    vec4 z = mix(vec4(-3.0e38), fetchTexel(P, first + i), laneMask(i, u_channels));
+    m = max(m, max(max(z.x, z.y), max(z.z, z.w)));
+  }
+  float s = 0.0;
+  for (int i = 0; i < texelsPerRow; i++) {
+    s += dot(laneMask(i, u_channels), exp(fetchTexel(P, first + i) - m));
+  }
+  vec4 oneHot = vec4(equal(ivec4(0, 1, 2, 3) + 4 * c4, ivec4(k)));
+  grad = exp(fetchTexel(P, t) - m) / s - oneHot;
+#else
+#error unknown LOSS
+#endif
+  return keepLanes(scale * grad, c4, u_channels);
+}

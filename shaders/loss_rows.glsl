@@ -1,0 +1,76 @@
+// loss_rows — per-row loss terms and their share of the mean's denominator, for the loss chosen by
+// LOSS (0 L1, 1 L2, 2 smooth L1, 3 per-row Euclidean distance, 4 softmax cross-entropy):
+//   L1        x = w·Σ_c |p−t|                         y = w·C
+//   L2        x = w·Σ_c (p−t)²                        y = w·C
+//   smooth L1 x = w·Σ_c (|d|<β ? ½d²/β : |d|−½β)      y = w·C      (d = p−t)
+//   Euclidean x = w·‖p−t‖₂ over the row               y = w
+//   softmax CE x = w·(log Σ_c e^{z_c} − z_k)          y = w        (k = round(label); a label outside
+//              [0, C) is ignored: x = y = 0)
+// w is the row's example weight W[row / u_rowsPerExample] (WEIGHTED), else 1. The loss is Σx / Σy.
+// Inputs P: predictions / logits [..., C]; T: targets of P's shape, or (CE) labels with one value per
+// row of P, any shape, read by flat index; W: weights, one per example, any shape, read by flat index.
+// Output [rows, 2]: one texel per row, (x, y, 0, 0). One fragment computes one row.
+uniform sampler2D P;
+uniform sampler2D T;
+#if WEIGHTED
+uniform sampler2D W;
+uniform int u_weightChannels;   // last dim of W (elements are read by flat index)
+uniform int u_rowsPerExample;
+#endif
+uniform int u_channels;         // C of P
+uniform int u_targetChannels;   // last dim of T
+uniform float u_beta;           // smooth L1 threshold
+
+float flatElement(sampler2D s, int index, int channels) {
+  return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
+}
+
+vec4 kernel(int row) {
+  int texelsPerRow = (u_channels + 3) / 4;
+  int first = row * texelsPerRow;
+#if WEIGHTED
+  float w = flatElement(W, row / u_rowsPerExample, u_weightChannels);
+#else
+  float w = 1.0;
+#endif
+  float loss = 0.0;
+  float count = 1.0;
+#if LOSS <= 3
+  vec4 acc = vec4(0.0);
+  for (int i = 0; i < texelsPerRow; i++) {
+    // Padding lanes are 0 in P and T, so they add 0 to every one of these sums.
+    vec4 d = fetchTexel(P, first + i) - fetchTexel(T, first + i);
+#if LOSS == 0
+    acc += abs(d);
+#elif LOSS == 1 || LOSS == 3
+    acc += d * d;
+#else
+    vec4 a = abs(d);
+    acc += mix(a - 0.5 * u_beta, 0.5 * d * d / u_beta, lessThan(a, vec4(u_beta)));
+#endif
+  }
+  loss = dot(acc, vec4(1.0));
+#if LOSS == 3
+  loss = sqrt(loss);
+#else
+  count = float(u_channels);
+#endif
+#elif LOSS == 4
+  float label = flatElement(T, row, u_targetChannels);
+  int k = int(floor(label + 0.5));
+  if (k < 0 || k >= u_channels) return vec4(0.0);
+  float m = -3.0e38;
+  for (int i = 0; i < texelsPerRow; i++) {
+    vec4 z = mix(vec4(-3.0e38), fetchTexel(P, first + i), laneMask(i, u_channels));
+    m = max(m, max(max(z.x, z.y), max(z.z, z.w)));
+  }
+  float s = 0.0;
+  for (int i = 0; i < texelsPerRow; i++) {
+    s += dot(laneMask(i, u_channels), exp(fetchTexel(P, first + i) - m));
+  }
+  loss = m + log(s) - fetchElement(P, row, k, texelsPerRow);
+#else
+#error unknown LOSS
+#endif
+  return vec4(w * loss, w * count, 0.0, 0.0);
+}
