@@ -6,12 +6,9 @@
 // Input Rotations: [N·J, 9] row-major. Output: [N·J, 3]; one fragment computes one joint.
 uniform sampler2D Rotations;
 
-mat3 loadRotation(int row) {
-  vec4 t0 = fetchTexel(Rotations, 3 * row);
-  vec4 t1 = fetchTexel(Rotations, 3 * row + 1);
-  vec4 t2 = fetchTexel(Rotations, 3 * row + 2);
-  return transpose(mat3(t0.xyz, vec3(t0.w, t1.xy), vec3(t1.zw, t2.x)));
-}
+#include "lib/matrix3"
+
+mat3 loadRotation(int row) { return fetchMatrix3(Rotations, 3 * row); }
 
 vec4 kernel(int t) {
   mat3 r = loadRotation(t);

@@ -13,12 +13,9 @@ uniform sampler2D RestJoints;
 uniform int u_joints;
 uniform int u_parents[64];
 
-mat3 loadRotation(int row) {
-  vec4 t0 = fetchTexel(Rotations, 3 * row);
-  vec4 t1 = fetchTexel(Rotations, 3 * row + 1);
-  vec4 t2 = fetchTexel(Rotations, 3 * row + 2);
-  return transpose(mat3(t0.xyz, vec3(t0.w, t1.xy), vec3(t1.zw, t2.x)));
-}
+#include "lib/matrix3"
+
+mat3 loadRotation(int row) { return fetchMatrix3(Rotations, 3 * row); }
 
 vec4 kernel(int t) {
   int row = t / 3;

@@ -7,12 +7,9 @@ uniform sampler2D Rotations;
 uniform int u_joints;
 uniform int u_parents[64];
 
-mat3 loadRotation(int row) {
-  vec4 t0 = fetchTexel(Rotations, 3 * row);
-  vec4 t1 = fetchTexel(Rotations, 3 * row + 1);
-  vec4 t2 = fetchTexel(Rotations, 3 * row + 2);
-  return transpose(mat3(t0.xyz, vec3(t0.w, t1.xy), vec3(t1.zw, t2.x)));
-}
+#include "lib/matrix3"
+
+mat3 loadRotation(int row) { return fetchMatrix3(Rotations, 3 * row); }
 
 float entry(mat3 m, int e) {
   return e < 9 ? m[e % 3][e / 3] : 0.0;

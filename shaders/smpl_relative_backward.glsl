@@ -9,20 +9,11 @@ uniform int u_joints;
 uniform int u_parents[64];
 uniform int u_gradChannels;
 
-mat3 loadRotation(int row) {
-  vec4 t0 = fetchTexel(Rotations, 3 * row);
-  vec4 t1 = fetchTexel(Rotations, 3 * row + 1);
-  vec4 t2 = fetchTexel(Rotations, 3 * row + 2);
-  return transpose(mat3(t0.xyz, vec3(t0.w, t1.xy), vec3(t1.zw, t2.x)));
-}
+#include "lib/matrix3"
 
-mat3 loadGrad(int row) {
-  int texelsPerRow = (u_gradChannels + 3) / 4;
-  vec4 t0 = fetchTexel(Grad, row * texelsPerRow);
-  vec4 t1 = fetchTexel(Grad, row * texelsPerRow + 1);
-  vec4 t2 = fetchTexel(Grad, row * texelsPerRow + 2);
-  return transpose(mat3(t0.xyz, vec3(t0.w, t1.xy), vec3(t1.zw, t2.x)));
-}
+mat3 loadRotation(int row) { return fetchMatrix3(Rotations, 3 * row); }
+
+mat3 loadGrad(int row) { return fetchMatrix3(Grad, row * ((u_gradChannels + 3) / 4)); }
 
 float entry(mat3 m, int e) {
   return e < 9 ? m[e % 3][e / 3] : 0.0;

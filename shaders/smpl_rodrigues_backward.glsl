@@ -45,13 +45,9 @@ float inner(mat3 x, mat3 y) {
 }
 
 // dL/dR of one joint (row-major channels 0..8 of its Grad row).
-mat3 loadGrad(int joint) {
-  int texelsPerRow = (u_gradChannels + 3) / 4;
-  vec4 t0 = fetchTexel(Grad, joint * texelsPerRow);
-  vec4 t1 = fetchTexel(Grad, joint * texelsPerRow + 1);
-  vec4 t2 = fetchTexel(Grad, joint * texelsPerRow + 2);
-  return transpose(mat3(t0.xyz, vec3(t0.w, t1.xy), vec3(t1.zw, t2.x)));
-}
+#include "lib/matrix3"
+
+mat3 loadGrad(int joint) { return fetchMatrix3(Grad, joint * ((u_gradChannels + 3) / 4)); }
 
 float thetaGradient(int e) {
   if (e >= u_poseElements) return 0.0;

@@ -39,3 +39,35 @@ describe('shader sources', () => {
     expect(after === before, 'docs/kernels.md was stale: run npm run docs:kernels and commit it').toBe(true);
   });
 });
+
+describe('#include of shared GLSL helpers', () => {
+  it('expands each include into the kernel source with #line markers back to the kernel', async () => {
+    const { expandIncludes, shaderText } = await import('../src/runtime/program-cache.js');
+    const kernel = 'smpl_orthogonalise_backward';
+    const raw = shaderText(kernel).split('\n');
+    const expanded = expandIncludes(kernel);
+    expect(expanded).not.toMatch(/^\s*#include/m);
+    expect(expanded).toContain(shaderText('lib/symmetric_eigen'));
+    expect(expanded).toContain(shaderText('lib/matrix3'));
+    // After each include, numbering resumes at the kernel's next line (source 1).
+    raw.forEach((line, i) => {
+      if (line.startsWith('#include')) expect(expanded).toContain(`#line ${i + 2} 1`);
+    });
+  });
+
+  it('every #include in a kernel names an existing shaders/lib file', () => {
+    const kernelFiles = walk('shaders').filter((f) => !f.includes('/lib/'));
+    const missing = kernelFiles.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/^#include\s+"([^"]+)"/gm)].map((m) => m[1]).filter((name) => !statSafe(join('shaders', `${name}.glsl`))).map((name) => `${f}: ${name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
+function statSafe(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,7 @@
  * one program per kernel variant instead of one per layer (tfjs's top warm-up complaint).
  *
  * A program's fragment source is: `#version 300 es`, the `#define`s of the specialisation,
- * shaders/lib/prelude.glsl, the kernel's own .glsl file, then shaders/lib/main.glsl (which calls the kernel's `vec4 kernel(int)`
+ * shaders/lib/prelude.glsl, the kernel's own .glsl file (its `#include "lib/…"` lines expanded), then shaders/lib/main.glsl (which calls the kernel's `vec4 kernel(int)`
  * unless the kernel defines CUSTOM_MAIN and writes its own main()).
  *
  * Compilation and uniform upload are written here rather than through twgl.js: twgl's program
@@ -66,7 +66,33 @@ export function fragmentSource(kernel: string, defines: Defines = {}): string {
     .sort()
     .map((k) => `#define ${k} ${defineValue(defines[k])}`)
     .join('\n');
-  return ['#version 300 es', defineLines, '#line 1 0', shaderText('lib/prelude'), '#line 1 1', shaderText(kernel), '#line 1 2', shaderText('lib/main')].join('\n');
+  return ['#version 300 es', defineLines, '#line 1 0', shaderText('lib/prelude'), '#line 1 1', expandIncludes(kernel), '#line 1 2', shaderText('lib/main')].join('\n');
+}
+
+/** `#include "lib/<name>"` on a line of its own pulls in shaders/lib/<name>.glsl (one level deep). */
+const INCLUDE = /^\s*#include\s+"(lib\/[\w-]+)"\s*$/;
+
+/**
+ * A kernel's text with its includes expanded. GLSL ES has no #include, so the expansion happens here:
+ * helpers that several kernels share (a 3×3 matrix fetch, an eigen-solver that a forward kernel and
+ * its backward must run identically) live once in shaders/lib/. `#line` directives keep compile-log
+ * line numbers pointing into the right file: source 3, 4, … are the includes in order.
+ */
+export function expandIncludes(kernel: string): string {
+  const lines = shaderText(kernel).split('\n');
+  const out: string[] = [];
+  let included = 0;
+  lines.forEach((line, i) => {
+    const match = INCLUDE.exec(line);
+    if (!match) {
+      out.push(line);
+      return;
+    }
+    const text = shaderText(match[1]);
+    if (text.split('\n').some((l) => INCLUDE.test(l))) throw new ShaderError(`${match[1]}.glsl (included by ${kernel}.glsl) may not include other files`);
+    out.push(`#line 1 ${3 + included++}`, text, `#line ${i + 2} 1`);
+  });
+  return out.join('\n');
 }
 
 export class ProgramCache {
@@ -132,7 +158,7 @@ export class ProgramCache {
       const log = gl.getShaderInfoLog(shader);
       gl.deleteShader(shader);
       throw new ShaderError(
-        `kernel "${key}" failed to compile (${file}; in the log, source 1 is that file, 0 the prelude, 2 lib/main.glsl):\n${log}`,
+        `kernel "${key}" failed to compile (${file}; in the log, source 1 is that file, 0 the prelude, 2 lib/main.glsl, 3… its #includes in order):\n${log}`,
       );
     }
     return shader;
