@@ -7,26 +7,12 @@
 // Inputs A, B: channel-packed, broadcastable to the output [..., C] as in binary.glsl; DY: the output
 // shape. Output: dA (u_output = 0) or dB (u_output = 1) in the output shape — two draws, because
 // multiple render targets fail in headless-gl 9.0.0-rc.10. One fragment computes one texel.
-uniform sampler2D A;
-uniform sampler2D B;
+#include "lib/broadcast_operands"
 uniform sampler2D DY;
-uniform int u_channels;
-uniform int u_outDims[5];
-uniform int u_aRowStrides[5];
-uniform int u_bRowStrides[5];
-uniform int u_aTexelsPerRow;
-uniform int u_bTexelsPerRow;
-uniform bool u_aSplat;
-uniform bool u_bSplat;
 uniform int u_output;          // 0: write dA, 1: write dB
 
-float signedPow(float x, float y) {
-  if (y == 0.0) return 1.0;
-  if (x >= 0.0) return pow(x, y);
-  if (y != floor(y)) return intBitsToFloat(0x7fc00000);
-  float r = pow(-x, y);
-  return mod(y, 2.0) == 0.0 ? r : -r;
-}
+#include "lib/safe_math"
+
 vec4 pow4(vec4 a, vec4 b) {
   return vec4(signedPow(a.x, b.x), signedPow(a.y, b.y), signedPow(a.z, b.z), signedPow(a.w, b.w));
 }
@@ -70,17 +56,9 @@ vec4 kernel(int t) {
   int texelsPerRow = (u_channels + 3) / 4;
   int row = t / texelsPerRow;
   int c4 = t - row * texelsPerRow;
-  int aRow = 0;
-  int bRow = 0;
-  int rest = row;
-  for (int i = 4; i >= 0; i--) {
-    int coord = rest % u_outDims[i];
-    rest /= u_outDims[i];
-    aRow += coord * u_aRowStrides[i];
-    bRow += coord * u_bRowStrides[i];
-  }
-  vec4 a = u_aSplat ? vec4(fetchTexel(A, aRow * u_aTexelsPerRow).x) : fetchTexel(A, aRow * u_aTexelsPerRow + c4);
-  vec4 b = u_bSplat ? vec4(fetchTexel(B, bRow * u_bTexelsPerRow).x) : fetchTexel(B, bRow * u_bTexelsPerRow + c4);
+  vec4 a;
+  vec4 b;
+  broadcastOperands(row, c4, a, b);
   vec4 db;
   vec4 da = partials(a, b, db);
   return keepLanes(fetchTexel(DY, t) * (u_output == 0 ? da : db), c4, u_channels);

@@ -12,18 +12,7 @@ uniform sampler2D Params;
 uniform int u_width;
 uniform int u_height;
 
-uint hashUint(uint x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-// Uniform in [0, 1) of a lattice point and a seed (as in synth_shade.glsl).
-float latticeHash(int x, int y, int seed) {
-  return float(hashUint(uint(x + 1048576) ^ hashUint(uint(y + 1048576) ^ hashUint(uint(seed)))) >> 8) / 16777216.0;
-}
+#include "lib/lattice_hash"
 
 vec4 kernel(int t) {
   int x = t % u_width;

@@ -19,19 +19,8 @@ uniform sampler2D Camera;
 uniform int u_width;
 uniform int u_height;
 
-uint hashUint(uint x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-// Uniform in [0, 1) of a lattice point and a seed: 24 bits, exact in float32. The offset keeps the
-// ints non-negative before the conversion to uint (done in integers, so no precision is lost).
-float latticeHash(int x, int y, int seed) {
-  return float(hashUint(uint(x + 1048576) ^ hashUint(uint(y + 1048576) ^ hashUint(uint(seed)))) >> 8) / 16777216.0;
-}
+#include "lib/lattice_hash"
+
 // Value noise in [0, 1): smoothstep-interpolated lattice hashes.
 float valueNoise(vec2 p, int seed) {
   vec2 i = floor(p);

@@ -9,23 +9,8 @@ uniform float u_alpha;   // scalar operand / slope / lower bound
 uniform float u_beta;    // upper bound (clamp)
 uniform int u_channels;  // C
 
-// Numerically safe forms: no overflow to inf/inf for large |x|.
-vec4 safeSigmoid(vec4 x) {
-  vec4 e = exp(-abs(x));
-  return mix(e / (1.0 + e), 1.0 / (1.0 + e), greaterThanEqual(x, vec4(0.0)));
-}
-vec4 safeTanh(vec4 x) {
-  vec4 e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-// x^y for any sign of x, as numpy: negative bases need integer exponents (else NaN); 0^0 = 1.
-float signedPow(float x, float y) {
-  if (y == 0.0) return 1.0;
-  if (x >= 0.0) return pow(x, y);
-  if (y != floor(y)) return intBitsToFloat(0x7fc00000);
-  float r = pow(-x, y);
-  return mod(y, 2.0) == 0.0 ? r : -r;
-}
+#include "lib/safe_math"
+
 vec4 powScalar(vec4 x, float y) {
   return vec4(signedPow(x.x, y), signedPow(x.y, y), signedPow(x.z, y), signedPow(x.w, y));
 }

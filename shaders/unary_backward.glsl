@@ -14,21 +14,8 @@ uniform float u_alpha;
 uniform float u_beta;
 uniform int u_channels;
 
-vec4 sigmoidOf(vec4 x) {
-  vec4 e = exp(-abs(x));
-  return mix(e / (1.0 + e), 1.0 / (1.0 + e), greaterThanEqual(x, vec4(0.0)));
-}
-vec4 tanhOf(vec4 x) {
-  vec4 e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-float signedPow(float x, float y) {
-  if (y == 0.0) return 1.0;
-  if (x >= 0.0) return pow(x, y);
-  if (y != floor(y)) return intBitsToFloat(0x7fc00000);
-  float r = pow(-x, y);
-  return mod(y, 2.0) == 0.0 ? r : -r;
-}
+#include "lib/safe_math"
+
 vec4 step1(bvec4 b) { return vec4(b); }
 
 vec4 derivative(vec4 x) {
@@ -39,10 +26,10 @@ vec4 derivative(vec4 x) {
 #elif OP == 2
   return mix(u_alpha * exp(min(x, 0.0)), vec4(1.0), greaterThanEqual(x, vec4(0.0)));
 #elif OP == 3
-  vec4 s = sigmoidOf(x);
+  vec4 s = safeSigmoid(x);
   return s * (1.0 - s);
 #elif OP == 4
-  vec4 th = tanhOf(x);
+  vec4 th = safeTanh(x);
   return 1.0 - th * th;
 #elif OP == 5
   return exp(x);
