@@ -18,6 +18,8 @@ uniform int u_channels;
 uniform int u_targetChannels;
 uniform float u_beta;
 
+#include "lib/row_logsumexp"
+
 float flatElement(sampler2D s, int index, int channels) {
   return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
 }
@@ -55,15 +57,9 @@ vec4 kernel(int t) {
   float label = flatElement(T, row, u_targetChannels);
   int k = int(floor(label + 0.5));
   if (k < 0 || k >= u_channels) return vec4(0.0);
-  float m = -3.0e38;
-  for (int i = 0; i < texelsPerRow; i++) {
-    vec4 z = mix(vec4(-3.0e38), fetchTexel(P, first + i), laneMask(i, u_channels));
-    m = max(m, max(max(z.x, z.y), max(z.z, z.w)));
-  }
-  float s = 0.0;
-  for (int i = 0; i < texelsPerRow; i++) {
-    s += dot(laneMask(i, u_channels), exp(fetchTexel(P, first + i) - m));
-  }
+  float m;
+  float s;
+  rowMaxSumExp(P, first, texelsPerRow, u_channels, m, s);
   vec4 oneHot = vec4(equal(ivec4(0, 1, 2, 3) + 4 * c4, ivec4(k)));
   grad = exp(fetchTexel(P, t) - m) / s - oneHot;
 #else

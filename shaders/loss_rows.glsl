@@ -21,6 +21,8 @@ uniform int u_channels;         // C of P
 uniform int u_targetChannels;   // last dim of T
 uniform float u_beta;           // smooth L1 threshold
 
+#include "lib/row_logsumexp"
+
 float flatElement(sampler2D s, int index, int channels) {
   return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
 }
@@ -59,15 +61,9 @@ vec4 kernel(int row) {
   float label = flatElement(T, row, u_targetChannels);
   int k = int(floor(label + 0.5));
   if (k < 0 || k >= u_channels) return vec4(0.0);
-  float m = -3.0e38;
-  for (int i = 0; i < texelsPerRow; i++) {
-    vec4 z = mix(vec4(-3.0e38), fetchTexel(P, first + i), laneMask(i, u_channels));
-    m = max(m, max(max(z.x, z.y), max(z.z, z.w)));
-  }
-  float s = 0.0;
-  for (int i = 0; i < texelsPerRow; i++) {
-    s += dot(laneMask(i, u_channels), exp(fetchTexel(P, first + i) - m));
-  }
+  float m;
+  float s;
+  rowMaxSumExp(P, first, texelsPerRow, u_channels, m, s);
   loss = m + log(s) - fetchElement(P, row, k, texelsPerRow);
 #else
 #error unknown LOSS
