@@ -79,13 +79,16 @@ describe('nbf synth', () => {
       [['--count', '2', '--size', 'big', '--out', out], /--size must be an integer/],
       [['--count', '2'], /--out DIR is required/],
       [['--count', '2', '--out', out, '--colour', 'red'], /unknown option --colour/],
-      [['--count', '2', '--out', out, '--model', join(root, 'missing.nbfm')], /missing\.nbfm not found/],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).not.toBe(0);
       expect(r.err).toMatch(message);
       expect(r.err).toMatch(/usage: nbf synth/);
     }
+    // A body model that cannot be read: exit 1 naming the file (as nbf pose and nbf demo do).
+    const missing = await run(['--count', '2', '--out', out, '--body-model', join(root, 'missing.nbfm')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/cannot read body model ".*missing\.nbfm": no such file/);
     const file = join(root, 'file');
     writeFileSync(file, 'x');
     const r = await run(['--count', '1', '--out', file]);

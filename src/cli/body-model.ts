@@ -50,6 +50,11 @@ export function setDefaultBodyModelResolver(resolver: () => string | null): void
 
 class InputError extends Error {}
 
+/** Reads a body model file of any supported format; a failure is one message naming the file. */
+export function readBodyModelFile(path: string): BodyModel {
+  return loadBodyModelWithNotes(readInput(path, 'body model'), path).model;
+}
+
 function readInput(path: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
@@ -152,7 +157,7 @@ export async function pose(argv: string[], io: CommandIO = consoleIO): Promise<n
     const jointsPath = stringFlag(args, 'joints');
     if (jointsPath && extname(jointsPath).toLowerCase() !== '.json') throw new ArgError(`--joints "${jointsPath}" must end in .json`);
 
-    const { model } = loadBodyModelWithNotes(readInput(modelPath, 'body model'), modelPath);
+    const model = readBodyModelFile(modelPath);
     const params = parsePoseParams(new TextDecoder().decode(readInput(paramsPath, 'params')), paramsPath, model);
     const result = smplForward(model, params);
     const colors = partColors(model.parts12);

@@ -1,5 +1,5 @@
 /** `nbf <command>`: dispatch to command modules. Each returns an exit code. */
-import { demo } from './demo.js';
+import { demo, DEMO_SUMMARY, DEMO_USAGE } from './demo.js';
 import { synth, SYNTH_USAGE } from './synth.js';
 import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
@@ -10,11 +10,7 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
-  demo: {
-    summary: 'run a small network forward on the GPU runtime and print its output and timing',
-    usage: 'nbf demo [--batch N] [--size S] [--repeats R]',
-    run: demo,
-  },
+  demo: { summary: DEMO_SUMMARY, usage: DEMO_USAGE, run: (argv) => demo(argv) },
   'convert-body-model': { summary: CONVERT_BODY_MODEL_SUMMARY, usage: CONVERT_BODY_MODEL_USAGE, run: (argv) => convertBodyModel(argv) },
   pose: { summary: POSE_SUMMARY, usage: POSE_USAGE, run: (argv) => pose(argv) },
   synth: { summary: 'render synthetic training samples (part maps, RGB, labels, json) on the GPU', usage: SYNTH_USAGE, run: synth },

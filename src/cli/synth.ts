@@ -5,15 +5,15 @@
  * focal, center, joints3d, joints2d, ...). Files are written to a temporary name and renamed, so an
  * interrupted run never leaves a half-written file. The same seed gives identical files.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { createNodeContext } from '../runtime/node-context.js';
-import { loadBodyModel } from '../smpl/load.js';
 import { disposeBatch, SynthGenerator, type SynthBatch } from '../synth/generate.js';
 import { openBodyModelPath } from '../smpl/default-model.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
+import { readBodyModelFile } from './body-model.js';
 
 export const SYNTH_USAGE = 'nbf synth --count N --size S --out DIR [--seed S] [--batch B] [--body-model FILE]';
 
@@ -24,7 +24,7 @@ function writeAtomic(path: string, data: Uint8Array | string): void {
 }
 
 /** PNG of one image of an [N, S, S, 3] batch read back as floats; values · scale, rounded, clamped. */
-function encodeRgb(data: Float32Array, n: number, size: number, scale: number): Uint8Array {
+export function encodeRgb(data: Float32Array, n: number, size: number, scale: number): Uint8Array {
   const png = new PNG({ width: size, height: size });
   const base = n * size * size * 3;
   for (let p = 0; p < size * size; p++) {
@@ -121,7 +121,6 @@ export async function synth(argv: string[]): Promise<number> {
     // --model is the older spelling of --body-model, kept working.
     const chosen = stringFlag(args, 'body-model') ?? stringFlag(args, 'model') ?? openBodyModelPath();
     if (!chosen) throw new ArgError('the default open body model weights/nbf-open-body.nbfm was not found (pass --body-model FILE)');
-    if (!existsSync(chosen)) throw new ArgError(`body model ${chosen} not found`);
     modelPath = chosen;
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
   } catch (e) {
@@ -134,7 +133,7 @@ export async function synth(argv: string[]): Promise<number> {
 
   let model;
   try {
-    model = loadBodyModel(new Uint8Array(readFileSync(modelPath)), modelPath);
+    model = readBodyModelFile(modelPath);
   } catch (e) {
     console.error(`nbf synth: ${(e as Error).message}`);
     return 1;
