@@ -8,15 +8,23 @@
  *   (m = momentum, Keras convention: 0.99 keeps 99% of the old value; the running variance is the
  *   unbiased estimate, as TensorFlow and PyTorch keep it)
  *
- * The forward pass is a composition of differentiable ops (sumTo, broadcasting elementwise ops), so
- * the tape derives the exact backward, including the paths through μ and σ²:
- *   dx = γ/√(σ²+ε) · (dy − mean(dy) − x̂·mean(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * Dedicated kernels, one recorded op with a hand-written backward (docs/kernels/batchnorm.md):
+ *   forward   μ, σ² by two blocked tree reductions over the rows (src/kernels/batchnorm-training.ts:
+ *             mean, then Σ(x − μ)², no E[x²] − μ² cancellation), then ONE normalisation pass
+ *             (shaders/batchnorm.glsl, the inference kernel fed the batch statistics)
+ *   backward  Σdy and Σdy·x̂ in one stacked tree reduction, then ONE pass for
+ *             dx = γ·rstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M) (the paths through μ and σ² included),
+ *             dγ = Σdy·x̂, dβ = Σdy  (src/autodiff/kernels/batchnorm-backward.ts)
+ * The tape saves only μ and σ² ([C] each; x is the op's input); rstd and x̂ are recomputed per texel.
  * The running averages are plain kernels (not recorded) that never leave the GPU.
  */
 import type { Tensor } from '../../runtime/tensor.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
-import { binary, unary } from '../../kernels/elementwise.js';
-import { add, mul, mulScalar, square, sub, sumTo, unaryOp } from './elementwise.js';
+import { batchNorm } from '../../kernels/batchnorm.js';
+import { batchNormRunningUpdate, batchNormStats } from '../../kernels/batchnorm-training.js';
+import { batchNormBackwardInput, batchNormBackwardSums, batchNormSumsRow, type BatchNormSaved } from '../kernels/batchnorm-backward.js';
+import { recordOp } from '../tape.js';
+import { add, mul, sub, unaryOp } from './elementwise.js';
 
 /** Running statistics, replaced in place (new tensors, kept out of scopes; the old ones are freed). */
 export interface RunningStats {
@@ -50,25 +58,35 @@ export function batchNormTraining(x: Tensor, options: BatchNormTrainingOptions):
   if (!(momentum >= 0 && momentum <= 1)) throw new NbfError(`batchNormTraining: momentum must be in [0, 1], got ${momentum}`);
   if (rows < 2 && running) throw new ShapeError(`batchNormTraining: x [${x.shape.join(', ')}] has one row per channel; batch statistics need at least 2`);
 
-  const mean = mulScalar(sumTo(x, [channels]), 1 / rows);
-  const centered = sub(x, mean);
-  const variance = mulScalar(sumTo(square(centered), [channels]), 1 / rows);
-  const invStd = unaryOp('powScalar', unaryOp('addScalar', variance, epsilon), -0.5);
-  let y = mul(centered, scale ? mul(invStd, scale) : invStd);
-  if (offset) y = add(y, offset);
-
-  if (running) {
-    const rt = x.runtime;
-    const blend = (old: Tensor, batch: Tensor, correction: number) =>
-      rt.keep(binary('add', unary('mulScalar', old, momentum), unary('mulScalar', batch, (1 - momentum) * correction)));
-    const newMean = rt.scope(() => blend(running.mean, mean, 1));
-    const newVariance = rt.scope(() => blend(running.variance, variance, rows / (rows - 1)));
-    running.mean.dispose();
-    running.variance.dispose();
-    running.mean = newMean;
-    running.variance = newVariance;
+  const rt = x.runtime;
+  const { mean, variance } = batchNormStats(x);
+  let y: Tensor;
+  try {
+    y = batchNorm(x, { mean, variance, scale, offset, epsilon });
+    if (running) {
+      const newMean = rt.keep(batchNormRunningUpdate(running.mean, mean, momentum, 1));
+      const newVariance = rt.keep(batchNormRunningUpdate(running.variance, variance, momentum, rows / (rows - 1)));
+      running.mean.dispose();
+      running.variance.dispose();
+      running.mean = newMean;
+      running.variance = newVariance;
+    }
+  } catch (e) {
+    mean.dispose();
+    variance.dispose();
+    throw e;
   }
-  return y;
+
+  const saved: BatchNormSaved = { mean, variance, epsilon };
+  const inputs = [x, ...(scale ? [scale] : []), ...(offset ? [offset] : [])];
+  const offsetIndex = scale ? 2 : 1;
+  return recordOp('batchNormTraining', inputs, y, (dy, needsGrad) => {
+    const sums = batchNormBackwardSums(dy, x, saved);
+    const grads: (Tensor | null)[] = [needsGrad[0] ? batchNormBackwardInput(dy, x, saved, sums, scale) : null];
+    if (scale) grads.push(needsGrad[1] ? batchNormSumsRow(sums, 1) : null);
+    if (offset) grads.push(needsGrad[offsetIndex] ? batchNormSumsRow(sums, 0) : null);
+    return grads;
+  }, [mean, variance]);
 }
 
 /**
