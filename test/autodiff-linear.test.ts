@@ -7,8 +7,8 @@ import { matmul, conv2d, conv2dTranspose } from '../src/autodiff/grads/linear.js
 import { matmulRef } from '../src/kernels/matmul.ref.js';
 import { conv2dRef } from '../src/kernels/conv2d.ref.js';
 import { conv2dTransposeRef } from '../src/kernels/conv2d-transpose.ref.js';
-import { conv2dBackwardFilter, conv2dBackwardInputByConv } from '../src/autodiff/kernels/conv-backward.js';
-import { conv2dBackwardFilterRef } from '../src/autodiff/kernels/conv-backward.ref.js';
+import { conv2dBackwardFilter, conv2dBackwardInputByConv, transposedPatches } from '../src/autodiff/kernels/conv-backward.js';
+import { conv2dBackwardFilterRef, transposedPatchesRef } from '../src/autodiff/kernels/conv-backward.ref.js';
 import type { Activation } from '../src/kernels/activation.js';
 import type { Conv2dPadding } from '../src/kernels/conv2d.js';
 
@@ -86,6 +86,25 @@ describe('conv2d gradients against finite differences', () => {
           expectTensorClose(conv2dBackwardFilter(rt.tensor(x, c.x), rt.tensor(dy, c.dy), c.w, window, algorithm), want, c.w, 1e-5);
         }
       });
+    }
+  });
+});
+
+describe('transposed patch matrix (conv2d_patches_transposed)', () => {
+  it('matches the reference: strides, dilation, asymmetric padding, odd channels, pixel counts not a multiple of 4', () => {
+    const rt = testRuntime();
+    const cases = [
+      { x: [3, 7, 9, 5], out: [4, 5] as const, k: [3, 3] as const, strides: [2, 2] as const, dilations: [1, 1] as const, padding: [1, 1, 1, 1] as const },
+      { x: [2, 6, 5, 3], out: [6, 5] as const, k: [3, 2] as const, strides: [1, 1] as const, dilations: [1, 1] as const, padding: [1, 1, 0, 1] as const },
+      { x: [1, 11, 10, 6], out: [3, 3] as const, k: [2, 3] as const, strides: [3, 2] as const, dilations: [2, 2] as const, padding: [0, 0, 0, 0] as const },
+      { x: [2, 40, 40, 1], out: [40, 40] as const, k: [1, 1] as const, strides: [1, 1] as const, dilations: [1, 1] as const, padding: [0, 0, 0, 0] as const },
+    ];
+    for (const c of cases) {
+      const x = rand(c.x);
+      const window = { strides: c.strides, dilations: c.dilations, padding: c.padding, groups: 1 };
+      const pixels = c.x[0] * c.out[0] * c.out[1];
+      const want = transposedPatchesRef(x, c.x, c.out, c.k, window);
+      rt.scope(() => expectTensorClose(transposedPatches(rt.tensor(x, c.x), c.out, c.k, window), want, [c.k[0] * c.k[1] * c.x[3], pixels], 0));
     }
   });
 });

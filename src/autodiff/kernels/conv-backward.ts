@@ -1,8 +1,9 @@
 /**
  * conv2d's filter gradient. Two paths:
- *   im2col (groups = 1): dW = patches(x)ᵀ · dY, with conv2d's own patch kernel (shaders/conv2d_im2col.glsl)
- *     and the vec4 matmul — 8–12× faster than the direct kernel on llvmpipe (x [16,32,32,32], 3×3
- *     32→32: 0.36 s vs 3.0 s), at the cost of a patch matrix of N·OH·OW × KH·KW·Cin floats.
+ *   im2col (groups = 1): dW = patches(x)ᵀ · dY, the transposed patch matrix written directly
+ *     (shaders/conv2d_patches_transposed.glsl, so matmul needs no transpose pass over it) and the
+ *     vec4 matmul — 8–12× faster than the direct kernel on llvmpipe (x [16,32,32,32], 3×3 32→32:
+ *     0.36 s vs 3.0 s), at the cost of a patch matrix of N·OH·OW × KH·KW·Cin floats.
  *   direct (any groups): shaders/conv2d_backward_filter.glsl, one fragment per dW texel.
  * The input gradient is the transposed convolution (src/kernels/conv2d-transpose.ts), the bias
  * gradient a sum over N·H·W (reduce-to-shape.ts). CPU reference: conv-backward.ref.ts.
@@ -11,7 +12,6 @@ import type { Tensor } from '../../runtime/tensor.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
 import { matmul, widthLog2 } from '../../kernels/matmul.js';
 import { conv2d } from '../../kernels/conv2d.js';
-import type { Runtime, KernelCall } from '../../runtime/runtime.js';
 
 /** The forward conv's window geometry, resolved. */
 export interface ConvWindow {
@@ -43,19 +43,8 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, filterShape: readonl
   if (algorithm === 'im2col' && g !== 1) throw new NbfError(`conv2dBackwardFilter: the im2col path needs groups = 1, got ${g}`);
   if (g === 1 && algorithm !== 'direct') {
     return rt.scope(() => {
-      const rows = n * oh * ow;
-      const patchLength = kh * kw * ci;
-      const patches = runForeignKernel(rt, {
-        kernel: 'conv2d_im2col',
-        inputs: { X: x },
-        uniforms: {
-          u_inSize: [ih, iw], u_outSize: [oh, ow], u_kernelSize: [kh, kw], u_stride: [...window.strides],
-          u_dilation: [...window.dilations], u_padBefore: [window.padding[0], window.padding[2]], u_inChannels: ci,
-          u_xWidthLog2: widthLog2(x),
-        },
-        outShape: [rows, patchLength],
-      });
-      const dw = matmul(patches, rt.view(dy, [rows, co]), { transposeA: true });
+      const patchesT = transposedPatches(x, [oh, ow], [kh, kw], window);
+      const dw = matmul(patchesT, rt.view(dy, [n * oh * ow, co]));
       return rt.view(dw, filterShape);
     });
   }
@@ -77,18 +66,22 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, filterShape: readonl
 }
 
 /**
- * Runs a kernel owned by another module (conv2d's patch kernel), first checking that the call sets
- * every uniform the program declares: a uniform left unset keeps the value of the program's previous
- * draw, so a shader that gains a uniform would otherwise compute garbage silently.
+ * patches(x)ᵀ [KH·KW·Cin, N·OH·OW] (shaders/conv2d_patches_transposed.glsl): the first operand of
+ * dW = patchesᵀ·dY with the reduced dimension (pixels) already last, as matmul wants it.
  */
-function runForeignKernel(rt: Runtime, call: KernelCall): import('../../runtime/tensor.js').Tensor {
-  const compiled = rt.programs.get(call.kernel, call.defines);
-  const given = new Set([...Object.keys(call.uniforms ?? {}), ...Object.keys(call.inputs ?? {}), 'u_outWidth', 'u_outTexels']);
-  const missing = [...compiled.uniforms.keys()].filter((name) => !given.has(name));
-  if (missing.length) {
-    throw new NbfError(`conv2dBackwardFilter: shaders/${call.kernel}.glsl now declares ${missing.join(', ')}, which this call does not set (update src/autodiff/kernels/conv-backward.ts)`);
-  }
-  return rt.run(call);
+export function transposedPatches(x: Tensor, outSize: readonly [number, number], kernelSize: readonly [number, number], window: ConvWindow): Tensor {
+  const [n, ih, iw, ci] = x.shape;
+  const pixels = n * outSize[0] * outSize[1];
+  return x.runtime.run({
+    kernel: 'conv2d_patches_transposed',
+    inputs: { X: x },
+    uniforms: {
+      u_inSize: [ih, iw], u_outSize: [...outSize], u_kernelSize: [...kernelSize], u_stride: [...window.strides],
+      u_dilation: [...window.dilations], u_padBefore: [window.padding[0], window.padding[2]], u_inChannels: ci,
+      u_pixels: pixels, u_xWidthLog2: widthLog2(x),
+    },
+    outShape: [kernelSize[0] * kernelSize[1] * ci, pixels],
+  });
 }
 
 /**
