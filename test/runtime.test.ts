@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { testRuntime } from './helpers/gl.js';
 import { DisposedError, ShapeError, ShaderError } from '../src/runtime/errors.js';
-import { packChannels, unpackChannels, textureDims, sizeClass, packedGeometry } from '../src/runtime/layout.js';
+import { packChannels, unpackChannels, textureDims, sizeClass, packedGeometry, MIN_TEXTURE_WIDTH, WIDE_FROM_TEXELS } from '../src/runtime/layout.js';
 import { relu, add, mulScalar, sigmoid } from '../src/kernels/elementwise.js';
 import { Rng } from '../src/util/random.js';
 import { SHADERS } from '../src/generated/shaders.js';
@@ -23,6 +23,20 @@ describe('layout', () => {
       expect(sizeClass(n)).toBeLessThanOrEqual(Math.max(2 * n, n * 1.125 + 8));
     }
     expect(packedGeometry([]).texels).toBe(1);
+  });
+});
+
+describe('texture width', () => {
+  it('textures past WIDE_FROM_TEXELS span at least two 64-texel llvmpipe tiles; small ones stay square-ish and wrap', () => {
+    for (const texels of [WIDE_FROM_TEXELS + 1, 2304, 4096]) {
+      const { width, height } = textureDims(sizeClass(texels), 16384);
+      expect(width).toBeGreaterThanOrEqual(MIN_TEXTURE_WIDTH);
+      expect(width * height).toBeGreaterThanOrEqual(texels);
+    }
+    expect(textureDims(sizeClass(100), 16384)).toEqual({ width: 16, height: 8 });
+    expect(textureDims(1, 16384)).toEqual({ width: 1, height: 1 });
+    // A context whose textures are narrower than MIN_TEXTURE_WIDTH still gets a legal width.
+    expect(textureDims(2304, 64)).toEqual({ width: 64, height: 36 });
   });
 });
 

@@ -87,14 +87,27 @@ export function unpackChannels(packed: Float32Array, shape: readonly number[]): 
 }
 
 /**
- * Physical texture size for a number of texels. Widths are powers of two near the square root, so
- * textures stay roughly square (good for the texture cache) and size classes stay few.
+ * Narrowest texture width of a texture of more than WIDE_FROM_TEXELS texels. llvmpipe (Mesa's CPU rasteriser) shares a draw among its threads by
+ * 64×64-pixel tiles, so an output texture 64 texels wide or less is drawn by one thread however long
+ * each fragment works. The small outputs of long reductions are exactly that (a filter gradient's
+ * [288, 32] matmul over 65 536 pixels: 2 304 texels): at width 128 they span two tiles side by side
+ * and run on both cores of the 2-core machine, measured 201 → 105 ms for that product.
+ */
+export const MIN_TEXTURE_WIDTH = 128;
+/** Smaller textures stay square-ish: too little work to share, and small tensors still wrap rows. */
+export const WIDE_FROM_TEXELS = 1024;
+
+/**
+ * Physical texture size for a number of texels. Widths are powers of two near the square root (at
+ * least MIN_TEXTURE_WIDTH), so large textures stay roughly square (good for the texture cache) and
+ * size classes stay few.
  */
 export function textureDims(texels: number, maxSize: number): { width: number; height: number } {
   // Kernels address texels with a mask and a shift, so the width must be a power of two.
   const maxWidth = 2 ** Math.floor(Math.log2(maxSize));
-  let width = 1;
+  let width = texels > WIDE_FROM_TEXELS ? MIN_TEXTURE_WIDTH : 1;
   while (width * width < texels && width < maxWidth) width *= 2;
+  width = Math.min(width, maxWidth);
   const height = Math.max(1, Math.ceil(texels / width));
   if (height > maxSize) {
     throw new ShapeError(`a tensor of ${texels} texels does not fit a ${maxSize}×${maxSize} texture`);
