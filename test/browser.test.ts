@@ -1,5 +1,5 @@
 /**
- * The same kernels in a real browser: the esbuild browser bundle runs in headless Chromium (WebGL2 on
+ * The same kernels, autodiff and body model in a real browser: the esbuild browser bundle runs in headless Chromium (WebGL2 on
  * SwiftShader) and its results are compared with the float64 CPU references here in Node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,11 @@ import { binaryRef, unaryRef } from '../src/kernels/elementwise.ref.js';
 import { matmulRef } from '../src/kernels/matmul.ref.js';
 import { conv2dRef } from '../src/kernels/conv2d.ref.js';
 import { maxRelError } from './helpers/compare.js';
+import { testRuntime } from './helpers/gl.js';
+import { decodeBodyModel } from '../src/smpl/format.js';
+import { smplForward } from '../src/smpl/cpu-forward.js';
+import type { Runtime } from '../src/runtime/runtime.js';
+import type { Tensor } from '../src/runtime/tensor.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: Server;
@@ -28,10 +33,14 @@ beforeAll(async () => {
     platform: 'browser', target: 'es2022', logLevel: 'silent',
   });
   const bundle = readFileSync(join(dir, 'nbf-gl.js'));
+  const bodyModel = readFileSync('weights/nbf-open-body.nbfm');
   server = createServer((req, res) => {
     if (req.url === '/nbf-gl.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(bundle);
+    } else if (req.url === '/nbf-open-body.nbfm') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(bodyModel);
     } else {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><html><body><canvas id="c"></canvas>' +
@@ -86,6 +95,57 @@ describe('browser bundle', () => {
     expect(maxRelError(got.sig, unaryRef('sigmoid', a))).toBeLessThanOrEqual(1e-5);
     expect(maxRelError(got.mm, matmulRef(m1, [2, 7, 9], m2, [9, 6]).data)).toBeLessThanOrEqual(1e-5);
     expect(maxRelError(got.conv, conv2dRef(x, [2, 9, 7, 5], w, [3, 3, 5, 6], { strides: 2, padding: 'same' }).data)).toBeLessThanOrEqual(1e-5);
+    expect(got.live).toBe(0);
+  });
+
+  it('runs the open body model and its gradients through ad.smpl, matching the CPU pass and Node', async () => {
+    const rng = new Rng(5);
+    const data = {
+      betas: Array.from(rng.uniformArray(2 * 10, -1.5, 1.5)),
+      pose: Array.from(rng.uniformArray(2 * 72, -0.4, 0.4)),
+      trans: [0.1, -0.2, 3, -0.3, 0.1, 4],
+    };
+    // Loss Σ joints², its value and gradients w.r.t. β and θ, on the GPU through the tape.
+    type Api = typeof import('../src/node.js');
+    const run = (nbfApi: Api, rt: Runtime, bytes: Uint8Array, d: typeof data) => {
+      const model = nbfApi.GpuBodyModel.upload(rt, nbfApi.decodeBodyModel(bytes));
+      const read = (t: Tensor) => Array.from(t.readSync());
+      const result = rt.scope(() => {
+        let joints: number[] = [];
+        const { value, grads } = nbfApi.ad.valueAndGrad((p: Record<string, Tensor>) => {
+          const out = nbfApi.ad.smpl(model, { betas: p.betas, pose: p.pose, trans: rt.tensor(d.trans, [2, 3]) });
+          joints = read(out.joints);
+          return nbfApi.ad.sumTo(nbfApi.ad.square(out.joints), []);
+        })({ betas: rt.tensor(d.betas, [2, 10]), pose: rt.tensor(d.pose, [2, 72]) });
+        return { joints, value: read(value), dBetas: read(grads.betas), dPose: read(grads.pose) };
+      });
+      model.dispose();
+      return result;
+    };
+    const got = await page.evaluate(async ({ d, source }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const bytes = new Uint8Array(await (await fetch('/nbf-open-body.nbfm')).arrayBuffer());
+      // A canvas of its own: the first test destroyed the page's context.
+      const rt = nbf.createContext({ canvas: document.createElement('canvas'), poisonOutputs: true });
+      const result = (0, eval)(`(${source})`)(nbf, rt, bytes, d);
+      const live = rt.memory().liveTextures;
+      rt.destroy();
+      return { ...result, live };
+    }, { d: data, source: run.toString() });
+    const bytes = new Uint8Array(readFileSync('weights/nbf-open-body.nbfm'));
+    const rt = testRuntime();
+    const here = run(await import('../src/node.js'), rt, bytes, data);
+    // Joints against the float64 CPU pass, then browser against Node for the value and gradients.
+    const model = decodeBodyModel(bytes);
+    for (let n = 0; n < 2; n++) {
+      const cpu = smplForward(model, { betas: data.betas.slice(10 * n, 10 * n + 10), pose: data.pose.slice(72 * n, 72 * n + 72), trans: data.trans.slice(3 * n, 3 * n + 3) });
+      for (let i = 0; i < 72; i++) expect(Math.abs(got.joints[72 * n + i] - cpu.joints[i])).toBeLessThan(1e-5);
+    }
+    expect(maxRelError(got.value, here.value)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(got.dBetas, here.dBetas)).toBeLessThanOrEqual(1e-4);
+    expect(maxRelError(got.dPose, here.dPose)).toBeLessThanOrEqual(1e-4);
+    expect(got.dPose.some((v: number) => Math.abs(v) > 1e-3)).toBe(true);
     expect(got.live).toBe(0);
   });
 
