@@ -7,21 +7,20 @@
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { encodeBodyModel } from '../src/smpl/format.js';
+import { parseArgs, stringFlag } from '../src/cli/args.js';
 import { buildOpenBodyModel, DEFAULT_BUILD_OPTIONS } from '../src/smpl/open-model/build.js';
 
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) {
-    console.error(`${name} needs a value`);
+function parseOptions(): { out: string; reportPath: string } {
+  try {
+    const args = parseArgs(process.argv.slice(2), ['out', 'report']);
+    return { out: stringFlag(args, 'out') ?? 'weights/nbf-open-body.nbfm', reportPath: stringFlag(args, 'report') ?? '' };
+  } catch (e) {
+    console.error(`build-body-model: ${(e as Error).message}\nusage: build-body-model.ts [--out FILE.nbfm] [--report FILE.json]`);
     process.exit(2);
   }
-  return value;
 }
 
-const out = argument('--out', 'weights/nbf-open-body.nbfm');
-const reportPath = argument('--report', '');
+const { out, reportPath } = parseOptions();
 const started = performance.now();
 console.log('building the open body model…');
 const { model, report } = buildOpenBodyModel(DEFAULT_BUILD_OPTIONS, (line) => console.log(line));

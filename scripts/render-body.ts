@@ -8,30 +8,28 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { parseArgs, stringFlag } from '../src/cli/args.js';
 import { smplForward } from '../src/smpl/cpu-forward.js';
 import { decodeBodyModel } from '../src/smpl/format.js';
 import { elbowsAndKneesBentPose } from '../src/smpl/open-model/build.js';
 import { blit, rasterise } from '../src/smpl/open-model/raster.js';
 import { NBF_PARTS, type BodyModel } from '../src/smpl/types.js';
 
-function argument(name: string, fallback: string | null): string | null {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) {
-    console.error(`${name} needs a value`);
+const USAGE = 'usage: render-body.ts --out DIR [--model FILE.nbfm] [--sheet FILE.png]';
+
+function parseOptions(): { outDir: string; modelPath: string; sheetPath: string } {
+  try {
+    const args = parseArgs(process.argv.slice(2), ['out', 'model', 'sheet']);
+    const outDir = stringFlag(args, 'out');
+    if (!outDir) throw new Error('--out DIR is required');
+    return { outDir, modelPath: stringFlag(args, 'model') ?? 'weights/nbf-open-body.nbfm', sheetPath: stringFlag(args, 'sheet') ?? join(outDir, 'sheet.png') };
+  } catch (e) {
+    console.error(`render-body: ${(e as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  return value;
 }
 
-const outDir = argument('--out', null);
-if (!outDir) {
-  console.error('usage: render-body.ts --out DIR [--model FILE.nbfm] [--sheet FILE.png]');
-  process.exit(2);
-}
-const modelPath = argument('--model', 'weights/nbf-open-body.nbfm')!;
-const sheetPath = argument('--sheet', join(outDir, 'sheet.png'))!;
+const { outDir, modelPath, sheetPath } = parseOptions();
 const model: BodyModel = decodeBodyModel(new Uint8Array(readFileSync(modelPath)), modelPath);
 
 /** Axis-angle helpers (joint indices in SMPL order). */

@@ -1,6 +1,7 @@
 /** numpy-style broadcasting of shapes, shared by the elementwise kernels and their CPU references. */
 import { ShapeError } from '../runtime/errors.js';
 import { MAX_RANK } from '../runtime/layout.js';
+import type { Tensor } from '../runtime/tensor.js';
 
 /** The broadcast result of two shapes (right-aligned; each dim equal or 1). */
 export function broadcastShapes(a: readonly number[], b: readonly number[], what = 'operands'): number[] {
@@ -61,4 +62,23 @@ export function broadcastIndex(inShape: readonly number[], outShape: readonly nu
     }
   }
   return index;
+}
+
+/**
+ * The uniforms of shaders/lib/broadcast_operands.glsl (binary.glsl and binary_backward.glsl): how
+ * each output row of `outShape` maps to a row of `a` and of `b`.
+ */
+export function broadcastOperandUniforms(a: Tensor, b: Tensor, outShape: readonly number[]): Record<string, number | boolean | number[]> {
+  const ra = rowStrides(a.shape, outShape);
+  const rb = rowStrides(b.shape, outShape);
+  return {
+    u_channels: outShape.length ? outShape[outShape.length - 1] : 1,
+    u_outDims: leadingDims(outShape),
+    u_aRowStrides: ra.strides,
+    u_bRowStrides: rb.strides,
+    u_aTexelsPerRow: a.geometry.texelsPerRow,
+    u_bTexelsPerRow: b.geometry.texelsPerRow,
+    u_aSplat: ra.splat,
+    u_bSplat: rb.splat,
+  };
 }

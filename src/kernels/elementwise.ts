@@ -3,7 +3,7 @@
  * (shaders/binary.glsl). CPU references: elementwise.ref.ts.
  */
 import type { Tensor } from '../runtime/tensor.js';
-import { broadcastShapes, leadingDims, rowStrides } from './broadcast.js';
+import { broadcastOperandUniforms, broadcastShapes } from './broadcast.js';
 import { NbfError } from '../runtime/errors.js';
 
 export const UNARY_OPS = {
@@ -36,22 +36,11 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (a.runtime !== b.runtime) throw new NbfError(`${op}: the two tensors live on different contexts`);
   const outShape = broadcastShapes(a.shape, b.shape, op);
   const same = sameShape(a.shape, outShape) && sameShape(b.shape, outShape);
-  const ra = rowStrides(a.shape, outShape);
-  const rb = rowStrides(b.shape, outShape);
   return a.runtime.run({
     kernel: 'binary',
     defines: { OP: code, BROADCAST: !same },
     inputs: { A: a, B: b },
-    uniforms: {
-      u_channels: outShape.length ? outShape[outShape.length - 1] : 1,
-      u_outDims: leadingDims(outShape),
-      u_aRowStrides: ra.strides,
-      u_bRowStrides: rb.strides,
-      u_aTexelsPerRow: a.geometry.texelsPerRow,
-      u_bTexelsPerRow: b.geometry.texelsPerRow,
-      u_aSplat: ra.splat,
-      u_bSplat: rb.splat,
-    },
+    uniforms: broadcastOperandUniforms(a, b, outShape),
     outShape,
   });
 }

@@ -5,7 +5,7 @@
 import type { Tensor } from '../../runtime/tensor.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../kernels/elementwise.js';
-import { broadcastShapes, leadingDims, rowStrides } from '../../kernels/broadcast.js';
+import { broadcastOperandUniforms, broadcastShapes } from '../../kernels/broadcast.js';
 import { sumToShape } from './reduce-to-shape.js';
 
 function describe(shape: readonly number[]): string {
@@ -43,24 +43,12 @@ export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, dy: Tensor): 
   if (!sameShape(outShape, dy.shape)) {
     throw new ShapeError(`${op} backward: dy has shape ${describe(dy.shape)} but the output has ${describe(outShape)}`);
   }
-  const ra = rowStrides(a.shape, outShape);
-  const rb = rowStrides(b.shape, outShape);
   const rt = a.runtime;
   const partial = (which: 0 | 1): Tensor => rt.run({
     kernel: 'binary_backward',
     defines: { OP: code },
     inputs: { A: a, B: b, DY: dy },
-    uniforms: {
-      u_channels: outShape.length ? outShape[outShape.length - 1] : 1,
-      u_outDims: leadingDims(outShape),
-      u_aRowStrides: ra.strides,
-      u_bRowStrides: rb.strides,
-      u_aTexelsPerRow: a.geometry.texelsPerRow,
-      u_bTexelsPerRow: b.geometry.texelsPerRow,
-      u_aSplat: ra.splat,
-      u_bSplat: rb.splat,
-      u_output: which,
-    },
+    uniforms: { ...broadcastOperandUniforms(a, b, outShape), u_output: which },
     outShape,
   });
   // Two draws of one program (multiple render targets fail in headless-gl 9.0.0-rc.10).
