@@ -3,8 +3,10 @@
  * conv2d.ts, conv2d-transpose.ts). Backward passes:
  *   matmul          dA, dB: two more matmuls with transposes (batch dims that broadcast are summed);
  *                   dBias: Σ over rows
- *   conv2d          dX: stride 1, no groups: conv2d(dY, flipped W) (conv2d_backward_flip.glsl), else
- *                   conv2dTranspose(dY, W) with the forward geometry; dW: im2col + matmul (groups 1)
+ *   conv2d          dX: stride 1, no groups: conv2d(dY, flipped W) (conv2d_backward_flip.glsl); stride > 1,
+ *                   dilation 1, no groups: one stride-1 conv2d per output phase + an interleave
+ *                   (conv2dBackwardInputByPhases); else conv2dTranspose(dY, W) with the forward
+ *                   geometry; dW: im2col + matmul (groups 1)
  *                   or conv2d_backward_filter.glsl; dBias: Σ over N·H·W
  *   conv2dTranspose dX: conv2d(dY, W); dW: conv2d_backward_filter with the roles of X and dY swapped
  * A fused activation is kept fused when nothing is recorded; on a tape it runs as a separate
@@ -17,7 +19,7 @@ import { conv2dTranspose as conv2dTransposeKernel, planConv2dTranspose, type Con
 import { resolveActivation, type Activation, type ResolvedActivation } from '../../kernels/activation.js';
 import { recordOp, willRecord } from '../tape.js';
 import { sumToShape, reduceToShape } from '../kernels/reduce-to-shape.js';
-import { conv2dBackwardFilter, conv2dBackwardInputByConv } from '../kernels/conv-backward.js';
+import { conv2dBackwardFilter, conv2dBackwardInputByConv, conv2dBackwardInputByPhases } from '../kernels/conv-backward.js';
 import { unaryOp } from './elementwise.js';
 
 /** Applies a resolved activation as a differentiable unary op (identity for 'none'). */
@@ -83,6 +85,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const recorded = recordOp('conv2d', withBias([x, w], bias), z, (dy, needs) => {
     const dx = needs[0]
       ? conv2dBackwardInputByConv(dy, w, x.shape, window) ??
+        conv2dBackwardInputByPhases(dy, w, x.shape, window) ??
         conv2dTransposeKernel(dy, w, { strides: g.stride, dilations: g.dilation, padding: g.padding, groups: g.groups, outputShape: x.shape })
       : null;
     const dw = needs[1] ? conv2dBackwardFilter(x, dy, w.shape, window) : null;

@@ -5,8 +5,10 @@
  *     vec4 matmul — 8–12× faster than the direct kernel on llvmpipe (x [16,32,32,32], 3×3 32→32:
  *     0.36 s vs 3.0 s), at the cost of a patch matrix of N·OH·OW × KH·KW·Cin floats.
  *   direct (any groups): shaders/conv2d_backward_filter.glsl, one fragment per dW texel.
- * The input gradient is the transposed convolution (src/kernels/conv2d-transpose.ts), the bias
- * gradient a sum over N·H·W (reduce-to-shape.ts). CPU reference: conv-backward.ref.ts.
+ * The input gradient: stride 1, conv2d of dY with the flipped filter (conv2dBackwardInputByConv);
+ * stride > 1, one dense stride-1 conv2d per output phase and an interleave (conv2dBackwardInputByPhases);
+ * otherwise the transposed convolution (src/kernels/conv2d-transpose.ts). The bias gradient is a sum over
+ * N·H·W (reduce-to-shape.ts). CPU references: conv-backward.ref.ts, conv-backward-phases.ref.ts.
  */
 import type { Tensor } from '../../runtime/tensor.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
@@ -106,5 +108,112 @@ export function conv2dBackwardInputByConv(dy: Tensor, w: Tensor, inputShape: rea
       throw new ShapeError(`conv2d backward: the input gradient came out [${dx.shape.join(', ')}], the input is [${inputShape.join(', ')}]`);
     }
     return dx;
+  });
+}
+
+/** One axis of one phase p of a stride-s input gradient: dX rows s·u + p, u < rows. */
+export interface PhaseAxis {
+  /** Phase rows of dX (ceil((size − p) / s); 0 when the axis is shorter than p + 1). */
+  rows: number;
+  /** First forward tap of the phase, (p + padBefore) mod s; its taps are start + s·j, j < taps. */
+  start: number;
+  /** Taps of the phase (0: the phase's gradient is 0). */
+  taps: number;
+  /** Padding of the phase's stride-1 conv of dY, before and after. */
+  padBefore: number;
+  padAfter: number;
+  /** Row of the phase conv's output that holds phase row 0 (> 0 only when padBefore would be negative). */
+  offset: number;
+}
+
+/**
+ * The phases of one axis of a stride-s, dilation-1 conv's input gradient, for a forward input of `size`
+ * rows, output of `outSize` rows, `kernel` taps and `padBefore` padding. Row s·u + p of dX is
+ *   Σ_j dY[u + q − j] · W[r + s·j],   r = (p + padBefore) mod s,  q = floor((p + padBefore) / s),
+ * over the taps j < J = ceil((kernel − r) / s) (dY outside [0, outSize) is 0): with j' = J − 1 − j a
+ * stride-1 correlation of dY with the phase's taps reversed, starting at dY row u + q − J + 1, i.e.
+ * padding J − 1 − q before (or, if that is negative, an output offset of q − J + 1), and padding after
+ * enough for offset + rows output rows.
+ */
+export function phaseAxes(size: number, outSize: number, kernel: number, stride: number, padBefore: number): PhaseAxis[] {
+  const axes: PhaseAxis[] = [];
+  for (let p = 0; p < stride; p++) {
+    const rows = Math.max(0, Math.ceil((size - p) / stride));
+    const start = (p + padBefore) % stride;
+    const q = Math.floor((p + padBefore) / stride);
+    const taps = rows > 0 && start < kernel ? Math.ceil((kernel - start) / stride) : 0;
+    const before = Math.max(0, taps - 1 - q);
+    const offset = Math.max(0, q - taps + 1);
+    const after = Math.max(0, offset + rows - 1 + taps - outSize - before);
+    axes.push({ rows, start, taps, padBefore: before, padAfter: after, offset });
+  }
+  return axes;
+}
+
+/** Phases the interleave kernel (shaders/conv2d_backward_interleave.glsl) takes per pass. */
+const PHASES_PER_PASS = 4;
+
+/**
+ * A strided, dilation-1, ungrouped conv2d's input gradient by phase (sub-pixel) decomposition: for each
+ * phase (py, px) ∈ [0, sy) × [0, sx), the pixels dX[n, sy·u + py, sx·v + px, :] are a dense stride-1
+ * conv2d of dY with the phase's taps of W, flipped and channel-swapped
+ * (shaders/conv2d_backward_phase_filter.glsl, geometry: phaseAxes), so every tap does useful work on
+ * the fast conv2d path, where the transposed-convolution gather tests all KH·KW taps per pixel and
+ * skips most of them. shaders/conv2d_backward_interleave.glsl writes the phases into their strided
+ * positions (4 per pass; phases without taps are 0 and cost no conv). Returns null when it does not
+ * apply (stride 1 — conv2dBackwardInputByConv — dilation > 1 or groups > 1).
+ */
+export function conv2dBackwardInputByPhases(dy: Tensor, w: Tensor, inputShape: readonly number[], window: ConvWindow): Tensor | null {
+  const [sy, sx] = window.strides;
+  if (window.groups !== 1 || window.dilations[0] !== 1 || window.dilations[1] !== 1 || (sy === 1 && sx === 1)) return null;
+  const [kh, kw, ci, co] = w.shape;
+  const [n, ih, iw, xc] = inputShape;
+  const [dn, oh, ow, dc] = dy.shape;
+  if (xc !== ci || dc !== co || dn !== n) {
+    throw new ShapeError(`conv2d backward: dy ${fmt(dy.shape)}, filter ${fmt(w.shape)} and input ${fmt(inputShape)} do not belong to one conv`);
+  }
+  const rows = phaseAxes(ih, oh, kh, sy, window.padding[0]);
+  const cols = phaseAxes(iw, ow, kw, sx, window.padding[2]);
+  const rt = dy.runtime;
+  return rt.scope(() => {
+    const phases: { index: number; tensor: Tensor; offY: number; offX: number }[] = [];
+    for (let py = 0; py < sy; py++) {
+      for (let px = 0; px < sx; px++) {
+        const r = rows[py];
+        const c = cols[px];
+        if (r.taps === 0 || c.taps === 0) continue;
+        const filter = rt.run({
+          kernel: 'conv2d_backward_phase_filter',
+          inputs: { W: w },
+          uniforms: { u_kernelWidth: kw, u_subKernel: [r.taps, c.taps], u_start: [r.start, c.start], u_strides: [sy, sx], u_channels: [ci, co] },
+          outShape: [r.taps, c.taps, co, ci],
+        });
+        const tensor = conv2d(dy, filter, { padding: [r.padBefore, r.padAfter, c.padBefore, c.padAfter] });
+        filter.dispose();
+        phases.push({ index: py * sx + px, tensor, offY: r.offset, offX: c.offset });
+      }
+    }
+    let dx: Tensor | null = null;
+    for (let first = 0; first === 0 || first < phases.length; first += PHASES_PER_PASS) {
+      const pass = phases.slice(first, first + PHASES_PER_PASS);
+      const inputs: Record<string, Tensor> = {};
+      pass.forEach((p, k) => (inputs[`P${k}`] = p.tensor));
+      if (dx) inputs.BASE = dx;
+      const slot = (f: (p: (typeof pass)[number]) => number, unused: number) => [0, 1, 2, 3].map((k) => (k < pass.length ? f(pass[k]) : unused));
+      const next = rt.run({
+        kernel: 'conv2d_backward_interleave',
+        defines: { PHASES: pass.length, HAS_BASE: dx !== null },
+        inputs,
+        uniforms: {
+          u_outSize: [ih, iw], u_channels: ci, u_strides: [sy, sx],
+          u_phase: slot((p) => p.index, -1), u_rows: slot((p) => p.tensor.shape[1], 1), u_cols: slot((p) => p.tensor.shape[2], 1),
+          u_offY: slot((p) => p.offY, 0), u_offX: slot((p) => p.offX, 0),
+        },
+        outShape: [n, ih, iw, ci],
+      });
+      dx?.dispose();
+      dx = next;
+    }
+    return dx!;
   });
 }
