@@ -4,6 +4,9 @@
 // and with input and output channels swapped,
 //   out[jy, jx, co, ci] = W[ry + sy·(JY−1−jy), rx + sx·(JX−1−jx), ci, co]
 // so that the phase's pixels dX[n, sy·u + py, sx·v + px, :] are a dense stride-1 conv2d of dY with it.
+// With stride 1 and every tap (ry = rx = 0, JY = KH, JX = KW) it is the whole filter flipped, the
+// filter of a stride-1 conv2d's input gradient dX = conv2d(dY, out) (padding: effective kernel − 1 −
+// forward padding on each side).
 // Input W [KH, KW, CI, CO]; output [JY, JX, CO, CI]; both channel-packed (4 channels per RGBA texel,
 // padding lanes 0). One fragment computes one output texel: 4 consecutive ci of one (jy, jx, co), each
 // lane one element of W.

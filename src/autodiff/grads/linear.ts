@@ -3,7 +3,7 @@
  * conv2d.ts, conv2d-transpose.ts). Backward passes:
  *   matmul          dA, dB: two more matmuls with transposes (batch dims that broadcast are summed);
  *                   dBias: Σ over rows
- *   conv2d          dX: stride 1, no groups: conv2d(dY, flipped W) (conv2d_backward_flip.glsl); stride > 1,
+ *   conv2d          dX: stride 1, no groups: conv2d(dY, flipped W) (conv2d_backward_phase_filter.glsl); stride > 1,
  *                   dilation 1, no groups: one stride-1 conv2d per output phase + an interleave
  *                   (conv2dBackwardInputByPhases); else conv2dTranspose(dY, W) with the forward
  *                   geometry; dW: im2col + matmul (groups 1)

@@ -87,22 +87,38 @@ export function transposedPatches(x: Tensor, outSize: readonly [number, number],
 }
 
 /**
+ * The forward taps (start.y + strides.y·j, start.x + strides.x·i), j < taps.y, i < taps.x, of an HWIO
+ * filter, rotated 180° and with input and output channels swapped (shaders/conv2d_backward_phase_filter.glsl):
+ * [taps.y, taps.x, CO, CI]. Every tap at stride 1 is the whole filter flipped, the stride-1 input
+ * gradient's filter; one phase's taps at stride s is that phase's sub-filter.
+ */
+function flippedSubFilter(w: Tensor, start: readonly [number, number], taps: readonly [number, number], strides: readonly [number, number]): Tensor {
+  const [, kw, ci, co] = w.shape;
+  return w.runtime.run({
+    kernel: 'conv2d_backward_phase_filter',
+    inputs: { W: w },
+    uniforms: { u_kernelWidth: kw, u_subKernel: [...taps], u_start: [...start], u_strides: [...strides], u_channels: [ci, co] },
+    outShape: [taps[0], taps[1], co, ci],
+  });
+}
+
+/**
  * A stride-1, ungrouped conv2d's input gradient as an ordinary convolution of dY with the flipped,
- * channel-swapped filter (shaders/conv2d_backward_flip.glsl): on llvmpipe conv2d runs about twice as
+ * channel-swapped filter (flippedSubFilter with every tap): on llvmpipe conv2d runs about twice as
  * fast as the transposed-convolution gather. Returns null when the geometry does not allow it
  * (stride > 1, groups > 1, or padding beyond the effective kernel), so the caller falls back to
  * conv2dTranspose.
  */
 export function conv2dBackwardInputByConv(dy: Tensor, w: Tensor, inputShape: readonly number[], window: ConvWindow): Tensor | null {
   if (window.groups !== 1 || window.strides[0] !== 1 || window.strides[1] !== 1) return null;
-  const [kh, kw, ci, co] = w.shape;
+  const [kh, kw] = w.shape;
   const effH = (kh - 1) * window.dilations[0] + 1;
   const effW = (kw - 1) * window.dilations[1] + 1;
   const padding = [effH - 1 - window.padding[0], effH - 1 - window.padding[1], effW - 1 - window.padding[2], effW - 1 - window.padding[3]] as const;
   if (padding.some((p) => p < 0)) return null;
   const rt = dy.runtime;
   return rt.scope(() => {
-    const flipped = rt.run({ kernel: 'conv2d_backward_flip', inputs: { W: w }, uniforms: { u_kernel: [kh, kw], u_channels: [ci, co] }, outShape: [kh, kw, co, ci] });
+    const flipped = flippedSubFilter(w, [0, 0], [kh, kw], [1, 1]);
     const dx = conv2d(dy, flipped, { padding: [...padding], dilations: [...window.dilations] });
     if (dx.shape.some((d, i) => d !== inputShape[i])) {
       throw new ShapeError(`conv2d backward: the input gradient came out [${dx.shape.join(', ')}], the input is [${inputShape.join(', ')}]`);
@@ -182,12 +198,7 @@ export function conv2dBackwardInputByPhases(dy: Tensor, w: Tensor, inputShape: r
         const r = rows[py];
         const c = cols[px];
         if (r.taps === 0 || c.taps === 0) continue;
-        const filter = rt.run({
-          kernel: 'conv2d_backward_phase_filter',
-          inputs: { W: w },
-          uniforms: { u_kernelWidth: kw, u_subKernel: [r.taps, c.taps], u_start: [r.start, c.start], u_strides: [sy, sx], u_channels: [ci, co] },
-          outShape: [r.taps, c.taps, co, ci],
-        });
+        const filter = flippedSubFilter(w, [r.start, c.start], [r.taps, c.taps], [sy, sx]);
         const tensor = conv2d(dy, filter, { padding: [r.padBefore, r.padAfter, c.padBefore, c.padAfter] });
         filter.dispose();
         phases.push({ index: py * sx + px, tensor, offY: r.offset, offX: c.offset });
