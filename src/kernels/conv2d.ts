@@ -185,13 +185,26 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   });
 }
 
-function geometryUniforms(g: Conv2dGeometry) {
+/** A convolution window's geometry as the patch kernels (conv2d_im2col, conv2d_patches_transposed) take it. */
+export interface PatchGeometry {
+  inSize: readonly [number, number];
+  outSize: readonly [number, number];
+  kernelSize: readonly [number, number];
+  stride: readonly [number, number];
+  dilation: readonly [number, number];
+  /** [top, bottom, left, right] */
+  padding: readonly [number, number, number, number];
+  inChannels: number;
+}
+
+/** The geometry uniforms shared by conv2d's kernels and the patch kernels. */
+export function geometryUniforms(g: PatchGeometry) {
   return {
-    u_inSize: g.inSize,
-    u_outSize: g.outSize,
-    u_kernelSize: g.kernelSize,
-    u_stride: g.stride,
-    u_dilation: g.dilation,
+    u_inSize: [...g.inSize],
+    u_outSize: [...g.outSize],
+    u_kernelSize: [...g.kernelSize],
+    u_stride: [...g.stride],
+    u_dilation: [...g.dilation],
     u_padBefore: [g.padding[0], g.padding[2]],
     u_inChannels: g.inChannels,
   };

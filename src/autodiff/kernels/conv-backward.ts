@@ -13,7 +13,7 @@
 import type { Tensor } from '../../runtime/tensor.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
 import { matmul, widthLog2 } from '../../kernels/matmul.js';
-import { conv2d } from '../../kernels/conv2d.js';
+import { conv2d, geometryUniforms } from '../../kernels/conv2d.js';
 
 /** The forward conv's window geometry, resolved. */
 export interface ConvWindow {
@@ -78,8 +78,7 @@ export function transposedPatches(x: Tensor, outSize: readonly [number, number],
     kernel: 'conv2d_patches_transposed',
     inputs: { X: x },
     uniforms: {
-      u_inSize: [ih, iw], u_outSize: [...outSize], u_kernelSize: [...kernelSize], u_stride: [...window.strides],
-      u_dilation: [...window.dilations], u_padBefore: [window.padding[0], window.padding[2]], u_inChannels: ci,
+      ...geometryUniforms({ inSize: [ih, iw], outSize, kernelSize, stride: window.strides, dilation: window.dilations, padding: window.padding, inChannels: ci }),
       u_pixels: pixels, u_xWidthLog2: widthLog2(x),
     },
     outShape: [kernelSize[0] * kernelSize[1] * ci, pixels],
