@@ -5,35 +5,16 @@
 // gradient of the scalar loss (a 1-element tensor, so no value is read back to JavaScript).
 // Inputs P, T, W as in loss_rows.glsl; TOTALS [2] = (Σx, Σy); DY []. Output: P's shape.
 // One fragment computes one texel of dP (Euclidean and CE loop over the fragment's row).
-uniform sampler2D P;
-uniform sampler2D T;
+#include "lib/loss_row"
 uniform sampler2D TOTALS;
 uniform sampler2D DY;
-#if WEIGHTED
-uniform sampler2D W;
-uniform int u_weightChannels;
-uniform int u_rowsPerExample;
-#endif
-uniform int u_channels;
-uniform int u_targetChannels;
-uniform float u_beta;
-
-#include "lib/row_logsumexp"
-
-float flatElement(sampler2D s, int index, int channels) {
-  return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
-}
 
 vec4 kernel(int t) {
   int texelsPerRow = (u_channels + 3) / 4;
   int row = t / texelsPerRow;
   int c4 = t - row * texelsPerRow;
   int first = row * texelsPerRow;
-#if WEIGHTED
-  float w = flatElement(W, row / u_rowsPerExample, u_weightChannels);
-#else
-  float w = 1.0;
-#endif
+  float w = rowWeight(row);
   float denominator = fetchTexel(TOTALS, 0).y;
   float scale = denominator > 0.0 ? fetchTexel(DY, 0).x * w / denominator : 0.0;
   vec4 grad;
@@ -54,12 +35,10 @@ vec4 kernel(int t) {
   grad = sq > 0.0 ? d * inversesqrt(sq) : vec4(0.0);
 #endif
 #elif LOSS == 4
-  float label = flatElement(T, row, u_targetChannels);
-  int k = int(floor(label + 0.5));
-  if (k < 0 || k >= u_channels) return vec4(0.0);
+  int k;
   float m;
   float s;
-  rowMaxSumExp(P, first, texelsPerRow, u_channels, m, s);
+  if (!crossEntropyRow(row, first, texelsPerRow, k, m, s)) return vec4(0.0);
   vec4 oneHot = vec4(equal(ivec4(0, 1, 2, 3) + 4 * c4, ivec4(k)));
   grad = exp(fetchTexel(P, t) - m) / s - oneHot;
 #else

@@ -10,31 +10,12 @@
 // Inputs P: predictions / logits [..., C]; T: targets of P's shape, or (CE) labels with one value per
 // row of P, any shape, read by flat index; W: weights, one per example, any shape, read by flat index.
 // Output [rows, 2]: one texel per row, (x, y, 0, 0). One fragment computes one row.
-uniform sampler2D P;
-uniform sampler2D T;
-#if WEIGHTED
-uniform sampler2D W;
-uniform int u_weightChannels;   // last dim of W (elements are read by flat index)
-uniform int u_rowsPerExample;
-#endif
-uniform int u_channels;         // C of P
-uniform int u_targetChannels;   // last dim of T
-uniform float u_beta;           // smooth L1 threshold
-
-#include "lib/row_logsumexp"
-
-float flatElement(sampler2D s, int index, int channels) {
-  return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
-}
+#include "lib/loss_row"
 
 vec4 kernel(int row) {
   int texelsPerRow = (u_channels + 3) / 4;
   int first = row * texelsPerRow;
-#if WEIGHTED
-  float w = flatElement(W, row / u_rowsPerExample, u_weightChannels);
-#else
-  float w = 1.0;
-#endif
+  float w = rowWeight(row);
   float loss = 0.0;
   float count = 1.0;
 #if LOSS <= 3
@@ -58,12 +39,10 @@ vec4 kernel(int row) {
   count = float(u_channels);
 #endif
 #elif LOSS == 4
-  float label = flatElement(T, row, u_targetChannels);
-  int k = int(floor(label + 0.5));
-  if (k < 0 || k >= u_channels) return vec4(0.0);
+  int k;
   float m;
   float s;
-  rowMaxSumExp(P, first, texelsPerRow, u_channels, m, s);
+  if (!crossEntropyRow(row, first, texelsPerRow, k, m, s)) return vec4(0.0);
   loss = m + log(s) - fetchElement(P, row, k, texelsPerRow);
 #else
 #error unknown LOSS
