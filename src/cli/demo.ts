@@ -225,7 +225,7 @@ function facingOrientations(): Float32Array {
 /** Repeats a row k times (the same target, camera or start for every candidate). */
 function tile(row: ArrayLike<number>, k: number): Float32Array {
   const out = new Float32Array(row.length * k);
-  for (let i = 0; i < k; i++) out.set(Array.from(row), i * row.length);
+  for (let i = 0; i < k; i++) out.set(row, i * row.length);
   return out;
 }
 
