@@ -18,11 +18,6 @@ import { readBodyModelFile } from './body-model.js';
 export const SYNTH_USAGE = 'nbf synth --count N --size S --out DIR [--seed S] [--batch B] [--body-model FILE]';
 
 
-/** Writes one file through a temporary name and a rename, so no half-written file is ever seen. */
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  writeFilesAtomically([{ path, data }]);
-}
-
 /** PNG of one image of an [N, S, S, 3] batch read back as floats; values · scale, rounded, clamped. */
 export function encodeRgb(data: Float32Array, n: number, size: number, scale: number): Uint8Array {
   const png = new PNG({ width: size, height: size });
@@ -60,9 +55,6 @@ function writeBatch(batch: SynthBatch, out: string, seed: number, modelName: str
   const joints2d = batch.targets.joints2d.readSync();
   batch.examples.forEach((e, n) => {
     const i = e.index;
-    writeAtomic(join(out, `${i}_parts.png`), encodeRgb(parts, n, S, 1));
-    writeAtomic(join(out, `${i}_rgb.png`), encodeRgb(rgb, n, S, 255));
-    writeAtomic(join(out, `${i}_labels.png`), encodeLabels(labels, n, S));
     const meta = {
       index: i,
       seed,
@@ -78,7 +70,13 @@ function writeBatch(batch: SynthBatch, out: string, seed: number, modelName: str
       joints3d: rows(joints3d, n, 24, 3),
       joints2d: rows(joints2d, n, 24, 2),
     };
-    writeAtomic(join(out, `${i}.json`), JSON.stringify(meta) + '\n');
+    // A sample's four files go to temporary names and are renamed together: never half a sample.
+    writeFilesAtomically([
+      { path: join(out, `${i}_parts.png`), data: encodeRgb(parts, n, S, 1) },
+      { path: join(out, `${i}_rgb.png`), data: encodeRgb(rgb, n, S, 255) },
+      { path: join(out, `${i}_labels.png`), data: encodeLabels(labels, n, S) },
+      { path: join(out, `${i}.json`), data: JSON.stringify(meta) + '\n' },
+    ]);
   });
   return batch.examples.length;
 }
