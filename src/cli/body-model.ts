@@ -46,6 +46,13 @@ export function setDefaultBodyModelResolver(resolver: () => string | null): void
   defaultBodyModelResolver = resolver;
 }
 
+/** The body model a command uses: the one its --body-model names, else the default (ArgError if none). */
+export function bodyModelPathOrDefault(flag: string | undefined): string {
+  const path = flag ?? defaultBodyModelPath();
+  if (!path) throw new ArgError('--body-model is required (the default open body model weights/nbf-open-body.nbfm was not found)');
+  return path;
+}
+
 // ---- helpers ----------------------------------------------------------------------------------------
 
 class InputError extends Error {}
@@ -146,8 +153,7 @@ export async function pose(argv: string[], io: CommandIO = consoleIO): Promise<n
   return runCommand('pose', POSE_USAGE, io, () => {
     const args = parseArgs(argv, ['body-model', 'params', 'out', 'joints']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
-    const modelPath = stringFlag(args, 'body-model') ?? defaultBodyModelPath();
-    if (!modelPath) throw new ArgError('--body-model is required (the default open body model weights/nbf-open-body.nbfm was not found)');
+    const modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
     const paramsPath = stringFlag(args, 'params');
     if (!paramsPath) throw new ArgError('--params is required');
     const outPath = stringFlag(args, 'out');

@@ -24,7 +24,6 @@ import { createNodeContext } from '../runtime/node-context.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { inverseRodrigues } from '../smpl/cpu-forward.js';
-import { openBodyModelPath } from '../smpl/default-model.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import type { BodyModel } from '../smpl/types.js';
 import { disposeBatch, SynthGenerator } from '../synth/generate.js';
@@ -32,7 +31,7 @@ import { globalRotation, JOINT_LIMITS } from '../synth/pose.js';
 import type { Skeleton } from '../synth/skeleton.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
-import { readBodyModelFile } from './body-model.js';
+import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { encodeRgb } from './synth.js';
 
 export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--out DIR] [--body-model FILE]';
@@ -78,8 +77,7 @@ function parseDemoArgs(argv: string[]): DemoOptions {
   if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
   const out = stringFlag(args, 'out') ?? join('out', 'demo');
   if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
-  const modelPath = stringFlag(args, 'body-model') ?? openBodyModelPath();
-  if (!modelPath) throw new ArgError('the default open body model weights/nbf-open-body.nbfm was not found (pass --body-model FILE)');
+  const modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
   return {
     seed: intFlag(args, 'seed', 1, 0, 2 ** 32 - 1),
     size: intFlag(args, 'size', 224, 32, 1024),

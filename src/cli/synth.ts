@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { createNodeContext } from '../runtime/node-context.js';
 import { disposeBatch, SynthGenerator, type SynthBatch } from '../synth/generate.js';
-import { openBodyModelPath } from '../smpl/default-model.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
-import { readBodyModelFile } from './body-model.js';
+import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
 export const SYNTH_USAGE = 'nbf synth --count N --size S --out DIR [--seed S] [--batch B] [--body-model FILE]';
 
@@ -117,9 +116,7 @@ export async function synth(argv: string[]): Promise<number> {
     if (!outFlag) throw new ArgError('--out DIR is required');
     out = outFlag;
     // --model is the older spelling of --body-model, kept working.
-    const chosen = stringFlag(args, 'body-model') ?? stringFlag(args, 'model') ?? openBodyModelPath();
-    if (!chosen) throw new ArgError('the default open body model weights/nbf-open-body.nbfm was not found (pass --body-model FILE)');
-    modelPath = chosen;
+    modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model') ?? stringFlag(args, 'model'));
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
   } catch (e) {
     if (e instanceof ArgError) {
