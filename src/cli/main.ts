@@ -1,6 +1,7 @@
 /** `nbf <command>`: dispatch to command modules. Each returns an exit code. */
 import { demo, DEMO_SUMMARY, DEMO_USAGE } from './demo.js';
 import { synth, SYNTH_USAGE } from './synth.js';
+import { train, TRAIN_SUMMARY, TRAIN_USAGE } from './train.js';
 import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
 export interface Command {
@@ -13,6 +14,7 @@ export const COMMANDS: Record<string, Command> = {
   demo: { summary: DEMO_SUMMARY, usage: DEMO_USAGE, run: (argv) => demo(argv) },
   'convert-body-model': { summary: CONVERT_BODY_MODEL_SUMMARY, usage: CONVERT_BODY_MODEL_USAGE, run: (argv) => convertBodyModel(argv) },
   pose: { summary: POSE_SUMMARY, usage: POSE_USAGE, run: (argv) => pose(argv) },
+  train: { summary: TRAIN_SUMMARY, usage: TRAIN_USAGE, run: train },
   synth: { summary: 'render synthetic training samples (part maps, RGB, labels, json) on the GPU', usage: SYNTH_USAGE, run: synth },
 };
 

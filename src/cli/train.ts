@@ -1,0 +1,152 @@
+/**
+ * `nbf train fitter`: trains the fitting network on synthetic people rendered on the fly
+ * (src/train/fitter-trainer.ts). Thin: parses flags, builds the generator, calls the trainer, prints
+ * progress (a bar on a TTY, a line every 30 s otherwise).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createNodeContext } from '../runtime/node-context.js';
+import { NbfError } from '../runtime/errors.js';
+import { SynthGenerator } from '../synth/generate.js';
+import { fitterConfig, type FitterConfig } from '../nn/fitter.js';
+import { DEFAULT_FITTER_LOSS, checkLossWeights, type FitterLossWeights } from '../nn/fitter-loss.js';
+import { trainFitter, type ProgressInfo } from '../train/fitter-trainer.js';
+import { partNoiseCorruptor } from '../train/fitter-data.js';
+import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
+import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
+
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--out DIR] [--minutes M] [--steps N] [--resume] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
+
+export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
+  const raw = args.flags.get(key);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ArgError(`--${key} must be a number in [${min}, ${max}], got ${String(raw)}`);
+  return n;
+}
+
+/** "params=1,joints3d=0.5,joints2d=1" → loss weights (unnamed terms 0). */
+export function parseLossWeights(text: string): FitterLossWeights {
+  const w: FitterLossWeights = { params: 0, joints3d: 0, joints2d: 0, joints3dKind: 'euclidean' };
+  for (const part of text.split(',')) {
+    const [k, v] = part.split('=').map((s) => s.trim());
+    if (k === 'joints3dKind') {
+      if (v !== 'euclidean' && v !== 'l2') throw new ArgError(`--loss: joints3dKind must be euclidean or l2, got "${v}"`);
+      w.joints3dKind = v;
+      continue;
+    }
+    if (!(k in w)) throw new ArgError(`--loss: unknown term "${k}" (params, joints3d, joints2d, joints3dKind)`);
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < 0) throw new ArgError(`--loss: "${part}" needs a weight ≥ 0, as ${k}=1`);
+    (w as unknown as Record<string, number>)[k] = n;
+  }
+  try {
+    checkLossWeights(w);
+  } catch (e) {
+    throw new ArgError(`--loss: ${(e as Error).message}`);
+  }
+  return w;
+}
+
+export function resolveFitterConfig(spec: string): FitterConfig {
+  if (spec.endsWith('.json')) {
+    if (!existsSync(spec)) throw new ArgError(`--config ${spec}: no such file`);
+    try {
+      return JSON.parse(readFileSync(spec, 'utf8')) as FitterConfig;
+    } catch (e) {
+      throw new ArgError(`--config ${spec}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  try {
+    return fitterConfig(spec);
+  } catch (e) {
+    throw new ArgError((e as Error).message);
+  }
+}
+
+function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '—';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+function progressPrinter(tty: boolean): (p: ProgressInfo) => void {
+  let last = 0;
+  return (p) => {
+    const eta = p.etaSeconds === null ? '—' : formatDuration(p.etaSeconds);
+    const text = `step ${p.step}${p.targetStep ? `/${p.targetStep}` : ''}  ${p.samplesPerSecond.toFixed(1)} samples/s  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(1)}  ETA ${eta}`;
+    if (tty) {
+      const width = 24;
+      const frac = p.targetStep ? p.step / p.targetStep : 0;
+      const bar = p.targetStep ? `[${'#'.repeat(Math.round(width * frac)).padEnd(width, '.')}] ` : '';
+      process.stderr.write(`\r${bar}${text}\x1b[K`);
+    } else if (performance.now() - last > 30_000) {
+      last = performance.now();
+      process.stderr.write(`train fitter: ${text}\n`);
+    }
+  };
+}
+
+export async function train(argv: string[]): Promise<number> {
+  const [what, ...rest] = argv;
+  if (what !== 'fitter') {
+    console.error(`nbf train: say what to train: "fitter" (got ${what ? `"${what}"` : 'nothing'})\nusage: ${TRAIN_USAGE}`);
+    return 2;
+  }
+  let options;
+  let modelPath: string;
+  try {
+    const args = parseArgs(rest, ['config', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count'], ['resume']);
+    if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
+    const out = stringFlag(args, 'out') ?? 'runs/fitter';
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
+    const minutes = args.flags.has('minutes') ? numberFlag(args, 'minutes', 0, 0.01, 1e6) : undefined;
+    const steps = args.flags.has('steps') ? intFlag(args, 'steps', 0, 1) : undefined;
+    if (minutes === undefined && steps === undefined) throw new ArgError('give --minutes M or --steps N (or both: whichever comes first)');
+    const corrupt = numberFlag(args, 'corrupt', 0.5, 0, 4);
+    options = {
+      config: resolveFitterConfig(stringFlag(args, 'config') ?? 'compact'),
+      out,
+      minutes,
+      steps,
+      resume: args.flags.has('resume'),
+      batch: intFlag(args, 'batch', 16, 2, 512),
+      lr: numberFlag(args, 'lr', 1e-3, 1e-7, 1),
+      weightDecay: numberFlag(args, 'weight-decay', 1e-4, 0, 1),
+      loss: args.flags.has('loss') ? parseLossWeights(String(args.flags.get('loss'))) : DEFAULT_FITTER_LOSS,
+      seed: intFlag(args, 'seed', 1, 0, 2 ** 32 - 1),
+      valSeed: intFlag(args, 'val-seed', 900001, 0, 2 ** 32 - 1),
+      valCount: intFlag(args, 'val-count', 512, 1, 1_000_000),
+      valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
+      checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
+      meanCount: intFlag(args, 'mean-count', 4096, 1, 1_000_000),
+      data: {
+        has3dFraction: numberFlag(args, 'has3d', 1, 0, 1),
+        corrupt: corrupt > 0 ? partNoiseCorruptor({ strength: corrupt }) : undefined,
+      },
+    };
+    modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf train: ${e.message}\nusage: ${TRAIN_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const model = readBodyModelFile(modelPath);
+  if (model.shapeCount < options.config.shapeCount) {
+    throw new NbfError(`the body model "${model.name}" has ${model.shapeCount} shape coefficients; the fitter config "${options.config.name}" predicts ${options.config.shapeCount}`);
+  }
+  const rt = createNodeContext();
+  const generator = new SynthGenerator(rt, model);
+  const tty = !!process.stderr.isTTY;
+  try {
+    const result = trainFitter(rt, generator, { ...options, progress: progressPrinter(tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
+    console.log(`nbf train fitter: ${result.step} steps in all; best PA-MPJPE ${result.best ? (result.best.paMpjpe * 1000).toFixed(1) + ' mm at step ' + result.best.step : '—'}; run in ${options.out}`);
+  } finally {
+    generator.dispose();
+    rt.destroy();
+  }
+  return 0;
+}

@@ -1,0 +1,191 @@
+/**
+ * ResNet v1 (He et al. 2016) from the trainable layers of layers.ts: basic and bottleneck blocks,
+ * batch norm, any widths, depths and input size. One class; each named network is a configuration
+ * (RESNET_CONFIGS), the way torchvision writes resnet50 = ResNet(Bottleneck, [3, 4, 6, 3]).
+ *
+ *   stem     conv k×k stride s (no bias) → batch norm → ReLU → optional max-pool
+ *            (ResNet-50 in NBF: 7×7 stride 2, 64 channels, then a 2×2 stride-2 max-pool)
+ *   stage i  blocks[i] blocks of width widths[i]; the first block of every stage but the first halves
+ *            the resolution (stride 2)
+ *   basic    y = ReLU(bn(conv3×3(ReLU(bn(conv3×3 s(x))))) + shortcut(x))            out = width
+ *   bottleneck
+ *            y = ReLU(bn(conv1×1(ReLU(bn(conv3×3 s(ReLU(bn(conv1×1(x))))))) + shortcut(x))
+ *                                                                          out = 4·width
+ *            The stride sits on the 3×3 convolution (as TF-slim's resnet_v1, which NBF used, and
+ *            torchvision's "v1.5"): a strided 1×1 would skip three pixels of every four.
+ *   shortcut x, or bn(conv1×1 stride s (x)) where the stride or the channel count changes
+ *   output   the last stage's feature map; `features()` adds the global average pool → [N, C]
+ *
+ * Convolutions are 'same' (TensorFlow's convention); none has a bias, since the norm's offset makes
+ * one redundant. Parameter names: "<prefix>stem/conv/weights", "<prefix>stage2/block1/a/bn/scale", …
+ */
+import type { Tensor } from '../runtime/tensor.js';
+import { NbfError, ShapeError } from '../runtime/errors.js';
+import { add, relu } from '../autodiff/grads/elementwise.js';
+import { globalAvgPool, maxPool } from '../autodiff/grads/spatial.js';
+import type { ParamStore } from './params.js';
+import { BatchNormLayer, Conv2dLayer, type BatchNormLayerOptions, type ParamRecord } from './layers.js';
+
+export type BlockKind = 'basic' | 'bottleneck';
+
+export interface ResNetConfig {
+  block: BlockKind;
+  /** Blocks per stage, e.g. [3, 4, 6, 3] for ResNet-50. */
+  blocks: readonly number[];
+  /** Width of each stage (a bottleneck stage outputs 4× its width). */
+  widths: readonly number[];
+  /** Channels of the input images (NHWC). */
+  inputChannels: number;
+  stemChannels: number;
+  stemKernel: number;
+  stemStride: number;
+  /** Max-pool after the stem: window and stride (0 = none). */
+  stemPool: number;
+  batchNorm?: BatchNormLayerOptions;
+}
+
+/** Named encoders. ResNet-18/34/50/101 as published; "compact" variants are ours. */
+export const RESNET_CONFIGS = {
+  resnet18: { block: 'basic', blocks: [2, 2, 2, 2], widths: [64, 128, 256, 512], inputChannels: 3, stemChannels: 64, stemKernel: 7, stemStride: 2, stemPool: 2 },
+  resnet34: { block: 'basic', blocks: [3, 4, 6, 3], widths: [64, 128, 256, 512], inputChannels: 3, stemChannels: 64, stemKernel: 7, stemStride: 2, stemPool: 2 },
+  resnet50: { block: 'bottleneck', blocks: [3, 4, 6, 3], widths: [64, 128, 256, 512], inputChannels: 3, stemChannels: 64, stemKernel: 7, stemStride: 2, stemPool: 2 },
+  resnet101: { block: 'bottleneck', blocks: [3, 4, 23, 3], widths: [64, 128, 256, 512], inputChannels: 3, stemChannels: 64, stemKernel: 7, stemStride: 2, stemPool: 2 },
+} as const satisfies Record<string, ResNetConfig>;
+
+const EXPANSION: Record<BlockKind, number> = { basic: 1, bottleneck: 4 };
+
+/** conv (no bias) → batch norm, the unit every block is made of. */
+export class ConvNorm {
+  readonly conv: Conv2dLayer;
+  readonly norm: BatchNormLayer;
+
+  constructor(params: ParamStore, buffers: ParamStore, name: string, inChannels: number, outChannels: number, kernelSize: number, strides: number, bn?: BatchNormLayerOptions) {
+    this.conv = new Conv2dLayer(params, `${name}/conv`, { inChannels, outChannels, kernelSize, strides, padding: 'same', bias: false });
+    this.norm = new BatchNormLayer(params, buffers, `${name}/bn`, outChannels, bn);
+  }
+
+  apply(params: ParamRecord, x: Tensor, training: boolean): Tensor {
+    return this.norm.apply(params, this.conv.apply(params, x), training);
+  }
+}
+
+export interface ResidualBlock {
+  readonly outChannels: number;
+  apply(params: ParamRecord, x: Tensor, training: boolean): Tensor;
+}
+
+function shortcut(params: ParamStore, buffers: ParamStore, name: string, inChannels: number, outChannels: number, strides: number, bn?: BatchNormLayerOptions): ConvNorm | undefined {
+  return strides !== 1 || inChannels !== outChannels ? new ConvNorm(params, buffers, `${name}/shortcut`, inChannels, outChannels, 1, strides, bn) : undefined;
+}
+
+export class BasicBlock implements ResidualBlock {
+  readonly first: ConvNorm;
+  readonly second: ConvNorm;
+  readonly projection: ConvNorm | undefined;
+  readonly outChannels: number;
+
+  constructor(params: ParamStore, buffers: ParamStore, name: string, inChannels: number, width: number, strides: number, bn?: BatchNormLayerOptions) {
+    this.outChannels = width;
+    this.first = new ConvNorm(params, buffers, `${name}/a`, inChannels, width, 3, strides, bn);
+    this.second = new ConvNorm(params, buffers, `${name}/b`, width, width, 3, 1, bn);
+    this.projection = shortcut(params, buffers, name, inChannels, width, strides, bn);
+  }
+
+  apply(params: ParamRecord, x: Tensor, training: boolean): Tensor {
+    const residual = this.second.apply(params, relu(this.first.apply(params, x, training)), training);
+    return relu(add(residual, this.projection ? this.projection.apply(params, x, training) : x));
+  }
+}
+
+export class BottleneckBlock implements ResidualBlock {
+  readonly reduce: ConvNorm;
+  readonly spatial: ConvNorm;
+  readonly expand: ConvNorm;
+  readonly projection: ConvNorm | undefined;
+  readonly outChannels: number;
+
+  constructor(params: ParamStore, buffers: ParamStore, name: string, inChannels: number, width: number, strides: number, bn?: BatchNormLayerOptions) {
+    this.outChannels = width * EXPANSION.bottleneck;
+    this.reduce = new ConvNorm(params, buffers, `${name}/a`, inChannels, width, 1, 1, bn);
+    this.spatial = new ConvNorm(params, buffers, `${name}/b`, width, width, 3, strides, bn);
+    this.expand = new ConvNorm(params, buffers, `${name}/c`, width, this.outChannels, 1, 1, bn);
+    this.projection = shortcut(params, buffers, name, inChannels, this.outChannels, strides, bn);
+  }
+
+  apply(params: ParamRecord, x: Tensor, training: boolean): Tensor {
+    let y = relu(this.reduce.apply(params, x, training));
+    y = relu(this.spatial.apply(params, y, training));
+    y = this.expand.apply(params, y, training);
+    return relu(add(y, this.projection ? this.projection.apply(params, x, training) : x));
+  }
+}
+
+/** Checks a configuration, naming the first bad field. */
+export function checkResNetConfig(c: ResNetConfig, what = 'ResNet'): void {
+  if (c.block !== 'basic' && c.block !== 'bottleneck') throw new NbfError(`${what}: block must be 'basic' or 'bottleneck', got ${JSON.stringify(c.block)}`);
+  if (!Array.isArray(c.blocks) || c.blocks.length === 0) throw new NbfError(`${what}: blocks must list at least one stage`);
+  if (!Array.isArray(c.widths) || c.widths.length !== c.blocks.length) throw new NbfError(`${what}: widths (${c.widths?.length}) and blocks (${c.blocks.length}) must have one entry per stage`);
+  const ints: [string, number, number][] = [
+    ['inputChannels', c.inputChannels, 1], ['stemChannels', c.stemChannels, 1], ['stemKernel', c.stemKernel, 1], ['stemStride', c.stemStride, 1], ['stemPool', c.stemPool, 0],
+    ...c.blocks.map((b, i) => [`blocks[${i}]`, b, 1] as [string, number, number]),
+    ...c.widths.map((w, i) => [`widths[${i}]`, w, 1] as [string, number, number]),
+  ];
+  for (const [name, v, min] of ints) {
+    if (!Number.isInteger(v) || v < min) throw new NbfError(`${what}: ${name} must be an integer ≥ ${min}, got ${v}`);
+  }
+}
+
+/** Spatial downsampling from the input to the last stage's feature map. */
+export function resnetStride(c: ResNetConfig): number {
+  return c.stemStride * Math.max(1, c.stemPool) * 2 ** (c.blocks.length - 1);
+}
+
+export class ResNet {
+  readonly config: ResNetConfig;
+  readonly outChannels: number;
+  private readonly stem: ConvNorm;
+  private readonly stages: ResidualBlock[][] = [];
+
+  /** Creates the parameters in `params` (trainable) and `buffers` (running averages), names prefixed. */
+  constructor(params: ParamStore, buffers: ParamStore, config: ResNetConfig, prefix = '') {
+    checkResNetConfig(config);
+    this.config = { ...config, blocks: [...config.blocks], widths: [...config.widths] };
+    const bn = config.batchNorm;
+    this.stem = new ConvNorm(params, buffers, `${prefix}stem`, config.inputChannels, config.stemChannels, config.stemKernel, config.stemStride, bn);
+    let channels = config.stemChannels;
+    config.blocks.forEach((count, s) => {
+      const stage: ResidualBlock[] = [];
+      for (let b = 0; b < count; b++) {
+        const strides = s > 0 && b === 0 ? 2 : 1;
+        const name = `${prefix}stage${s + 1}/block${b + 1}`;
+        const block = config.block === 'basic'
+          ? new BasicBlock(params, buffers, name, channels, config.widths[s], strides, bn)
+          : new BottleneckBlock(params, buffers, name, channels, config.widths[s], strides, bn);
+        stage.push(block);
+        channels = block.outChannels;
+      }
+      this.stages.push(stage);
+    });
+    this.outChannels = channels;
+  }
+
+  /** images [N, H, W, inputChannels] → the last stage's features [N, H/stride, W/stride, outChannels]. */
+  forward(params: ParamRecord, images: Tensor, training: boolean): Tensor {
+    if (images.rank !== 4 || images.shape[3] !== this.config.inputChannels) {
+      throw new ShapeError(`ResNet: images must be [N, H, W, ${this.config.inputChannels}], got [${images.shape.join(', ')}]`);
+    }
+    if (training && images.shape[0] * images.shape[1] * images.shape[2] < 2) {
+      throw new ShapeError(`ResNet: training batch statistics need more than one pixel per batch; got images [${images.shape.join(', ')}]`);
+    }
+    let x = relu(this.stem.apply(params, images, training));
+    const pool = this.config.stemPool;
+    if (pool > 0) x = maxPool(x, { size: pool, strides: pool, padding: 'same' });
+    for (const stage of this.stages) for (const block of stage) x = block.apply(params, x, training);
+    return x;
+  }
+
+  /** Globally average-pooled features [N, outChannels]. */
+  features(params: ParamRecord, images: Tensor, training: boolean): Tensor {
+    return globalAvgPool(this.forward(params, images, training));
+  }
+}

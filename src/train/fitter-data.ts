@@ -1,0 +1,116 @@
+/**
+ * Training and validation batches for the fitting network, rendered on the fly by the GPU synthetic
+ * generator (src/synth/generate.ts): no dataset on disk. Example i of a seed is always the same body,
+ * so a validation seed that training never draws gives a fixed validation set.
+ *
+ *   inputs   [N, S, S, 3] part map scaled for the network (x·2/255 − 1), optionally corrupted first
+ *            by `corrupt` (a segmenter's mistakes, applied to the class map)
+ *   targets  latent [N, L] (β | 24 global rotations | camera latent), joints3d [N, 24, 3],
+ *            joints2d [N, 24, 2] px, has3d / has2d [N]
+ */
+import type { Runtime } from '../runtime/runtime.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { NbfError } from '../runtime/errors.js';
+import { partColourMap } from '../render/maps.js';
+import { disposeBatch, type SynthGenerator } from '../synth/generate.js';
+import { absoluteRotations, exampleSeed, type ExampleParams, type SamplerOptions } from '../synth/sampler.js';
+import { Rng } from '../util/random.js';
+import { corruptPartLabels, packPartNoise, samplePartNoise, PART_NOISE_SIZE, type PartNoiseOptions } from '../synth/part-noise.js';
+import { cameraLatent, FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, latentSize } from '../nn/fitter.js';
+import type { FitterTargets } from '../nn/fitter-loss.js';
+
+export interface FitterBatch {
+  inputs: Tensor;
+  targets: FitterTargets;
+  examples: ExampleParams[];
+}
+
+export interface FitterDataOptions {
+  size: number;
+  shapeCount: number;
+  /** Fraction of examples that keep their 3D labels (NBF's partial supervision; default 1). */
+  has3dFraction?: number;
+  /** Corrupts the class maps [N, S, S, 1] of a batch (a segmenter's mistakes); gets the batch's examples. */
+  corrupt?: (labels: Tensor, examples: ExampleParams[], seed: number) => Tensor;
+  sampler?: Omit<SamplerOptions, 'size'>;
+}
+
+/** The latent target [β | global rotations | camera latent] of one example. */
+export function targetLatent(example: ExampleParams, parents: ArrayLike<number>, shapeCount: number, out = new Float32Array(latentSize({ shapeCount })), offset = 0): Float32Array {
+  if (example.betas.length < shapeCount) throw new NbfError(`targetLatent: the example has ${example.betas.length} shape coefficients, the fitter ${shapeCount}`);
+  for (let b = 0; b < shapeCount; b++) out[offset + b] = example.betas[b];
+  out.set(absoluteRotations(example.pose, parents), offset + shapeCount);
+  out.set(cameraLatent(example.trans), offset + shapeCount + FITTER_JOINTS * 9);
+  return out;
+}
+
+/** Mean latent of `count` examples of a seed (the mean the network's head offsets). */
+export function meanLatent(generator: SynthGenerator, options: { size: number; shapeCount: number; seed: number; count: number; sampler?: Omit<SamplerOptions, 'size'> }): Float64Array {
+  const L = latentSize(options);
+  const sum = new Float64Array(L);
+  const one = new Float32Array(L);
+  const chunk = 256;
+  for (let start = 0; start < options.count; start += chunk) {
+    const n = Math.min(chunk, options.count - start);
+    for (const e of generator.sample(n, { ...options.sampler, size: options.size, seed: options.seed, start })) {
+      targetLatent(e, generator.skeleton.parents, options.shapeCount, one);
+      for (let i = 0; i < L; i++) sum[i] += one[i];
+    }
+  }
+  return sum.map((v) => v / options.count);
+}
+
+/** Whether example `index` of `seed` keeps its 3D labels at a fraction (a fixed choice per example). */
+export function keeps3d(seed: number, index: number, fraction: number): boolean {
+  if (fraction >= 1) return true;
+  if (fraction <= 0) return false;
+  return exampleSeed(seed ^ 0x3d3d3d, index) / 2 ** 32 < fraction;
+}
+
+/** Renders examples start..start+n−1 of a seed as a fitter batch (the caller disposes it). */
+export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, seed: number, start: number, options: FitterDataOptions): FitterBatch {
+  const synth = generator.generateBatch(n, { ...options.sampler, size: options.size, seed, start });
+  try {
+    return rt.scope(() => {
+      const L = latentSize(options);
+      const latent = new Float32Array(n * L);
+      synth.examples.forEach((e, i) => targetLatent(e, generator.skeleton.parents, options.shapeCount, latent, i * L));
+      const fraction = options.has3dFraction ?? 1;
+      const has3d = Float32Array.from(synth.examples, (e) => (keeps3d(seed, e.index, fraction) ? 1 : 0));
+      const labels = options.corrupt ? options.corrupt(synth.inputs.labels, synth.examples, seed) : synth.inputs.labels;
+      return {
+        inputs: partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET }),
+        targets: {
+          latent: rt.tensor(latent, [n, L]),
+          joints3d: rt.view(synth.targets.joints3d, synth.targets.joints3d.shape),
+          joints2d: rt.view(synth.targets.joints2d, synth.targets.joints2d.shape),
+          has3d: rt.tensor(has3d, [n]),
+          has2d: rt.fill([n], 1),
+        },
+        examples: synth.examples,
+      };
+    });
+  } finally {
+    disposeBatch(synth);
+  }
+}
+
+export function disposeFitterBatch(b: FitterBatch): void {
+  b.inputs.dispose();
+  for (const t of Object.values(b.targets)) t.dispose();
+}
+
+/**
+ * A `corrupt` function for FitterDataOptions: each example's class map gets a segmenter's mistakes
+ * (src/synth/part-noise.ts) drawn from its own seed, so a batch is reproducible. `strength` scales
+ * every effect's rate (1: the defaults; 0: clean maps).
+ */
+export function partNoiseCorruptor(options: PartNoiseOptions = {}): NonNullable<FitterDataOptions['corrupt']> {
+  return (labels, examples, seed) => {
+    const n = examples.length;
+    const size = labels.shape[2];
+    const packed = new Float32Array(n * PART_NOISE_SIZE);
+    examples.forEach((e, i) => packPartNoise(samplePartNoise(new Rng(exampleSeed(seed ^ 0x5e9e7, e.index)), size, options), packed, i * PART_NOISE_SIZE));
+    return corruptPartLabels(labels, labels.runtime.tensor(packed, [n, PART_NOISE_SIZE]));
+  };
+}
