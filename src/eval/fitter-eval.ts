@@ -22,7 +22,7 @@ import type { SynthGenerator } from '../synth/generate.js';
 import type { SamplerOptions } from '../synth/sampler.js';
 import { FITTER_JOINTS, type FitterNetwork, type FitterPrediction } from '../nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss, type FitterLossWeights } from '../nn/fitter-loss.js';
-import { disposeFitterBatch, fitterBatch, targetLatent } from '../train/fitter-data.js';
+import { disposeFitterBatch, fitterBatch, targetLatent, type FitterDataOptions } from '../train/fitter-data.js';
 import { geodesicAngles, joint2dError, MetricAccumulator, mpjpe, paMpjpe, pve, type MetricReport } from './metrics.js';
 import { JOINT_NAMES } from '../synth/pose.js';
 
@@ -32,6 +32,8 @@ export interface FitterEvalOptions {
   batch?: number;
   loss?: FitterLossWeights;
   sampler?: Omit<SamplerOptions, 'size'>;
+  /** Corrupts the part maps first (a segmenter's mistakes); default: ground-truth maps. */
+  corrupt?: FitterDataOptions['corrupt'];
   /** Skip the per-vertex error (saves reading vertices back). */
   skipVertices?: boolean;
   /** Called after each batch with the examples done. */
@@ -94,7 +96,7 @@ export function evaluateFitter(rt: Runtime, net: FitterNetwork, generator: Synth
   let lossSum = 0;
   for (let start = 0; start < o.count; start += batchSize) {
     const n = Math.min(batchSize, o.count - start);
-    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, sampler: o.sampler });
+    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, sampler: o.sampler, corrupt: o.corrupt });
     try {
       const result = rt.scope(() => {
         const params = net.params.toRecord();

@@ -72,6 +72,8 @@ export interface TrainFitterOptions {
   progress?: (p: ProgressInfo) => void;
   /** Logged lines (validations, checkpoints). */
   log?: (line: string) => void;
+  /** Validate before the first step of a new run (the curves' starting point; default true). */
+  validateAtStart?: boolean;
   /** Called with each validation (tests). */
   onValidation?: (v: FitterEvaluation & { step: number }) => void;
 }
@@ -192,6 +194,8 @@ export function trainFitter(rt: Runtime, generator: SynthGenerator, o: TrainFitt
       o.onValidation?.(lastVal);
       writeFilesAtomically([{ path: join(o.out, CURVES_FILE), data: curvesPng(history, v.baseline) }]);
     };
+
+    if (!resuming && (o.validateAtStart ?? true)) validate();
 
     while ((targetStep === null || step < targetStep) && performance.now() < deadline) {
       const b = fitterBatch(rt, generator, batch, seed, step * batch, data);

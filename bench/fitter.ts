@@ -1,0 +1,427 @@
+/**
+ * Fitting-network benchmark: our FitterNetwork (src/nn/fitter.ts) against the same network in
+ * TensorFlow.js WebGL (test/helpers/tfjs-resnet.ts) on the SAME headless-gl context in one process,
+ * from the same parameter and buffer values.
+ *
+ *   node scripts/with-display.mjs node --import tsx bench/fitter.ts [--quick] [--profile] [--only=<text>]
+ *
+ * Rows
+ *   inference  compact (FITTER_CONFIGS.compact, 64²) and paper (FITTER_CONFIGS.paper: ResNet-50 at
+ *              224²) at batch 1 and 8: ours = net.forward(params, x, false).latent read back into a
+ *              Float32Array; tfjs = predict() (tf.batchNorm with the running averages) + dataSync().
+ *              Target: tfjs/ours ≥ 1.5.
+ *   training   compact at batch 16, one full step (forward, backward, AdamW update, loss read back):
+ *              ours = valueAndGrad + adamw as in src/train/fitter-trainer.ts; tfjs = tf.variableGrads +
+ *              AdamW written out. BOTH use the same loss: L1 on the latent only — tfjs has no body-model
+ *              layer. Target: tfjs/ours ≥ 2. An extra row times ours with the full NBF loss
+ *              (fitterLoss with DEFAULT_FITTER_LOSS: latent L1 + 3D joints + 2D joints through the
+ *              GPU body layer), for reference; it has no tfjs counterpart.
+ *              The batch is a real one (synthetic part maps of the open body model, fitterBatch), the
+ *              head adds the mean latent of 256 training examples.
+ *
+ * Before timing, each row checks that both sides agree: inference latents to ≤ 1e-3 of the scale of
+ * the head's output (latent − mean) and of the latent; training first-step losses to ≤ 1e-3 relative.
+ * The inference networks' batch-norm running averages are first set to the statistics of a random
+ * batch (a training-mode forward with momentum 0), so activations have realistic scales. Runs are
+ * interleaved ours/tfjs (machine noise hits both), each until its result is read back and gl.finish()
+ * returns; the median of the timed runs is reported, with the median CPU time of the process (all
+ * threads: llvmpipe renders on worker threads), the steadier measure on a shared machine.
+ *
+ *   --quick    compact only, 1 warm-up and few timed runs (smoke test; writes nothing)
+ *   --only=    rows whose name contains the text (writes nothing)
+ *   --profile  afterwards, one run of ours per row with gl.finish() around every kernel draw: time per
+ *              kernel and per layer shape, printed (and written to bench/results/fitter-profile.json)
+ * Full runs write bench/results/fitter.json.
+ */
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Runtime, type MultiKernelCall } from '../src/runtime/runtime.js';
+import type { Tensor } from '../src/runtime/tensor.js';
+import { FITTER_CONFIGS, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
+import { DEFAULT_FITTER_LOSS, fitterLoss } from '../src/nn/fitter-loss.js';
+import type { ParamRecord } from '../src/nn/layers.js';
+import { valueAndGrad } from '../src/autodiff/tape.js';
+import { l1Loss } from '../src/autodiff/grads/losses.js';
+import { adamw } from '../src/optim/optimizers.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { SynthGenerator } from '../src/synth/generate.js';
+import { disposeFitterBatch, fitterBatch, meanLatent } from '../src/train/fitter-data.js';
+import { Rng } from '../src/util/random.js';
+import { TfjsResNetFitter, tfjsOnContext } from '../test/helpers/tfjs-resnet.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const profile = args.includes('--profile');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const write = !quick && !only;
+const TRAIN_BATCH = 16;
+/** bench/train.ts's Adam hyper-parameters, with the fitter trainer's decoupled weight decay (AdamW). */
+const ADAMW = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 };
+const TOLERANCE = 1e-3;
+const TARGET = { inference: 1.5, training: 2 };
+
+/** Timed runs per row (warm-ups: 1 beyond the checking run). */
+function repeatsFor(config: string, batch: number, kind: 'inference' | 'training'): number {
+  if (quick) return kind === 'training' ? 2 : 3;
+  if (kind === 'training') return 5;
+  if (config === 'paper') return batch >= 8 ? 3 : 5;
+  return batch >= 8 ? 7 : 10;
+}
+
+// ------------------------------------------------------------------ one context, two libraries
+const require = createRequire(import.meta.url);
+const createGL = require('gl') as (w: number, h: number, o: object) => WebGL2RenderingContext | null;
+const maybeGl = createGL(1, 1, { createWebGL2Context: true, preserveDrawingBuffer: false, antialias: false, depth: false, stencil: false });
+if (!maybeGl) throw new Error('headless-gl returned no context: run under scripts/with-display.mjs (needs an X display)');
+const gl = maybeGl;
+const rt = new Runtime(gl);
+const tf = await tfjsOnContext(gl);
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (v: number, digits = 2) => Number(v.toFixed(digits));
+
+/** Wall-clock ms of fn and the CPU ms the whole process spent meanwhile. */
+function time(fn: () => unknown): { wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
+}
+
+/** max |a − b| / max |scale|. */
+function normwise(a: ArrayLike<number>, b: ArrayLike<number>, scaleOf: ArrayLike<number> = b): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(scaleOf[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+// ------------------------------------------------------------------ per-kernel profile
+interface KernelTiming { key: string; calls: number; ms: number }
+
+/** Runs fn with gl.finish() around every kernel draw of ours: time per kernel and per shape. */
+function profileKernels(fn: () => void): { byKernel: KernelTiming[]; byShape: KernelTiming[]; totalMs: number; kernelMs: number } {
+  const original = rt.runMulti.bind(rt);
+  const byKernel = new Map<string, KernelTiming>();
+  const byShape = new Map<string, KernelTiming>();
+  let kernelMs = 0;
+  const add = (map: Map<string, KernelTiming>, key: string, ms: number) => {
+    const e = map.get(key) ?? { key, calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += ms;
+    map.set(key, e);
+  };
+  rt.runMulti = (call: MultiKernelCall) => {
+    gl.finish();
+    const t0 = performance.now();
+    const out = original(call);
+    gl.finish();
+    const ms = performance.now() - t0;
+    kernelMs += ms;
+    const variant = call.defines ? Object.entries(call.defines).filter(([k]) => !k.includes('(')).map(([k, v]) => `${k}=${v}`).join(',') : '';
+    const name = variant ? `${call.kernel}{${variant}}` : call.kernel;
+    add(byKernel, call.kernel, ms);
+    const inputs = Object.entries(call.inputs ?? {}).map(([k, t]) => `${k}[${t.shape.join(',')}]`).join(' ');
+    add(byShape, `${name}(${inputs}) → ${call.outShapes.map((s) => `[${s.join(',')}]`).join(' ')}`, ms);
+    return out;
+  };
+  const t0 = performance.now();
+  try {
+    fn();
+  } finally {
+    rt.runMulti = original;
+  }
+  const totalMs = performance.now() - t0;
+  const sorted = (m: Map<string, KernelTiming>) => [...m.values()].sort((a, b) => b.ms - a.ms).map((e) => ({ ...e, ms: round(e.ms, 1) }));
+  return { byKernel: sorted(byKernel), byShape: sorted(byShape), totalMs: round(totalMs, 1), kernelMs: round(kernelMs, 1) };
+}
+
+// ------------------------------------------------------------------ rows
+interface Row {
+  name: string;
+  kind: 'inference' | 'training';
+  config: string;
+  input: string;
+  batch: number;
+  /** What the step does (loss, readback). */
+  measures: string;
+  ours_ms: number;
+  tfjs_ms: number | null;
+  /** tfjs_ms / ours_ms (> 1: we are faster). */
+  ratio: number | null;
+  target: number | null;
+  meets_target: boolean | null;
+  ours_cpu_ms: number;
+  tfjs_cpu_ms: number | null;
+  cpu_ratio: number | null;
+  ours_samples_per_s: number;
+  tfjs_samples_per_s: number | null;
+  /** The check before timing. */
+  agreement: Record<string, number>;
+  /** 1-minute load average when the row started (2 cores: above ~2, something else competes). */
+  load_average: number;
+  timed_runs: number;
+  ours_runs_ms: number[];
+  tfjs_runs_ms: number[] | null;
+}
+
+interface Side { name: string; fn: () => unknown }
+
+/** Warm-up, then `repeats` interleaved timed runs of every side. */
+function measure(sides: Side[], repeats: number): { wall: number[]; cpu: number[] }[] {
+  for (const s of sides) s.fn(); // one warm-up beyond the checking run
+  const out = sides.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
+  for (let i = 0; i < repeats; i++) {
+    sides.forEach((s, k) => {
+      const t = time(s.fn);
+      out[k].wall.push(t.wall);
+      out[k].cpu.push(t.cpu);
+    });
+  }
+  return out;
+}
+
+function makeRow(base: Omit<Row, 'ours_ms' | 'tfjs_ms' | 'ratio' | 'meets_target' | 'ours_cpu_ms' | 'tfjs_cpu_ms' | 'cpu_ratio' | 'ours_samples_per_s' | 'tfjs_samples_per_s' | 'timed_runs' | 'ours_runs_ms' | 'tfjs_runs_ms'>, ours: { wall: number[]; cpu: number[] }, theirs: { wall: number[]; cpu: number[] } | null): Row {
+  const oursMs = median(ours.wall);
+  const tfjsMs = theirs ? median(theirs.wall) : null;
+  const ratio = tfjsMs !== null ? tfjsMs / oursMs : null;
+  return {
+    ...base,
+    ours_ms: round(oursMs, 1),
+    tfjs_ms: tfjsMs !== null ? round(tfjsMs, 1) : null,
+    ratio: ratio !== null ? round(ratio, 3) : null,
+    meets_target: ratio !== null && base.target !== null ? ratio >= base.target : null,
+    ours_cpu_ms: round(median(ours.cpu), 0),
+    tfjs_cpu_ms: theirs ? round(median(theirs.cpu), 0) : null,
+    cpu_ratio: theirs ? round(median(theirs.cpu) / median(ours.cpu), 3) : null,
+    ours_samples_per_s: round((base.batch * 1000) / oursMs, 2),
+    tfjs_samples_per_s: tfjsMs !== null ? round((base.batch * 1000) / tfjsMs, 2) : null,
+    timed_runs: ours.wall.length,
+    ours_runs_ms: ours.wall.map((v) => round(v, 0)),
+    tfjs_runs_ms: theirs ? theirs.wall.map((v) => round(v, 0)) : null,
+  };
+}
+
+function printRow(r: Row): void {
+  const ratio = r.ratio !== null ? `ratio ${r.ratio.toFixed(2)} (CPU ${r.cpu_ratio!.toFixed(2)}), target ≥ ${r.target} ${r.meets_target ? 'met' : 'NOT met'}` : '(no tfjs counterpart)';
+  console.log(`${r.name}: ours ${r.ours_ms} ms (CPU ${r.ours_cpu_ms}), tfjs ${r.tfjs_ms ?? '—'} ms (CPU ${r.tfjs_cpu_ms ?? '—'}); ${ratio}; load ${r.load_average}`);
+  console.log(`  runs ms ours [${r.ours_runs_ms.join(' ')}] tfjs [${r.tfjs_runs_ms?.join(' ') ?? ''}]; agreement ${JSON.stringify(r.agreement)}`);
+}
+
+const wanted = (name: string) => !only || name.includes(only);
+const rows: Row[] = [];
+const profiles: Record<string, ReturnType<typeof profileKernels>> = {};
+
+function runProfile(name: string, fn: () => void): void {
+  if (!profile) return;
+  const p = profileKernels(fn);
+  profiles[name] = p;
+  console.log(`  profile ${name}: ${p.totalMs} ms, of which in kernels ${p.kernelMs} ms`);
+  for (const e of p.byKernel.slice(0, 12)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
+  console.log('    top (kernel, input shapes, output shape):');
+  for (const e of p.byShape.slice(0, 20)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
+}
+
+// ------------------------------------------------------------------ inference
+function inferenceRows(base: FitterConfig, batches: number[]): void {
+  const names = batches.map((b) => `inference ${base.name} ${base.inputSize}x${base.inputSize} batch ${b}`);
+  if (!names.some(wanted)) return;
+  const S = base.inputSize;
+  // Momentum 0 so that one training-mode forward sets the running averages to a batch's statistics.
+  const config: FitterConfig = { ...structuredClone(base), encoder: { ...structuredClone(base.encoder), batchNorm: { ...base.encoder.batchNorm, momentum: 0 } } };
+  const rng = new Rng(S);
+  const net = new FitterNetwork(rt, config, { seed: 3 });
+  let twin: TfjsResNetFitter | undefined;
+  try {
+    net.setMeanLatent(rng.uniformArray(net.latentSize, -1, 1));
+    rt.scope(() => {
+      const calibration = rt.tensor(rng.uniformArray(2 * S * S * 3, -1, 1), [2, S, S, 3]);
+      net.forward(net.params.toRecord(), calibration, true);
+    });
+    twin = new TfjsResNetFitter(tf, { encoder: net.config.encoder, latentSize: net.latentSize }, net.params.readAll(), net.buffers.readAll());
+    const params = net.params.toRecord();
+    const mean = net.buffers.get('mean/latent').readSync();
+    batches.forEach((batch, k) => {
+      if (!wanted(names[k])) return;
+      const data = rng.uniformArray(batch * S * S * 3, -1, 1);
+      const x = rt.keep(rt.tensor(data, [batch, S, S, 3]));
+      const tfX = tf.tensor4d(data, [batch, S, S, 3]);
+      try {
+        const ours = () => {
+          const latent = rt.scope(() => net.forward(params, x, false).latent.readSync());
+          gl.finish();
+          return latent;
+        };
+        const tfjs = () => {
+          const p = twin!.predict(tfX);
+          const latent = p.dataSync() as Float32Array;
+          p.dispose();
+          gl.finish();
+          return latent;
+        };
+        const a = ours();
+        const b = tfjs();
+        const offsets = b.map((v, i) => v - mean[i % net.latentSize]);
+        const agreement = { head_output_gap: normwise(a, b, offsets), latent_gap: normwise(a, b) };
+        if (!(agreement.head_output_gap <= TOLERANCE && agreement.latent_gap <= TOLERANCE)) {
+          throw new Error(`${names[k]}: ours and tfjs disagree before timing: ${JSON.stringify(agreement)}`);
+        }
+        const load = loadavg()[0];
+        const [o, t] = measure([{ name: 'ours', fn: ours }, { name: 'tfjs', fn: tfjs }], repeatsFor(base.name, batch, 'inference'));
+        const row = makeRow({
+          name: names[k], kind: 'inference', config: base.name, input: `${S}x${S}x3`, batch,
+          measures: 'forward with running averages, latent read back', target: TARGET.inference,
+          agreement: Object.fromEntries(Object.entries(agreement).map(([key, v]) => [key, Number(v.toExponential(2))])), load_average: round(load, 2),
+        }, o, t);
+        rows.push(row);
+        printRow(row);
+        runProfile(names[k], () => { ours(); });
+      } finally {
+        x.dispose();
+        tfX.dispose();
+      }
+    });
+  } finally {
+    twin?.dispose();
+    net.dispose();
+  }
+}
+
+// ------------------------------------------------------------------ training
+function trainingRows(): void {
+  const base = FITTER_CONFIGS.compact as FitterConfig;
+  const S = base.inputSize;
+  const nameL1 = `training ${base.name} ${S}x${S} batch ${TRAIN_BATCH} (L1 latent loss)`;
+  const nameFull = `training ${base.name} ${S}x${S} batch ${TRAIN_BATCH}, ours with the full NBF loss (body model)`;
+  if (!wanted(nameL1) && !wanted(nameFull)) return;
+  const generator = new SynthGenerator(rt, loadOpenBodyModel());
+  const data = { size: S, shapeCount: base.shapeCount };
+  const batch = fitterBatch(rt, generator, TRAIN_BATCH, 1, 0, data);
+  const mean = meanLatent(generator, { ...data, seed: 1, count: 256 });
+  const netL1 = new FitterNetwork(rt, base, { seed: 0, meanLatent: mean });
+  const netFull = new FitterNetwork(rt, base, { seed: 0, meanLatent: mean });
+  const optL1 = adamw(ADAMW);
+  const optFull = adamw(ADAMW);
+  const twin = new TfjsResNetFitter(tf, { encoder: netL1.config.encoder, latentSize: netL1.latentSize }, netL1.params.readAll(), netL1.buffers.readAll());
+  const tfX = tf.tensor4d(batch.inputs.readSync(), [TRAIN_BATCH, S, S, 3]);
+  const tfY = tf.tensor2d(batch.targets.latent.readSync(), [TRAIN_BATCH, netL1.latentSize]);
+  try {
+    const step = (net: FitterNetwork, optimizer: ReturnType<typeof adamw>, lossOf: (p: ParamRecord) => Tensor) => () => {
+      const { value, grads } = valueAndGrad(lossOf)(net.params.toRecord());
+      try {
+        optimizer.step(net.params, grads);
+      } finally {
+        for (const g of Object.values(grads)) g.dispose();
+      }
+      const loss = value.readSync()[0];
+      value.dispose();
+      gl.finish();
+      return loss;
+    };
+    const oursL1 = step(netL1, optL1, (p) => l1Loss(netL1.forward(p, batch.inputs, true).latent, batch.targets.latent));
+    const oursFull = step(netFull, optFull, (p) => {
+      const prediction = netFull.forward(p, batch.inputs, true);
+      return fitterLoss(prediction, netFull.body(generator.gpuModel, prediction), batch.targets, S, DEFAULT_FITTER_LOSS).total;
+    });
+    const tfjs = () => {
+      const l = twin.trainStep(tfX, tfY, ADAMW);
+      const loss = l.dataSync()[0];
+      l.dispose();
+      gl.finish();
+      return loss;
+    };
+    const first = { ours: oursL1(), tfjs: tfjs(), full: oursFull() };
+    const gap = Math.abs(first.ours - first.tfjs) / Math.abs(first.tfjs);
+    if (!(gap <= TOLERANCE)) throw new Error(`${nameL1}: first-step loss differs: ours ${first.ours}, tfjs ${first.tfjs}`);
+    const load = loadavg()[0];
+    const repeats = repeatsFor(base.name, TRAIN_BATCH, 'training');
+    const [o, t, f] = measure([{ name: 'ours', fn: oursL1 }, { name: 'tfjs', fn: tfjs }, { name: 'ours full', fn: oursFull }], repeats);
+    const common = { kind: 'training' as const, config: base.name, input: `${S}x${S}x3`, batch: TRAIN_BATCH, load_average: round(load, 2) };
+    const l1Row = makeRow({
+      ...common, name: nameL1, target: TARGET.training,
+      measures: 'forward (batch statistics) + backward + AdamW update, loss read back; loss = L1 on the latent only (tfjs has no body-model layer)',
+      agreement: { first_loss_ours: first.ours, first_loss_tfjs: first.tfjs, first_loss_gap: Number(gap.toExponential(2)) },
+    }, o, t);
+    const fullRow = makeRow({
+      ...common, name: nameFull, target: null,
+      measures: 'as above with fitterLoss(DEFAULT_FITTER_LOSS): latent L1 + root-aligned 3D joints + 2D joints through the GPU body layer (ours only)',
+      agreement: { first_loss: first.full },
+    }, f, null);
+    for (const r of [l1Row, fullRow]) {
+      if (!wanted(r.name)) continue;
+      rows.push(r);
+      printRow(r);
+    }
+    if (wanted(nameL1)) runProfile(nameL1, () => { oursL1(); });
+    if (wanted(nameFull)) runProfile(nameFull, () => { oursFull(); });
+  } finally {
+    tf.dispose([tfX, tfY]);
+    twin.dispose();
+    optL1.dispose();
+    optFull.dispose();
+    netL1.dispose();
+    netFull.dispose();
+    disposeFitterBatch(batch);
+    generator.dispose();
+  }
+}
+
+// ------------------------------------------------------------------ run
+const started = performance.now();
+const loadAtStart = loadavg();
+inferenceRows(FITTER_CONFIGS.compact as FitterConfig, [1, 8]);
+if (!quick) inferenceRows(FITTER_CONFIGS.paper as FitterConfig, [1, 8]);
+trainingRows();
+const seconds = (performance.now() - started) / 1000;
+
+const cell = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
+console.log('\n| row | ours ms | tfjs ms | ratio tfjs/ours | target | CPU ratio | ours samples/s | tfjs samples/s |');
+console.log('|---|---:|---:|---:|---|---:|---:|---:|');
+for (const r of rows) {
+  const target = r.target === null ? '—' : `≥ ${r.target} ${r.meets_target ? '✓' : '✗'}`;
+  console.log(`| ${r.name} | ${cell(r.ours_ms)} | ${cell(r.tfjs_ms)} | ${cell(r.ratio, 2)} | ${target} | ${cell(r.cpu_ratio, 2)} | ${cell(r.ours_samples_per_s, 2)} | ${cell(r.tfjs_samples_per_s, 2)} |`);
+}
+console.log(`\ntotal ${seconds.toFixed(0)} s; load average at start ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}; memory after: ${JSON.stringify(rt.memory())}`);
+
+const here = dirname(fileURLToPath(import.meta.url));
+if (write) {
+  const dbg = gl.getExtension('WEBGL_debug_renderer_info') as { UNMASKED_RENDERER_WEBGL: number } | null;
+  const result = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? null,
+      platform: `${platform()} ${release()}`,
+      node: process.version,
+      renderer: String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER)),
+      loadavg_start: loadAtStart.map((v) => round(v, 2)),
+      loadavg_end: loadavg().map((v) => round(v, 2)),
+    },
+    libraries: { ours: 'nbf-gl (this repository)', tfjs: 'tfjs-core + tfjs-backend-webgl 4.22.0 on the same headless-gl context' },
+    settings: { adamw: ADAMW, tolerance: TOLERANCE, targets: TARGET, statistic: 'median of interleaved timed runs after one warm-up; CPU = process CPU time (all threads)' },
+    note: 'Training rows compare the same loss on both sides: L1 on the latent only (tfjs has no body-model layer). The "full NBF loss" row is ours alone, for reference.',
+    total_seconds: round(seconds, 0),
+    rows,
+  };
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'fitter.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log('wrote bench/results/fitter.json');
+}
+if (profile) {
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'fitter-profile.json'), JSON.stringify(profiles, null, 2) + '\n');
+  console.log('wrote bench/results/fitter-profile.json');
+}
+rt.destroy();

@@ -1,0 +1,71 @@
+/**
+ * The fitting stage: a 12-part class map → the body, through the fitting network (src/nn/fitter.ts).
+ *
+ *   crop       square crop around the person, resized to the network input (part-map.ts)
+ *   network    part colours (x·2/255 − 1) → latent → β, global rotations (orthogonalised), translation
+ *   body       the body model posed with them: vertices, joints (camera frame, m)
+ *   back       2D joints mapped from network pixels to image pixels; the pose as SMPL's parent-
+ *              relative axis-angle (72 numbers); the crop's camera in image pixels
+ *
+ * Runs in the browser and in Node alike (no file access here).
+ */
+import type { Tensor } from '../runtime/tensor.js';
+import { partColourMap } from '../render/maps.js';
+import { orthogonalise } from '../smpl/gpu/kernels.js';
+import { absoluteToRelative } from '../smpl/cpu-forward.js';
+import type { GpuBodyModel } from '../smpl/gpu/model.js';
+import { FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, type FitterNetwork } from '../nn/fitter.js';
+import { cropCamera, cropPerson, cropToImage, type ClassMap, type PersonCrop } from './part-map.js';
+
+export interface BodyFit {
+  betas: number[];
+  /** 72 parent-relative axis-angle numbers (SMPL's θ; joint 0 in the camera frame). */
+  pose: number[];
+  /** Translation (m, camera frame: x right, y down, z forward). */
+  trans: number[];
+  /** [24·3] joints, camera frame, metres. */
+  joints3d: Float32Array;
+  /** [24·2] joints in image pixels. */
+  joints2d: Float32Array;
+  /** [V·3] vertices, camera frame, metres. */
+  vertices: Float32Array;
+  /** (fx, fy, cx, cy) of the camera the 3D result is in, in image pixels. */
+  camera: [number, number, number, number];
+  crop: PersonCrop;
+}
+
+export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMap): BodyFit {
+  const rt = net.runtime;
+  const S = net.config.inputSize;
+  const crop = cropPerson(map, S);
+  const out = rt.scope(() => {
+    const labels = rt.tensor(crop.labels, [1, S, S, 1]);
+    const parts = partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
+    const p = net.forward(net.params.toRecord(), parts, false);
+    const body = net.body(model, p);
+    return {
+      betas: p.betas.readSync(),
+      trans: p.trans.readSync(),
+      rotations: orthogonalise(p.rotations, FITTER_JOINTS).readSync(),
+      joints3d: body.joints.readSync(),
+      joints2d: (body.joints2d as Tensor).readSync(),
+      vertices: body.vertices.readSync(),
+    };
+  });
+  const joints2d = new Float32Array(FITTER_JOINTS * 2);
+  for (let j = 0; j < FITTER_JOINTS; j++) {
+    const [u, v] = cropToImage(crop, out.joints2d[2 * j], out.joints2d[2 * j + 1]);
+    joints2d[2 * j] = u;
+    joints2d[2 * j + 1] = v;
+  }
+  return {
+    betas: Array.from(out.betas),
+    pose: Array.from(absoluteToRelative(out.rotations, model.parents)),
+    trans: Array.from(out.trans),
+    joints3d: out.joints3d,
+    joints2d,
+    vertices: out.vertices,
+    camera: cropCamera(crop),
+    crop,
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * `nbf fit --from parts`, `nbf eval fitter` and `nbf train fitter` through the CLI entry point: the
+ * happy paths with a small network, and bad inputs that must exit non-zero with one clear line and
+ * write nothing.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PNG } from 'pngjs';
+import { main } from '../src/cli/main.js';
+import { createNodeContext } from '../src/runtime/node-context.js';
+import { FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
+import { encodeFitterWeights } from '../src/nn/weights-file.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { Rng } from '../src/util/random.js';
+
+const root = mkdtempSync(join(tmpdir(), 'nbf-fit-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const TINY: FitterConfig = {
+  name: 'tiny', inputSize: 32, shapeCount: 10,
+  encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+};
+const weights = join(root, 'tiny.nbfw');
+const partsPng = join(root, 'person_parts.png');
+const W = 120;
+const H = 90;
+
+function writePng(path: string, width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): void {
+  const png = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = 4 * (y * width + x);
+      png.data.set([...pixel(x, y), 255], i);
+    }
+  }
+  writeFileSync(path, PNG.sync.write(png));
+}
+
+beforeAll(() => {
+  const rt = createNodeContext();
+  const model = loadOpenBodyModel();
+  const net = new FitterNetwork(rt, TINY, { seed: 1, meanLatent: meanish() });
+  writeFileSync(weights, encodeFitterWeights(net));
+  net.dispose();
+  // A synthetic person's part map, pasted off-centre into a wider, non-square picture.
+  const generator = new SynthGenerator(rt, model);
+  const batch = generator.generateBatch(1, { size: 64, seed: 2 });
+  const parts = batch.inputs.parts.readSync();
+  disposeBatch(batch);
+  generator.dispose();
+  rt.destroy();
+  writePng(partsPng, W, H, (x, y) => {
+    const u = x - 40;
+    const v = y - 20;
+    if (u < 0 || v < 0 || u >= 64 || v >= 64) return [0, 0, 0];
+    const i = 3 * (v * 64 + u);
+    return [parts[i], parts[i + 1], parts[i + 2]];
+  });
+});
+
+/** Identity rotations and a person 20 m away: a sane mean for an untrained head. */
+function meanish(): Float32Array {
+  const L = 10 + 216 + 3;
+  const m = new Float32Array(L);
+  for (let j = 0; j < 24; j++) m.set([1, 0, 0, 0, 1, 0, 0, 0, 1], 10 + 9 * j);
+  m.set([Math.log(20), 0, 0], L - 3);
+  return m;
+}
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+describe('nbf fit --from parts', () => {
+  it('writes params.json, body.glb, body.obj and overlay.png, with 2D joints that are the 3D joints projected', async () => {
+    const out = join(root, 'fit');
+    const r = await run(['fit', '--from', 'parts', partsPng, '--weights', weights, '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['body.glb', 'body.obj', 'overlay.png', 'params.json']);
+    const p = JSON.parse(readFileSync(join(out, 'params.json'), 'utf8'));
+    expect(p.betas).toHaveLength(10);
+    expect(p.pose).toHaveLength(72);
+    expect(p.trans).toHaveLength(3);
+    expect(p.joints3d).toHaveLength(24);
+    expect(p.joints2d).toHaveLength(24);
+    // The camera is the crop's, in input-image pixels: projecting joints3d with it gives joints2d.
+    const { fx, fy, cx, cy } = p.camera;
+    for (let j = 0; j < 24; j++) {
+      const [X, Y, Z] = p.joints3d[j];
+      expect(fx * (X / Z) + cx).toBeCloseTo(p.joints2d[j][0], 1);
+      expect(fy * (Y / Z) + cy).toBeCloseTo(p.joints2d[j][1], 1);
+    }
+    // The crop frames the pasted person (its box is inside x 40..104, y 20..84 of the picture).
+    expect(p.crop.x0 + p.crop.side / 2).toBeGreaterThan(50);
+    expect(p.crop.x0 + p.crop.side / 2).toBeLessThan(94);
+    const overlay = PNG.sync.read(readFileSync(join(out, 'overlay.png')));
+    expect([overlay.width, overlay.height]).toEqual([W, H]);
+    expect(readFileSync(join(out, 'body.glb')).subarray(0, 4).toString('latin1')).toBe('glTF');
+    expect(readFileSync(join(out, 'body.obj'), 'utf8').split('\n').filter((l) => l.startsWith('v ')).length).toBe(loadOpenBodyModel().vertexCount);
+  });
+
+  const bad: [string, () => string[], RegExp][] = [
+    ['a file that is not a PNG', () => { const f = join(root, 'not.png'); writeFileSync(f, 'hello'); return [f]; }, /not a PNG/],
+    ['a photo-like picture (not palette colours)', () => { const f = join(root, 'noise.png'); const rng = new Rng(1); writePng(f, 40, 40, () => [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)]); return [f]; }, /not colours of NBF's 12-part palette/],
+    ['an empty map', () => { const f = join(root, 'empty.png'); writePng(f, 40, 40, () => [0, 0, 0]); return [f]; }, /no body part/],
+    ['truncated weights', () => { const f = join(root, 'cut.nbfw'); writeFileSync(f, readFileSync(weights).subarray(0, 500)); return [partsPng, '--weights', f]; }, /cut\.nbfw/],
+    ['missing weights', () => [partsPng, '--weights', join(root, 'nope.nbfw')], /nope\.nbfw: no such file/],
+    ['a missing part map', () => [join(root, 'nope.png')], /nope\.png: no such file/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`rejects ${what} with one line, exit ≠ 0, nothing written`, async () => {
+      const out = join(root, `bad-${what.replace(/\W+/g, '-')}`);
+      const extra = args();
+      const withWeights = extra.includes('--weights') ? extra : [...extra, '--weights', weights];
+      const r = await run(['fit', '--from', 'parts', ...withWeights, '--out', out]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split('\n')[0]).toMatch(message);
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    });
+  }
+
+  it('says that photos need the segmenter', async () => {
+    const r = await run(['fit', '--from', 'photo', partsPng, '--weights', weights]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--from must be "parts"/);
+  });
+});
+
+describe('nbf eval fitter', () => {
+  it('prints the table beside the mean-pose baseline and writes JSON', async () => {
+    const json = join(root, 'eval', 'e.json');
+    const r = await run(['eval', 'fitter', '--weights', weights, '--count', '6', '--batch', '4', '--seed', '77', '--json', json]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/PA-MPJPE \(mm, Procrustes\)\s+\d+\.\d\s+\d+\.\d/);
+    const e = JSON.parse(readFileSync(json, 'utf8'));
+    expect(e.count).toBe(6);
+    for (const k of ['mpjpe', 'paMpjpe', 'pve', 'joint2dPx', 'angleDeg']) {
+      expect(Number.isFinite(e.summary[k])).toBe(true);
+      expect(Number.isFinite(e.baseline[k])).toBe(true);
+    }
+    expect(e.summary.paMpjpe).toBeLessThanOrEqual(e.summary.mpjpe + 1e-9);
+  });
+});
+
+describe('nbf train fitter (flags)', () => {
+  it('needs a budget, checks loss weights and configs', async () => {
+    const out = join(root, 'never');
+    mkdirSync(root, { recursive: true });
+    for (const [argv, message] of [
+      [['train', 'fitter', '--out', out], /--minutes M or --steps N/],
+      [['train', 'fitter', '--out', out, '--steps', '5', '--loss', 'params=1,jointz=2'], /unknown term "jointz"/],
+      [['train', 'fitter', '--out', out, '--steps', '5', '--loss', 'params=0'], /every weight is 0/],
+      [['train', 'fitter', '--out', out, '--steps', '5', '--config', 'huge'], /unknown fitter configuration "huge"/],
+      [['train', 'segmenter', '--steps', '5'], /say what to train: "fitter"/],
+    ] as const) {
+      const r = await run([...argv]);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+});
