@@ -1,5 +1,5 @@
 /**
- * A small ResNet (v1, basic blocks) for regression, and one training step with any optimizer.
+ * A small ResNet (v1, basic blocks; resnet.ts) for regression, and one training step with any optimizer.
  *
  *   stem       conv 3×3 (stride `stemStride`, default 2: like ResNet's stem, it halves the input
  *              before the first stage, where most of the arithmetic is) → batch norm → ReLU
@@ -17,12 +17,11 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { valueAndGrad } from '../autodiff/tape.js';
-import { add, relu } from '../autodiff/grads/elementwise.js';
-import { globalAvgPool } from '../autodiff/grads/spatial.js';
 import { l1Loss } from '../autodiff/grads/losses.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { ParamStore } from './params.js';
-import { BatchNormLayer, Conv2dLayer, DenseLayer, type BatchNormLayerOptions, type ParamRecord } from './layers.js';
+import { DenseLayer, type BatchNormLayerOptions, type ParamRecord } from './layers.js';
+import { ResNet } from './resnet.js';
 
 export interface SmallResNetConfig {
   /** Channels of the input images (NHWC). */
@@ -42,49 +41,13 @@ export interface SmallResNetConfig {
   batchNorm?: BatchNormLayerOptions;
 }
 
-/** conv → batch norm, the unit every block is made of. */
-class ConvNorm {
-  readonly conv: Conv2dLayer;
-  readonly norm: BatchNormLayer;
-
-  constructor(params: ParamStore, buffers: ParamStore, name: string, inChannels: number, outChannels: number, kernelSize: number, strides: number, bn?: BatchNormLayerOptions) {
-    this.conv = new Conv2dLayer(params, `${name}/conv`, { inChannels, outChannels, kernelSize, strides, padding: 'same', bias: false });
-    this.norm = new BatchNormLayer(params, buffers, `${name}/bn`, outChannels, bn);
-  }
-
-  apply(params: ParamRecord, x: Tensor, training: boolean): Tensor {
-    return this.norm.apply(params, this.conv.apply(params, x), training);
-  }
-}
-
-class BasicBlock {
-  readonly first: ConvNorm;
-  readonly second: ConvNorm;
-  readonly projection: ConvNorm | undefined;
-
-  constructor(params: ParamStore, buffers: ParamStore, name: string, inChannels: number, outChannels: number, strides: number, bn?: BatchNormLayerOptions) {
-    this.first = new ConvNorm(params, buffers, `${name}/a`, inChannels, outChannels, 3, strides, bn);
-    this.second = new ConvNorm(params, buffers, `${name}/b`, outChannels, outChannels, 3, 1, bn);
-    this.projection = strides !== 1 || inChannels !== outChannels
-      ? new ConvNorm(params, buffers, `${name}/shortcut`, inChannels, outChannels, 1, strides, bn)
-      : undefined;
-  }
-
-  apply(params: ParamRecord, x: Tensor, training: boolean): Tensor {
-    const residual = this.second.apply(params, relu(this.first.apply(params, x, training)), training);
-    const shortcut = this.projection ? this.projection.apply(params, x, training) : x;
-    return relu(add(residual, shortcut));
-  }
-}
-
 export class SmallResNet {
   /** Trainable parameters (what valueAndGrad and the optimizer see). */
   readonly params: ParamStore;
   /** Batch-norm running averages (updated by training forward passes, used at inference). */
   readonly buffers: ParamStore;
   readonly config: Required<Omit<SmallResNetConfig, 'batchNorm'>> & { batchNorm: BatchNormLayerOptions };
-  private readonly stem: ConvNorm;
-  private readonly blocks: BasicBlock[] = [];
+  private readonly encoder: ResNet;
   private readonly head: DenseLayer;
 
   constructor(readonly runtime: Runtime, config: SmallResNetConfig) {
@@ -107,15 +70,11 @@ export class SmallResNet {
     this.params = new ParamStore(runtime, { seed: c.seed });
     this.buffers = new ParamStore(runtime, { seed: c.seed });
     try {
-      this.stem = new ConvNorm(this.params, this.buffers, 'stem', c.inputChannels, c.stemChannels, 3, c.stemStride, c.batchNorm);
-      let channels = c.stemChannels;
-      stageChannels.forEach((stageOut, s) => {
-        for (let b = 0; b < c.blocksPerStage; b++) {
-          const strides = s > 0 && b === 0 ? 2 : 1;
-          this.blocks.push(new BasicBlock(this.params, this.buffers, `stage${s + 1}/block${b + 1}`, channels, stageOut, strides, c.batchNorm));
-          channels = stageOut;
-        }
+      this.encoder = new ResNet(this.params, this.buffers, {
+        block: 'basic', blocks: stageChannels.map(() => c.blocksPerStage), widths: stageChannels, inputChannels: c.inputChannels,
+        stemChannels: c.stemChannels, stemKernel: 3, stemStride: c.stemStride, stemPool: 0, batchNorm: c.batchNorm,
       });
+      const channels = this.encoder.outChannels;
       this.head = new DenseLayer(this.params, 'head', { inFeatures: channels, outFeatures: c.outputs });
     } catch (e) {
       this.dispose();
@@ -135,9 +94,7 @@ export class SmallResNet {
     if (options.training && images.shape[0] * images.shape[1] * images.shape[2] < 2) {
       throw new ShapeError(`SmallResNet: training batch statistics need more than one pixel per batch; got images [${images.shape.join(', ')}]`);
     }
-    let x = relu(this.stem.apply(params, images, options.training));
-    for (const block of this.blocks) x = block.apply(params, x, options.training);
-    return this.head.apply(params, globalAvgPool(x));
+    return this.head.apply(params, this.encoder.features(params, images, options.training));
   }
 
   /** Inference with the running averages; the caller owns the result. */
