@@ -29,8 +29,9 @@
  *
  *   --quick    compact only, 1 warm-up and few timed runs (smoke test; writes nothing)
  *   --only=    rows whose name contains the text (writes nothing)
- *   --profile  afterwards, one run of ours per row with gl.finish() around every kernel draw: time per
- *              kernel and per layer shape, printed (and written to bench/results/fitter-profile.json)
+ *   --profile  after each row, one run of ours with gl.finish() around every kernel draw: time per
+ *              kernel and per (kernel, shapes), printed; without --quick also written to
+ *              bench/results/fitter-profile.json
  * Full runs write bench/results/fitter.json.
  */
 import { createRequire } from 'node:module';
@@ -419,7 +420,7 @@ if (write) {
   writeFileSync(join(here, 'results', 'fitter.json'), JSON.stringify(result, null, 2) + '\n');
   console.log('wrote bench/results/fitter.json');
 }
-if (profile) {
+if (profile && !quick) {
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'fitter-profile.json'), JSON.stringify(profiles, null, 2) + '\n');
   console.log('wrote bench/results/fitter-profile.json');

@@ -50,3 +50,14 @@ export { encodeParamFile, decodeParamFile, ParamFormatError, type ParamDtype, ty
 export { loss, lossForward, lossBackward, LOSS_KINDS, type LossKind, type LossOptions } from './kernels/losses.js';
 export { Conv2dLayer, BatchNormLayer, DenseLayer, requireParam, type ParamRecord, type Conv2dLayerOptions, type BatchNormLayerOptions, type DenseLayerOptions } from './nn/layers.js';
 export { SmallResNet, trainStep, type SmallResNetConfig, type LossFn } from './nn/small-resnet.js';
+// The fitting network (part map → body), its weights file, losses, evaluation and the part-map stage.
+export { ResNet, BasicBlock, BottleneckBlock, ConvNorm, RESNET_CONFIGS, checkResNetConfig, resnetStride, type ResNetConfig, type BlockKind } from './nn/resnet.js';
+export { FitterNetwork, FITTER_CONFIGS, fitterConfig, checkFitterConfig, latentSize, cameraLatent, translationOfLatent, fitterCamera, FITTER_PART_SCALE, FITTER_PART_OFFSET, type FitterConfig, type FitterConfigName, type FitterPrediction } from './nn/fitter.js';
+export { fitterLoss, DEFAULT_FITTER_LOSS, type FitterLossWeights, type FitterTargets, type FitterLoss } from './nn/fitter-loss.js';
+export { encodeFitterWeights, loadFitterWeights, readWeightsMeta, WEIGHTS_KIND, WEIGHTS_VERSION, type WeightsMeta } from './nn/weights-file.js';
+export { classifyPartColours, cropPerson, cropCamera, cropToImage, PartMapError, type ClassMap, type PersonCrop } from './pipeline/part-map.js';
+export { fitPartMap, type BodyFit } from './pipeline/fit-parts.js';
+export { evaluateFitter, type FitterEvaluation, type FitterSummary } from './eval/fitter-eval.js';
+export * from './eval/metrics.js';
+export { corruptPartLabels, samplePartNoise, packPartNoise, identityPartNoise, PART_NOISE_DEFAULTS, PART_NOISE_SIZE, type PartNoise, type PartNoiseOptions } from './synth/part-noise.js';
+export { fitterBatch, targetLatent, meanLatent, partNoiseCorruptor, type FitterBatch, type FitterDataOptions } from './train/fitter-data.js';

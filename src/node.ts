@@ -2,3 +2,5 @@
 export * from './index.js';
 export { createNodeContext as createContext } from './runtime/node-context.js';
 export { openBodyModelPath, loadOpenBodyModel, OPEN_BODY_MODEL_FILE } from './smpl/default-model.js';
+export { defaultFitterWeightsPath, DEFAULT_FITTER_FILE } from './nn/default-weights.js';
+export { trainFitter, type TrainFitterOptions, type TrainResult } from './train/fitter-trainer.js';

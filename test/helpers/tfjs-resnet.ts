@@ -98,7 +98,6 @@ export class TfjsResNetFitter {
     }
     const { mean, variance } = tf.moments(z, [0, 1, 2]);
     if (stats) stats.push({ name, mean: tf.keep(mean), variance: tf.keep(variance), rows: z.shape[0] * z.shape[1] * z.shape[2] });
-    if (process.env.TWIN_FUSED) return tf.batchNorm(z, mean as TfCore.Tensor1D, variance as TfCore.Tensor1D, offset, scale, this.epsilon);
     const normalised = tf.mul(tf.sub(z, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
     return tf.add(tf.mul(normalised, scale), offset) as TfCore.Tensor4D;
   }
