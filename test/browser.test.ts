@@ -18,6 +18,8 @@ import { testRuntime } from './helpers/gl.js';
 import { decodeBodyModel } from '../src/smpl/format.js';
 import { smplForward } from '../src/smpl/cpu-forward.js';
 import type { Runtime } from '../src/runtime/runtime.js';
+import { FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
+import { encodeFitterWeights } from '../src/nn/weights-file.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,6 +27,22 @@ let server: Server;
 let browser: Browser;
 let page: Page;
 let dir: string;
+let fitterBytes: Uint8Array;
+
+/** A small fitter with fixed random weights and a mean 20 m in front of the camera, as a weights file. */
+function tinyFitterWeights(): Uint8Array {
+  const config: FitterConfig = {
+    name: 'tiny', inputSize: 32, shapeCount: 10,
+    encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+  };
+  const mean = new Float32Array(229);
+  for (let j = 0; j < 24; j++) mean.set([1, 0, 0, 0, 1, 0, 0, 0, 1], 10 + 9 * j);
+  mean.set([Math.log(20), 0.1, -0.05], 226);
+  const net = new FitterNetwork(testRuntime(), { ...config, headInitScale: 0.05 }, { seed: 4, meanLatent: mean });
+  const bytes = encodeFitterWeights(net, { dtype: 'float32' });
+  net.dispose();
+  return bytes;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nbf-browser-'));
@@ -34,10 +52,14 @@ beforeAll(async () => {
   });
   const bundle = readFileSync(join(dir, 'nbf-gl.js'));
   const bodyModel = readFileSync('weights/nbf-open-body.nbfm');
+  fitterBytes = tinyFitterWeights();
   server = createServer((req, res) => {
     if (req.url === '/nbf-gl.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(bundle);
+    } else if (req.url === '/fitter.nbfw') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(fitterBytes);
     } else if (req.url === '/nbf-open-body.nbfm') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(bodyModel);
@@ -147,6 +169,40 @@ describe('browser bundle', () => {
     expect(maxRelError(got.dPose, here.dPose)).toBeLessThanOrEqual(1e-4);
     expect(got.dPose.some((v: number) => Math.abs(v) > 1e-3)).toBe(true);
     expect(got.live).toBe(0);
+  });
+
+  it('loads fitter weights from fetched bytes and fits a part map as Node does', async () => {
+    // A class map: an upright figure of parts, off-centre in a 50×40 picture.
+    const width = 50;
+    const height = 40;
+    const labels = new Uint8Array(width * height);
+    for (let y = 5; y < 37; y++) for (let x = 20; x < 30; x++) labels[y * width + x] = 1 + ((x + 3 * y) % 12);
+    type Api = typeof import('../src/node.js');
+    const run = (nbfApi: Api, rt: Runtime, weights: Uint8Array, body: Uint8Array, map: { width: number; height: number; labels: number[] }) => {
+      const { network } = nbfApi.loadFitterWeights(rt, weights, 'fitter.nbfw');
+      const model = nbfApi.GpuBodyModel.upload(rt, nbfApi.decodeBodyModel(body));
+      const fit = nbfApi.fitPartMap(network, model, { width: map.width, height: map.height, labels: Uint8Array.from(map.labels) });
+      network.dispose();
+      model.dispose();
+      return { joints3d: Array.from(fit.joints3d), joints2d: Array.from(fit.joints2d), pose: fit.pose, betas: fit.betas };
+    };
+    const map = { width, height, labels: Array.from(labels) };
+    const got = await page.evaluate(async ({ map, source }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const fetchBytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const rt = nbf.createContext({ canvas: document.createElement('canvas'), poisonOutputs: true });
+      const result = (0, eval)(`(${source})`)(nbf, rt, await fetchBytes('/fitter.nbfw'), await fetchBytes('/nbf-open-body.nbfm'), map);
+      const live = rt.memory().liveTextures;
+      rt.destroy();
+      return { ...result, live };
+    }, { map, source: run.toString() });
+    const here = run(await import('../src/node.js'), testRuntime(), fitterBytes, new Uint8Array(readFileSync('weights/nbf-open-body.nbfm')), map);
+    expect(got.live).toBe(0);
+    expect(maxRelError(got.joints3d, here.joints3d)).toBeLessThanOrEqual(1e-3);
+    expect(maxRelError(got.joints2d, here.joints2d)).toBeLessThanOrEqual(1e-3);
+    expect(maxRelError(got.betas, here.betas)).toBeLessThanOrEqual(1e-3);
+    expect(got.pose).toHaveLength(72);
   });
 
   it('reports a clear error when WebGL2 is unavailable', async () => {
