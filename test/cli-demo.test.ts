@@ -7,6 +7,8 @@ import { demo } from '../src/cli/demo.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import { NBF_PARTS } from '../src/smpl/types.js';
+import { FitterNetwork } from '../src/nn/fitter.js';
+import { encodeFitterWeights } from '../src/nn/weights-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nbf-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -90,13 +92,46 @@ describe('nbf demo', () => {
     expect(summary.fitted.betas).toHaveLength(10);
     expect(summary.fitted.pose).toHaveLength(72);
     expect(summary.fitted.trans).toHaveLength(3);
-    for (const k of ['context', 'synth', 'fit', 'perStep', 'output', 'total']) expect(summary.timingsMs[k]).toBeGreaterThanOrEqual(0);
+    for (const k of ['context', 'synth', 'network', 'fit', 'perStep', 'output', 'total']) expect(summary.timingsMs[k]).toBeGreaterThanOrEqual(0);
 
     // Again with its own context (created and destroyed by the demo): the same numbers.
     const b = join(root, 'b');
     const second = await run([...argv, '--out', b]);
     expect(second.code, second.err).toBe(0);
     expect(withoutTimings(JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8')))).toEqual(withoutTimings(summary));
+  });
+
+  it('starts one candidate from the fitting network\'s prediction, or none with --no-fitter', async () => {
+    // A small network with fixed random weights: what matters here is the wiring, not its accuracy.
+    const weights = join(root, 'tiny.nbfw');
+    const rt = createNodeContext();
+    const mean = new Float32Array(229);
+    for (let j = 0; j < 24; j++) mean.set([1, 0, 0, 0, 1, 0, 0, 0, 1], 10 + 9 * j);
+    mean.set([Math.log(20), 0, 0], 226);
+    const net = new FitterNetwork(rt, {
+      name: 'tiny', inputSize: 32, shapeCount: 10,
+      encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+    }, { seed: 2, meanLatent: mean });
+    writeFileSync(weights, encodeFitterWeights(net));
+    net.dispose();
+    rt.destroy();
+    const argv = ['--size', String(SIZE), '--steps', '20', '--seed', '4'];
+    const withNet = await run([...argv, '--weights', weights, '--out', join(root, 'net')]);
+    expect(withNet.code, withNet.err).toBe(0);
+    expect(withNet.out).toMatch(/fitting network \(.*tiny\.nbfw\) from the part map: 3D joint error [\d.]+ mm, 2D [\d.]+ px/);
+    const s1 = JSON.parse(readFileSync(join(root, 'net', 'summary.json'), 'utf8'));
+    expect(s1.errors.network.mpjpeRootAlignedMm).toBeGreaterThan(0);
+    expect(['network', 'facing']).toContain(s1.start);
+    const without = await run([...argv, '--no-fitter', '--out', join(root, 'plain')]);
+    expect(without.code, without.err).toBe(0);
+    const s2 = JSON.parse(readFileSync(join(root, 'plain', 'summary.json'), 'utf8'));
+    expect(s2.errors.network).toBeNull();
+    expect(s2.start).toBe('facing');
+    expect(s2.weights).toBeNull();
+    const bad = await run([...argv, '--weights', join(root, 'none.nbfw'), '--out', join(root, 'nonet')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/none\.nbfw: no such file/);
+    expect(existsSync(join(root, 'nonet'))).toBe(false);
   });
 
   it('bad arguments exit 2 with the usage, a bad body model exits 1 naming it; nothing is written', async () => {

@@ -11,7 +11,7 @@
  *   4. errors against the ground truth, the fitted body rendered with the same camera, a part-coloured
  *      mesh and a summary, all written atomically into --out. See docs/demo.md.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ad from '../autodiff/index.js';
 import { slice } from '../kernels/slice.js';
@@ -33,9 +33,13 @@ import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { encodeRgb } from './synth.js';
+import { loadFitterWeights } from '../nn/weights-file.js';
+import { defaultFitterWeightsPath } from '../nn/default-weights.js';
+import type { FitterNetwork } from '../nn/fitter.js';
+import { fitPartMap, type BodyFit } from '../pipeline/fit-parts.js';
 
-export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--out DIR] [--body-model FILE]';
-export const DEMO_SUMMARY = 'render a synthetic person on the GPU and fit the body model to its 2D joints (GPU autodiff + Adam)';
+export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--out DIR] [--body-model FILE] [--weights FILE.nbfw | --no-fitter]';
+export const DEMO_SUMMARY = 'render a synthetic person on the GPU, predict its body from the part map (fitting network), refine on its 2D joints';
 
 const JOINTS = 24;
 /**
@@ -69,16 +73,23 @@ interface DemoOptions {
   steps: number;
   out: string;
   modelPath: string;
+  /** The fitting network's weights, or null to fit from the facing directions alone. */
+  weightsPath: string | null;
 }
 
 /** Parses and checks the flags (throws ArgError); a missing model file is checked when it is read. */
 function parseDemoArgs(argv: string[]): DemoOptions {
-  const args = parseArgs(argv, ['seed', 'size', 'steps', 'out', 'body-model']);
+  const args = parseArgs(argv, ['seed', 'size', 'steps', 'out', 'body-model', 'weights'], ['no-fitter']);
   if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
   const out = stringFlag(args, 'out') ?? join('out', 'demo');
   if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
   const modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
+  const weightsFlag = stringFlag(args, 'weights');
+  if (weightsFlag && args.flags.has('no-fitter')) throw new ArgError('--weights and --no-fitter exclude each other');
+  if (weightsFlag && !existsSync(weightsFlag)) throw new ArgError(`--weights ${weightsFlag}: no such file`);
+  const weightsPath = args.flags.has('no-fitter') ? null : weightsFlag ?? defaultFitterWeightsPath();
   return {
+    weightsPath,
     seed: intFlag(args, 'seed', 1, 0, 2 ** 32 - 1),
     size: intFlag(args, 'size', 224, 32, 1024),
     steps: intFlag(args, 'steps', 300, 2, 10_000),
@@ -101,6 +112,8 @@ interface Person {
   betas: Float64Array;
   pose: Float64Array;
   trans: Float64Array;
+  /** 12-part class per pixel (the fitting network's input before colouring). */
+  labels: Uint8Array;
 }
 
 function synthesisePerson(generator: SynthGenerator, seed: number, size: number): Person {
@@ -116,9 +129,27 @@ function synthesisePerson(generator: SynthGenerator, seed: number, size: number)
       betas: example.betas,
       pose: example.pose,
       trans: example.trans,
+      labels: Uint8Array.from(batch.inputs.labels.readSync()),
     };
   } finally {
     disposeBatch(batch);
+  }
+}
+
+// ---- the fitting network ----------------------------------------------------------------------------
+
+/**
+ * The fitting network's prediction from the person's part map. The synthetic person is framed as the
+ * network's training renders are, so the whole picture is its input and the result is in the
+ * person's own camera.
+ */
+function predictBody(generator: SynthGenerator, person: Person, size: number, weightsPath: string): BodyFit {
+  let network: FitterNetwork | null = null;
+  try {
+    network = loadFitterWeights(generator.runtime, new Uint8Array(readFileSync(weightsPath)), weightsPath).network;
+    return fitPartMap(network, generator.gpuModel, { width: size, height: size, labels: person.labels }, { framing: 'image' });
+  } finally {
+    network?.dispose();
   }
 }
 
@@ -227,16 +258,31 @@ function tile(row: ArrayLike<number>, k: number): Float32Array {
   return out;
 }
 
-/** Starting parameters of every candidate: mean shape, zero body pose, its facing direction. */
-function initialParams(rt: Runtime, skeleton: Skeleton, person: Person): ParamStore {
-  const K = YAW_HYPOTHESES.length;
+/**
+ * Starting parameters of every candidate: mean shape, zero body pose, its facing direction; and, when
+ * the fitting network ran, one more candidate starting from its prediction.
+ */
+function initialParams(rt: Runtime, skeleton: Skeleton, person: Person, predicted: BodyFit | null): ParamStore {
+  const Y = YAW_HYPOTHESES.length;
+  const K = Y + (predicted ? 1 : 0);
+  const B = skeleton.shapeCount;
+  const orient = new Float32Array(K * 3);
+  const body = new Float32Array(K * 3 * (JOINTS - 1));
+  const betas = new Float32Array(K * B);
+  const trans = new Float32Array(K * 3);
+  orient.set(facingOrientations());
+  trans.set(tile(initialTranslation(skeleton, person.joints2d, person.camera), Y));
+  if (predicted) {
+    orient.set(predicted.pose.slice(0, 3), Y * 3);
+    body.set(predicted.pose.slice(3), Y * 3 * (JOINTS - 1));
+    betas.set(predicted.betas.slice(0, B), Y * B);
+    trans.set(predicted.trans, Y * 3);
+  }
   const store = new ParamStore(rt);
-  store.create('orient', [K, 3], 'zeros');
-  store.create('body', [K, 3 * (JOINTS - 1)], 'zeros');
-  store.create('betas', [K, skeleton.shapeCount], 'zeros');
-  store.create('trans', [K, 3], 'zeros');
-  store.set('orient', rt.tensor(facingOrientations(), [K, 3]));
-  store.set('trans', rt.tensor(tile(initialTranslation(skeleton, person.joints2d, person.camera), K), [K, 3]));
+  for (const [name, values, width] of [['orient', orient, 3], ['body', body, 3 * (JOINTS - 1)], ['betas', betas, B], ['trans', trans, 3]] as const) {
+    store.create(name, [K, width], 'zeros');
+    store.set(name, rt.tensor(values, [K, width]));
+  }
   return store;
 }
 
@@ -284,7 +330,7 @@ interface FitResult {
   body: BodyState;
   /** 2D error of the start (upright, facing the camera, mean shape, zero body pose) in pixels. */
   startError: number;
-  /** Index into YAW_HYPOTHESES of the candidate kept. */
+  /** Index into YAW_HYPOTHESES of the candidate kept, or YAW_HYPOTHESES.length: the network's start. */
   chosen: number;
 }
 
@@ -308,13 +354,13 @@ function fitConstants(rt: Runtime, person: Person, size: number, K: number) {
  * refines everything. The candidate with the lowest final loss is kept: 2D joints alone do not tell
  * which way a body faces, and a wrong start ends in a worse fit or a bend past the joint limits.
  */
-function fitBody(generator: SynthGenerator, person: Person, size: number, steps: number, progress: Progress): FitResult {
+function fitBody(generator: SynthGenerator, person: Person, size: number, steps: number, progress: Progress, predicted: BodyFit | null): FitResult {
   const rt = generator.runtime;
   const model = generator.gpuModel;
-  const K = YAW_HYPOTHESES.length;
+  const K = YAW_HYPOTHESES.length + (predicted ? 1 : 0);
   const stage1Steps = Math.max(1, Math.round(steps * STAGE1_SHARE));
   const c = fitConstants(rt, person, size, K);
-  const params = initialParams(rt, generator.skeleton, person);
+  const params = initialParams(rt, generator.skeleton, person, predicted);
   try {
     const batch: FitTarget = { model, joints2d: c.targetK, camera: c.cameraK, size, limits: c };
     const single: FitTarget = { model, joints2d: c.target1, camera: c.camera1, size, limits: c };
@@ -324,7 +370,7 @@ function fitBody(generator: SynthGenerator, person: Person, size: number, steps:
     runStage(params, STAGE1_RATES, stage1Steps, batch, (s, l) => progress(1, s, stage1Steps, l));
     runStage(params, STAGE2_RATES, steps - stage1Steps, batch, (s, l) => progress(2, s, steps - stage1Steps, l));
 
-    const losses = YAW_HYPOTHESES.map((_, k) => rt.scope(() => fitLoss(candidate(current(), k), single).readSync()[0]));
+    const losses = Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(current(), k), single).readSync()[0]));
     const chosen = losses.indexOf(Math.min(...losses));
     return rt.scope(() => {
       const best = candidate(current(), chosen);
@@ -376,11 +422,14 @@ interface FitErrors {
   before: number;
   after: number;
   mpjpe: number;
+  /** The fitting network's own prediction, before the 2D fit (null without one). */
+  network: { joints2d: number; mpjpe: number } | null;
 }
 
 interface Timings {
   contextMs: number;
   synthMs: number;
+  networkMs: number;
   fitMs: number;
   outputMs: number;
   totalMs: number;
@@ -393,16 +442,21 @@ function summaryJson(o: DemoOptions, model: BodyModel, person: Person, fit: FitR
     size: o.size,
     steps: o.steps,
     bodyModel: model.name,
-    startYawDeg: round((YAW_HYPOTHESES[fit.chosen] * 180) / Math.PI, 1),
-    errors: { joints2dBeforePx: round(errors.before, 4), joints2dAfterPx: round(errors.after, 4), mpjpeRootAlignedMm: round(errors.mpjpe, 3) },
-    timingsMs: { context: ms(timings.contextMs), synth: ms(timings.synthMs), fit: ms(timings.fitMs), perStep: ms(timings.fitMs / o.steps), output: ms(timings.outputMs), total: ms(timings.totalMs) },
+    weights: o.weightsPath,
+    start: fit.chosen === YAW_HYPOTHESES.length ? 'network' : 'facing',
+    startYawDeg: fit.chosen === YAW_HYPOTHESES.length ? null : round((YAW_HYPOTHESES[fit.chosen] * 180) / Math.PI, 1),
+    errors: {
+      joints2dBeforePx: round(errors.before, 4), joints2dAfterPx: round(errors.after, 4), mpjpeRootAlignedMm: round(errors.mpjpe, 3),
+      network: errors.network ? { joints2dPx: round(errors.network.joints2d, 4), mpjpeRootAlignedMm: round(errors.network.mpjpe, 3) } : null,
+    },
+    timingsMs: { context: ms(timings.contextMs), synth: ms(timings.synthMs), network: ms(timings.networkMs), fit: ms(timings.fitMs), perStep: ms(timings.fitMs / o.steps), output: ms(timings.outputMs), total: ms(timings.totalMs) },
     fitted: { betas: numbers(fit.betas), pose: numbers(fit.pose), trans: numbers(fit.trans) },
     groundTruth: { betas: numbers(person.betas), pose: numbers(person.pose), trans: numbers(person.trans), camera: numbers(person.camera) },
   }, null, 2) + '\n';
 }
 
 function progressLine(stage: number, step: number, steps: number, loss: number): void {
-  const what = stage === 1 ? `orientation + translation, ${YAW_HYPOTHESES.length} facing directions` : 'β, pose, translation';
+  const what = stage === 1 ? `orientation + translation, ${YAW_HYPOTHESES.length} facing directions and the network's start` : 'β, pose, translation';
   process.stderr.write(`demo: fit stage ${stage}/2 (${what}) step ${step}/${steps}, loss ${loss.toExponential(3)}\n`);
 }
 
@@ -437,9 +491,16 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
     generator = new SynthGenerator(rt, model);
     const person = synthesisePerson(generator, o.seed, o.size);
     const tSynth = performance.now();
-    const fit = fitBody(generator, person, o.size, o.steps, progressLine);
+    const predicted = o.weightsPath ? predictBody(generator, person, o.size, o.weightsPath) : null;
+    const tNetwork = performance.now();
+    const fit = fitBody(generator, person, o.size, o.steps, progressLine, predicted);
     const tFit = performance.now();
-    const errors: FitErrors = { before: fit.startError, after: joint2dError(fit.body.joints2d, person.joints2d), mpjpe: rootAlignedError(fit.body.joints3d, person.joints3d) };
+    const errors: FitErrors = {
+      before: fit.startError,
+      after: joint2dError(fit.body.joints2d, person.joints2d),
+      mpjpe: rootAlignedError(fit.body.joints3d, person.joints3d),
+      network: predicted ? { joints2d: joint2dError(predicted.joints2d, person.joints2d), mpjpe: rootAlignedError(predicted.joints3d, person.joints3d) } : null,
+    };
     const files = [
       { path: join(o.out, 'person_parts.png'), data: person.partsPng },
       { path: join(o.out, 'person_rgb.png'), data: person.rgbPng },
@@ -447,11 +508,11 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
       { path: join(o.out, 'fit.glb'), data: fitGlb(model, fit.body) },
     ];
     const tEnd = performance.now();
-    const timings = { contextMs: tContext - t0, synthMs: tSynth - tContext, fitMs: tFit - tSynth, outputMs: tEnd - tFit, totalMs: tEnd - t0 };
+    const timings = { contextMs: tContext - t0, synthMs: tSynth - tContext, networkMs: tNetwork - tSynth, fitMs: tFit - tNetwork, outputMs: tEnd - tFit, totalMs: tEnd - t0 };
     files.push({ path: join(o.out, 'summary.json'), data: new TextEncoder().encode(summaryJson(o, model, person, fit, errors, timings)) });
     mkdirSync(o.out, { recursive: true });
     writeFilesAtomically(files);
-    printReport(o, model, errors, timings, files.map((f) => f.path));
+    printReport(o, model, errors, timings, files.map((f) => f.path), fit.chosen === YAW_HYPOTHESES.length);
     return 0;
   } finally {
     generator?.dispose();
@@ -459,11 +520,15 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
   }
 }
 
-function printReport(o: DemoOptions, model: BodyModel, errors: FitErrors, t: Timings, paths: string[]): void {
+function printReport(o: DemoOptions, model: BodyModel, errors: FitErrors, t: Timings, paths: string[], fromNetwork: boolean): void {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  console.log(`nbf demo: fitted body model "${model.name}" to the 2D joints of a synthetic person (seed ${o.seed}, ${o.size}×${o.size}) in ${o.steps} Adam steps on the GPU`);
-  console.log(`  2D joint error: ${errors.before.toFixed(2)} px at the start → ${errors.after.toFixed(2)} px after the fit (mean over ${JOINTS} joints)`);
+  console.log(`nbf demo: a synthetic person (seed ${o.seed}, ${o.size}×${o.size}), body model "${model.name}"`);
+  if (errors.network) {
+    console.log(`  fitting network (${o.weightsPath}) from the part map: 3D joint error ${errors.network.mpjpe.toFixed(1)} mm, 2D ${errors.network.joints2d.toFixed(2)} px`);
+  }
+  console.log(`  refined on the 2D joints in ${o.steps} Adam steps on the GPU, kept the start ${fromNetwork ? 'the network predicted' : 'of a facing direction'}:`);
+  console.log(`  2D joint error: ${errors.before.toFixed(2)} px at the start → ${errors.after.toFixed(2)} px after the fit (mean over ${JOINTS} joints; the start facing the camera)`);
   console.log(`  3D joint error: ${errors.mpjpe.toFixed(1)} mm (mean per joint, pelvis aligned) against the ground-truth pose`);
-  console.log(`  time: context ${s(t.contextMs)} · synth ${s(t.synthMs)} · fit ${s(t.fitMs)} (${(t.fitMs / o.steps).toFixed(0)} ms/step) · output ${s(t.outputMs)} · total ${s(t.totalMs)}`);
+  console.log(`  time: context ${s(t.contextMs)} · synth ${s(t.synthMs)} · network ${s(t.networkMs)} · fit ${s(t.fitMs)} (${(t.fitMs / o.steps).toFixed(0)} ms/step) · output ${s(t.outputMs)} · total ${s(t.totalMs)}`);
   console.log(`  wrote ${paths.join(', ')}`);
 }

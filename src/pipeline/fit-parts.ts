@@ -15,7 +15,7 @@ import { orthogonalise } from '../smpl/gpu/kernels.js';
 import { absoluteToRelative } from '../smpl/cpu-forward.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, type FitterNetwork } from '../nn/fitter.js';
-import { cropCamera, cropPerson, cropToImage, type ClassMap, type PersonCrop } from './part-map.js';
+import { cropCamera, cropPerson, cropToImage, wholeImageCrop, type ClassMap, type PersonCrop } from './part-map.js';
 
 export interface BodyFit {
   betas: number[];
@@ -34,10 +34,19 @@ export interface BodyFit {
   crop: PersonCrop;
 }
 
-export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMap): BodyFit {
+export interface FitPartMapOptions {
+  /**
+   * 'person' (default): a square crop around the person, who fills 80 % of it; 'image': the whole
+   * (square) map, for maps already framed as the training renders (the 3D result is then in the
+   * image's own NBF camera).
+   */
+  framing?: 'person' | 'image';
+}
+
+export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMap, options: FitPartMapOptions = {}): BodyFit {
   const rt = net.runtime;
   const S = net.config.inputSize;
-  const crop = cropPerson(map, S);
+  const crop = options.framing === 'image' ? wholeImageCrop(map, S) : cropPerson(map, S);
   const out = rt.scope(() => {
     const labels = rt.tensor(crop.labels, [1, S, S, 1]);
     const parts = partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });

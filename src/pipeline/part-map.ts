@@ -80,6 +80,12 @@ export interface PersonCrop {
   labels: Float32Array;
 }
 
+/** A square map taken whole (already framed as the training renders are), resampled to size×size. */
+export function wholeImageCrop(map: ClassMap, size: number): PersonCrop {
+  if (map.width !== map.height) throw new PartMapError(`a ${map.width}×${map.height} map is not square; crop it around the person instead`);
+  return resampleCrop(map, { x0: 0, y0: 0, side: map.width, size });
+}
+
 /** The square crop around the person's parts, resampled to size×size by nearest neighbour. */
 export function cropPerson(map: ClassMap, size: number): PersonCrop {
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
@@ -96,7 +102,11 @@ export function cropPerson(map: ClassMap, size: number): PersonCrop {
   const side = Math.max(x1 - x0, y1 - y0) / PERSON_FILL;
   const cx = (x0 + x1) / 2;
   const cy = (y0 + y1) / 2;
-  const crop = { x0: cx - side / 2, y0: cy - side / 2, side, size };
+  return resampleCrop(map, { x0: cx - side / 2, y0: cy - side / 2, side, size });
+}
+
+function resampleCrop(map: ClassMap, crop: Omit<PersonCrop, 'labels'>): PersonCrop {
+  const { side, size } = crop;
   const labels = new Float32Array(size * size);
   for (let v = 0; v < size; v++) {
     const y = Math.floor(crop.y0 + ((v + 0.5) * side) / size);
