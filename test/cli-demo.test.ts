@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { demo } from '../src/cli/demo.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
@@ -9,6 +9,7 @@ import type { Runtime } from '../src/runtime/runtime.js';
 import { NBF_PARTS } from '../src/smpl/types.js';
 import { FitterNetwork } from '../src/nn/fitter.js';
 import { encodeFitterWeights } from '../src/nn/weights-file.js';
+import { captureCommand, type CommandRun } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nbf-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -17,19 +18,8 @@ const SIZE = 64;
 const FILES = ['fit.glb', 'fit_parts.png', 'person_parts.png', 'person_rgb.png', 'summary.json'];
 
 /** Runs the command with stdout/stderr captured. */
-async function run(argv: string[], runtime?: Runtime): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await demo(argv, { runtime }), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
+function run(argv: string[], runtime?: Runtime): Promise<CommandRun> {
+  return captureCommand(() => demo(argv, { runtime }));
 }
 
 /** Pixels of a part-map PNG that are not background; every pixel must be a palette colour. */

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { main } from '../src/cli/main.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
@@ -15,6 +15,7 @@ import { encodeFitterWeights } from '../src/nn/weights-file.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { Rng } from '../src/util/random.js';
+import { captureCommand, type CommandRun } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nbf-fit-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -70,19 +71,9 @@ function meanish(): Float32Array {
   return m;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
+/** Runs the command with stdout/stderr captured. */
+function run(argv: string[]): Promise<CommandRun> {
+  return captureCommand(() => main(argv));
 }
 
 describe('nbf fit --from parts', () => {

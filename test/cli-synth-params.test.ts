@@ -1,29 +1,19 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { synth } from '../src/cli/synth.js';
 import { smplForward } from '../src/smpl/cpu-forward.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { captureCommand, type CommandRun } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nbf-synth-params-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Runs the command with stdout/stderr captured. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await synth(argv), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
+function run(argv: string[]): Promise<CommandRun> {
+  return captureCommand(() => synth(argv));
 }
 
 /** An upright body facing the camera (half turn about x: body up → image up), arms lowered. */

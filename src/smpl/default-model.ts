@@ -13,16 +13,21 @@ import type { BodyModel } from './types.js';
 export const OPEN_BODY_MODEL_FILE = 'nbf-open-body.nbfm';
 
 /**
- * Where the open body model lives: weights/ beside the sources (src/smpl → ../../weights), beside the
+ * Where a shipped file of weights/ lives: beside the sources (src/<dir> → ../../weights), beside the
  * bundled dist/ (→ ../weights), or under the working directory. Null when none of them has it.
  */
-export function openBodyModelPath(): string | null {
+export function shippedWeightsPath(file: string): string | null {
   const candidates = [
-    fileURLToPath(new URL(`../../weights/${OPEN_BODY_MODEL_FILE}`, import.meta.url)),
-    fileURLToPath(new URL(`../weights/${OPEN_BODY_MODEL_FILE}`, import.meta.url)),
-    join(process.cwd(), 'weights', OPEN_BODY_MODEL_FILE),
+    fileURLToPath(new URL(`../../weights/${file}`, import.meta.url)),
+    fileURLToPath(new URL(`../weights/${file}`, import.meta.url)),
+    join(process.cwd(), 'weights', file),
   ];
   return candidates.find((p) => existsSync(p)) ?? null;
+}
+
+/** Where the open body model lives (shippedWeightsPath), or null. */
+export function openBodyModelPath(): string | null {
+  return shippedWeightsPath(OPEN_BODY_MODEL_FILE);
 }
 
 /** Loads the open body model; throws naming the places searched when it is missing. */
