@@ -35,7 +35,7 @@ import type { SynthGenerator } from '../synth/generate.js';
 import { writeFilesAtomically } from '../cli/atomic-write.js';
 import { disposeFitterBatch, fitterBatch, meanLatent, type FitterDataOptions } from './fitter-data.js';
 import { evaluateFitter, type FitterEvaluation } from '../eval/fitter-eval.js';
-import { renderCurves } from './curves.js';
+import { renderCurves, smooth } from './curves.js';
 
 export interface TrainFitterOptions {
   config: FitterConfig;
@@ -292,15 +292,15 @@ function curvesPng(history: LogRecord[], baseline: { mpjpe: number; paMpjpe: num
   return renderCurves([
     {
       title: 'loss', logY: true,
-      series: [{ name: 'train', points: pts(train, 'loss') }, { name: 'validation', points: pts(val, 'loss') }],
+      series: [{ name: 'train', lineWidth: 1, points: pts(train, 'loss') }, { name: 'train (mean of 20)', points: smooth(pts(train, 'loss'), 20) }, { name: 'validation', points: pts(val, 'loss') }],
     },
     {
       title: 'validation error (mm)',
       series: [
         { name: 'MPJPE', points: pts(val, 'mpjpe', 1000) },
         { name: 'PA-MPJPE', points: pts(val, 'paMpjpe', 1000) },
-        { name: 'mean pose MPJPE', points: [[0, baseline.mpjpe * 1000], [lastStep, baseline.mpjpe * 1000]] },
-        { name: 'mean pose PA-MPJPE', points: [[0, baseline.paMpjpe * 1000], [lastStep, baseline.paMpjpe * 1000]] },
+        { name: 'mean pose MPJPE', dashed: true, points: [[0, baseline.mpjpe * 1000], [lastStep, baseline.mpjpe * 1000]] },
+        { name: 'mean pose PA-MPJPE', dashed: true, points: [[0, baseline.paMpjpe * 1000], [lastStep, baseline.paMpjpe * 1000]] },
       ],
     },
   ], { title: 'nbf train fitter' });
