@@ -7,7 +7,8 @@
  *
  * Rows
  *   inference  compact (FITTER_CONFIGS.compact, 64²) and paper (FITTER_CONFIGS.paper: ResNet-50 at
- *              224²) at batch 1 and 8: ours = net.forward(params, x, false).latent read back into a
+ *              224²) at batch 1 and 8: ours = net.forward(params, x, false).latent (the folded inference
+ *              path: batch norm folded into the convolutions, packed weights cached) read back into a
  *              Float32Array; tfjs = predict() (tf.batchNorm with the running averages) + dataSync().
  *              Target: tfjs/ours ≥ 1.5.
  *   training   compact at batch 16, one full step (forward, backward, AdamW update, loss read back):

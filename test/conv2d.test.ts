@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
+import { createNodeContext } from '../src/runtime/node-context.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
 import { conv2d, type Conv2dOptions } from '../src/kernels/conv2d.js';
@@ -129,6 +130,54 @@ describe('conv2d', () => {
       expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 3, 4]), { strides: 0 })).toThrow(/strides must be positive/);
       expect(() => conv2d(t([1, 5, 5, 3]), t([3, 3, 3, 4]), { activation: 'swish' as never })).toThrow(NbfError);
     });
+  });
+
+  it('cacheWeights: packs a weight once per tensor on every path (same results), freed with the weight', () => {
+    const rt = testRuntime();
+    const cases: [number[], number[], Conv2dOptions][] = [
+      [[2, 7, 6, 8], [3, 3, 8, 6], { padding: 'same' }], // direct
+      [[2, 5, 5, 6], [1, 1, 6, 5], {}], // 1×1: the matmul path
+      [[2, 7, 7, 6], [1, 1, 6, 5], { strides: 2 }], // strided 1×1: direct, one tap
+      [[1, 9, 9, 3], [3, 3, 3, 8], { strides: 2, padding: 'same', activation: 'relu' }], // Cin ≤ 4: im2col
+    ];
+    for (const [xShape, wShape, opts] of cases) {
+      const x = rt.tensor(rng.uniformArray(size(xShape), -1, 1), xShape);
+      const w = rt.tensor(rng.uniformArray(size(wShape), -1, 1), wShape);
+      const bias = rt.tensor(rng.uniformArray(wShape[3], -1, 1), [wShape[3]]);
+      const run = (cacheWeights: boolean) => rt.scope(() => conv2d(x, w, { ...opts, bias, cacheWeights }).readSync());
+      const want = run(false);
+      const before = rt.memory().tensors;
+      expect(run(true)).toEqual(want);
+      expect(rt.memory().tensors).toBe(before + 1); // the packed weight, kept by the cache
+      expect(run(true)).toEqual(want);
+      expect(rt.memory().tensors).toBe(before + 1); // reused, not packed again
+      w.dispose();
+      expect(rt.memory().tensors).toBe(before - 1);
+      x.dispose();
+      bias.dispose();
+    }
+    // One weight on two paths (two layouts): both packed forms go with the weight.
+    const base = rt.memory();
+    const x = rt.tensor(rng.uniformArray(2 * 6 * 6 * 4, -1, 1), [2, 6, 6, 4]);
+    const w = rt.tensor(rng.uniformArray(9 * 4 * 5, -1, 1), [3, 3, 4, 5]);
+    rt.scope(() => {
+      conv2d(x, w, { padding: 'same', algorithm: 'direct', cacheWeights: true });
+      conv2d(x, w, { padding: 'same', algorithm: 'im2col', cacheWeights: true });
+    });
+    expect(rt.memory().tensors).toBe(base.tensors + 4);
+    w.dispose();
+    x.dispose();
+    expect(rt.memory()).toMatchObject({ tensors: base.tensors, liveTextures: base.liveTextures, liveBytes: base.liveBytes });
+    expect(() => conv2d(x, w, { cacheWeights: true })).toThrow(/after dispose/);
+  });
+
+  it('cacheWeights: destroying the runtime frees the cached packed weights with everything else', () => {
+    const own = createNodeContext();
+    const w = own.tensor(rng.uniformArray(9 * 8 * 4, -1, 1), [3, 3, 8, 4]);
+    own.scope(() => { conv2d(own.tensor(rng.uniformArray(2 * 5 * 5 * 8, -1, 1), [2, 5, 5, 8]), w, { padding: 'same', cacheWeights: true }); });
+    expect(own.memory().tensors).toBe(2);
+    own.destroy();
+    expect(own.memory()).toMatchObject({ tensors: 0, liveTextures: 0, liveBytes: 0 });
   });
 
   it('disposes its temporaries on every path', () => {

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
 import { valueAndGrad } from '../src/autodiff/tape.js';
+import { l1Loss } from '../src/autodiff/grads/losses.js';
 import { FITTER_CONFIGS, FitterNetwork, cameraLatent, translationOfLatent, fitterConfig, latentSize, type FitterConfig } from '../src/nn/fitter.js';
 import { fitterLoss, type FitterLossWeights, type FitterTargets } from '../src/nn/fitter-loss.js';
-import { RESNET_CONFIGS, ResNet, resnetStride } from '../src/nn/resnet.js';
+import { RESNET_CONFIGS, ResNet, resnetStride, type ResNetConfig } from '../src/nn/resnet.js';
 import { ParamStore } from '../src/nn/params.js';
 import { encodeFitterWeights, loadFitterWeights, readWeightsMeta } from '../src/nn/weights-file.js';
 import { encodeParamFile } from '../src/nn/param-format.js';
@@ -151,6 +152,138 @@ describe('FitterNetwork', () => {
     const back = translationOfLatent(cameraLatent(t));
     for (let k = 0; k < 3; k++) expect(back[k]).toBeCloseTo(t[k], 10);
     expect(() => cameraLatent([0, 0, -1])).toThrow(/in front of the camera/);
+  });
+});
+
+/** Random γ, β and running averages, so every batch norm really changes its activations. */
+function randomiseNorms(params: ParamStore, buffers: ParamStore, seed: number): void {
+  const rng = new Rng(seed);
+  const randomise = (store: ParamStore, suffix: string, lo: number, hi: number) => {
+    for (const name of store.names().filter((n) => n.endsWith(suffix))) {
+      const shape = store.get(name).shape;
+      store.set(name, rt.tensor(rng.uniformArray(shape[0], lo, hi), shape));
+    }
+  };
+  randomise(params, '/bn/scale', 0.5, 1.5);
+  randomise(params, '/bn/offset', -0.5, 0.5);
+  randomise(buffers, '/bn/mean', -0.5, 0.5);
+  randomise(buffers, '/bn/variance', 0.5, 2);
+}
+
+/** max |a − b| / max |b|. */
+function relativeGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  expect(a.length).toBe(b.length);
+  expect(scale).toBeGreaterThan(0);
+  return diff / scale;
+}
+
+/** Bottleneck blocks with every kind of convolution: 7×7 s2 stem (im2col), 1×1 (matmul), 3×3 s2, 1×1 s2 projection. */
+const BOTTLENECK: ResNetConfig = {
+  block: 'bottleneck', blocks: [1, 2], widths: [4, 8], inputChannels: 3, stemChannels: 8, stemKernel: 7, stemStride: 2, stemPool: 0,
+  batchNorm: { epsilon: 1e-3, momentum: 0.5 },
+};
+
+describe('inference with batch norm folded into the convolutions', () => {
+  it('compact fitter, batch 2: the folded path equals batch norm as its own pass; the cache is reused and freed', () => {
+    const base = rt.memory();
+    const net = new FitterNetwork(rt, fitterConfig('compact'), { seed: 5 });
+    try {
+      randomiseNorms(net.params, net.buffers, 11);
+      const mean = new Rng(3).uniformArray(net.latentSize, -1, 1);
+      net.setMeanLatent(mean);
+      const x = randomParts(2, 64, 4);
+      const record = net.params.toRecord();
+      const live = rt.memory().tensors;
+      const plain = rt.scope(() => net.encoder.features(record, x, false).readSync());
+      const folded = rt.scope(() => net.encoder.features(record, x, false, { foldBatchNorm: true }).readSync());
+      expect(relativeGap(folded, plain)).toBeLessThan(1e-4);
+      // FitterNetwork.forward folds by default; compare the head's output (latent − mean).
+      const offsets = (latent: Float32Array) => latent.map((v, i) => v - mean[i % net.latentSize]);
+      const latentPlain = rt.scope(() => net.forward(record, x, false, { folded: false }).latent.readSync());
+      const latent = rt.scope(() => net.forward(net.params.toRecord(), x, false).latent.readSync());
+      expect(relativeGap(offsets(latent), offsets(latentPlain))).toBeLessThan(1e-4);
+      // Built once: a second call creates nothing new.
+      const cached = rt.memory().tensors;
+      expect(cached).toBeGreaterThan(live);
+      const inference = net.encoder.prepareInference(record);
+      expect(inference).toBeDefined();
+      expect(rt.scope(() => net.forward(record, x, false).latent.readSync())).toEqual(latent);
+      expect(net.encoder.prepareInference(net.params.toRecord())).toBe(inference);
+      expect(rt.memory().tensors).toBe(cached);
+      // A record that is not the network's own runs unfolded (nothing cached for it).
+      const copy = rt.tensor(record['encoder/stem/conv/weights'].readSync(), record['encoder/stem/conv/weights'].shape);
+      expect(net.encoder.prepareInference({ ...record, 'encoder/stem/conv/weights': copy })).toBeUndefined();
+      copy.dispose();
+      // Replacing a buffer (as training or loading does) frees the cache; the next call folds the new values.
+      randomiseNorms(net.params, net.buffers, 12);
+      expect(rt.memory().tensors).toBe(live + 1); // + the head's packed weights: those were not replaced
+      const record2 = net.params.toRecord();
+      const plain2 = rt.scope(() => net.forward(record2, x, false, { folded: false }).latent.readSync());
+      const folded2 = rt.scope(() => net.forward(record2, x, false).latent.readSync());
+      expect(relativeGap(offsets(folded2), offsets(plain2))).toBeLessThan(1e-4);
+      expect(relativeGap(offsets(folded2), offsets(latent))).toBeGreaterThan(1e-2);
+      expect(net.encoder.prepareInference(record2)).not.toBe(inference);
+      x.dispose();
+    } finally {
+      net.dispose();
+    }
+    expect(rt.memory()).toMatchObject({ tensors: base.tensors, liveTextures: base.liveTextures, liveBytes: base.liveBytes });
+  });
+
+  it('bottleneck ResNet, batch 2: folded equals unfolded; a training step (new running averages) invalidates the cache', () => {
+    const base = rt.memory();
+    const params = new ParamStore(rt, { seed: 2 });
+    const buffers = new ParamStore(rt, { seed: 2 });
+    try {
+      const net = new ResNet(params, buffers, BOTTLENECK);
+      randomiseNorms(params, buffers, 13);
+      const x = randomParts(2, 16, 6);
+      const check = () => {
+        const record = params.toRecord();
+        const plain = rt.scope(() => net.forward(record, x, false).readSync());
+        const folded = rt.scope(() => net.forward(record, x, false, { foldBatchNorm: true }).readSync());
+        expect(relativeGap(folded, plain)).toBeLessThan(1e-4);
+        return folded;
+      };
+      const before = rt.memory().tensors;
+      const first = check();
+      expect(rt.memory().tensors).toBeGreaterThan(before);
+      rt.scope(() => { net.forward(params.toRecord(), x, true); }); // moves the running averages
+      expect(rt.memory().tensors).toBe(before);
+      expect(relativeGap(check(), first)).toBeGreaterThan(1e-3);
+      net.releaseInference();
+      expect(rt.memory().tensors).toBe(before);
+      x.dispose();
+    } finally {
+      params.dispose();
+      buffers.dispose();
+    }
+    expect(rt.memory()).toMatchObject({ tensors: base.tensors, liveTextures: base.liveTextures, liveBytes: base.liveBytes });
+  });
+
+  it('is not used while a tape records (the fold is not differentiable)', () => {
+    const net = new FitterNetwork(rt, TINY, { seed: 9 });
+    try {
+      const x = randomParts(2, 24, 8);
+      const { value, grads } = valueAndGrad((p: Record<string, Tensor>) => {
+        expect(net.encoder.prepareInference(p)).toBeUndefined();
+        const latent = net.forward(p, x, false).latent;
+        return l1Loss(latent, rt.zeros(latent.shape));
+      })(net.params.toRecord());
+      expect(grads['head/weights'].readSync().some((g) => g !== 0)).toBe(true);
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+      expect(net.encoder.prepareInference(net.params.toRecord())).toBeDefined(); // outside the tape it applies
+      x.dispose();
+    } finally {
+      net.dispose();
+    }
   });
 });
 

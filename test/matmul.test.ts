@@ -117,6 +117,24 @@ describe('matmul', () => {
     });
   });
 
+  it('cacheB: packs b once per tensor (same results), freed with b', () => {
+    const rt = testRuntime();
+    for (const [aShape, bShape] of [[[5, 7], [7, 6]], [[2, 3, 9], [2, 9, 5]]]) {
+      const a = rt.tensor(rng.uniformArray(size(aShape), -1, 1), aShape);
+      const b = rt.tensor(rng.uniformArray(size(bShape), -1, 1), bShape);
+      const run = (cacheB: boolean) => rt.scope(() => matmul(a, b, { activation: 'relu', cacheB }).readSync());
+      const want = run(false);
+      const before = rt.memory();
+      expect(run(true)).toEqual(want);
+      expect(run(true)).toEqual(want);
+      expect(rt.memory().tensors).toBe(before.tensors + 1);
+      b.dispose();
+      a.dispose();
+      expect(rt.memory().tensors).toBe(before.tensors - 2);
+      expect(rt.memory().liveTextures).toBe(before.liveTextures - 2);
+    }
+  });
+
   it('disposes its temporaries', () => {
     const rt = testRuntime();
     const before = rt.memory().tensors;

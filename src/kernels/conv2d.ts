@@ -7,8 +7,8 @@
  */
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
-import { activationDefines, resolveActivation, type Activation } from './activation.js';
-import { matmul, packKLast, unblock, widthLog2 } from './matmul.js';
+import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
+import { matmulBlocks, packConstant, planMatmul, unblock, widthLog2 } from './matmul.js';
 
 export type Conv2dPadding = 'same' | 'valid' | number | readonly [number, number, number, number];
 
@@ -29,6 +29,10 @@ export interface Conv2dOptions {
   /** 'auto' (default) picks by shape; 'direct' and 'im2col' force a path (benchmarks, tests).
    *  im2col applies to groups = 1 only; grouped convolutions always run directly. */
   algorithm?: 'auto' | 'direct' | 'im2col';
+  /** w is a constant (a parameter at inference): its packed layout (matmul.ts packKLast, one pass per
+   *  call otherwise) is made once per w tensor and reused until w is disposed (Runtime.derived).
+   *  Default false. */
+  cacheWeights?: boolean;
 }
 
 export interface Conv2dGeometry {
@@ -123,13 +127,14 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const CoutG = g.outChannels / g.groups;
   const dense = g.groups === 1;
   const noPadding = g.padding.every((p) => p === 0);
+  const cache = options.cacheWeights ?? false;
   const pointwise = dense && g.kernelSize[0] === 1 && g.kernelSize[1] === 1 && g.stride[0] === 1 && g.stride[1] === 1 && noPadding;
 
   if (pointwise && algorithm !== 'direct') {
     // A 1×1 stride-1 convolution is a matmul of free views: [N·H·W, Cin] · [Cin, Cout].
     return rt.scope(() => {
       const rows = g.batch * g.inSize[0] * g.inSize[1];
-      const product = matmul(rt.view(x, [rows, g.inChannels]), rt.view(w, [g.inChannels, g.outChannels]), { bias, activation: options.activation });
+      const product = matmulByWeights(rt.view(x, [rows, g.inChannels]), w, g.inChannels, g.outChannels, bias, activation, cache);
       return rt.view(product, g.outShape);
     });
   }
@@ -142,7 +147,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
       const patchLength = g.kernelSize[0] * g.kernelSize[1] * g.inChannels;
       const pixels = g.batch * g.outSize[0] * g.outSize[1];
       const patches = rt.run({ kernel: 'conv2d_im2col', inputs: { X: x }, uniforms: { ...geometryUniforms(g), u_xWidthLog2: widthLog2(x) }, outShape: [pixels, patchLength] });
-      return rt.view(matmul(patches, rt.view(w, [patchLength, g.outChannels]), { bias, activation: options.activation }), g.outShape);
+      return rt.view(matmulByWeights(patches, w, patchLength, g.outChannels, bias, activation, cache), g.outShape);
     });
   }
   const depthwise = g.groups === g.inChannels && g.outChannels === g.inChannels;
@@ -150,7 +155,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   if (dense || (Cg % 4 === 0 && CoutG % 2 === 0)) {
     return rt.scope(() => {
       const taps = g.kernelSize[0] * g.kernelSize[1];
-      const packed = packKLast(rt.view(w, [taps * Cg, g.outChannels]), taps);
+      const packed = packConstant(w, taps, cache, [taps * Cg, g.outChannels]);
       const pixels = g.batch * g.outSize[0] * g.outSize[1];
       const blocks = rt.run({
         kernel: 'conv2d',
@@ -183,6 +188,12 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     },
     outShape: g.outShape,
   });
+}
+
+/** act(a [M, K] · w viewed as [K, N] + bias): matmul's pack, block and unblock passes, w's pack cached when asked. */
+function matmulByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
+  const plan = planMatmul(a.shape, [K, N], { biasShape: bias?.shape });
+  return unblock(matmulBlocks(a, packConstant(w, 1, cache, [K, N]), plan), plan.outShape, bias, activation);
 }
 
 /** A convolution window's geometry as the patch kernels (conv2d_im2col, conv2d_patches_transposed) take it. */

@@ -16,6 +16,9 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** Applied after the bias. */
   activation?: Activation;
+  /** b is a constant (a parameter at inference): its packed layout (the pack pass below) is made once
+   *  per b tensor and reused until b is disposed (Runtime.derived). Default false. */
+  cacheB?: boolean;
 }
 
 /** Batch dims the shader can index (rank ≤ 6 leaves at most 4 in front of a matrix). */
@@ -100,7 +103,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const rt = a.runtime;
   return rt.scope(() => {
     const aRows = transposeA ? packKLast(a, 1) : a;
-    const bRows = transposeB ? b : packKLast(b, 1);
+    const bRows = transposeB ? b : packConstant(b, 1, options.cacheB ?? false);
     const blocks = matmulBlocks(aRows, bRows, plan);
     return unblock(blocks, plan.outShape, bias, activation);
   });
@@ -145,6 +148,16 @@ export function packKLast(x: Tensor, taps: number): Tensor {
     uniforms: { u_taps: taps, u_channels: channels, u_cols: cols },
     outShape,
   });
+}
+
+/**
+ * packKLast(x viewed as `shape`, taps). With `cache`, made once per x tensor and reused while x lives
+ * (Runtime.derived; the result then belongs to the cache, and x must be a constant such as a parameter).
+ */
+export function packConstant(x: Tensor, taps: number, cache: boolean, shape: readonly number[] = x.shape): Tensor {
+  const rt = x.runtime;
+  const make = () => packKLast(shape === x.shape ? x : rt.view(x, shape), taps);
+  return cache ? rt.derived(x, `packKLast taps ${taps} of [${shape.join(', ')}]`, make) : make();
 }
 
 /** 2×2 blocks → channel-packed [..., M, N] (outShape) with bias and activation (matmul_unblock.glsl). */

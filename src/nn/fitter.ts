@@ -26,6 +26,7 @@ import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { add, exp, mul, mulScalar } from '../autodiff/grads/elementwise.js';
 import { concat, slice } from '../autodiff/grads/shape.js';
+import { activeTape } from '../autodiff/tape.js';
 import { smpl, type SmplOutputs } from '../smpl/gpu/differentiable.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { nbfFocalLength } from '../synth/sampler.js';
@@ -148,14 +149,22 @@ export class FitterNetwork {
     this.buffers.set('mean/latent', this.runtime.tensor(Float32Array.from(values), [this.latentSize]));
   }
 
-  /** parts [N, S, S, 3] (scaled part map) → latent and its decoded parts. */
-  forward(params: ParamRecord, parts: Tensor, training: boolean): FitterPrediction {
+  /**
+   * parts [N, S, S, 3] (scaled part map) → latent and its decoded parts. At inference with this
+   * network's own parameters (`this.params.toRecord()`) and no tape recording, the encoder runs with
+   * batch norm folded into its convolutions and the packed weights cached (ResNetForwardOptions;
+   * the cache lives until the parameters or buffers are replaced or disposed); `{ folded: false }`
+   * runs the plain path (batch norm as its own pass).
+   */
+  forward(params: ParamRecord, parts: Tensor, training: boolean, options: { folded?: boolean } = {}): FitterPrediction {
     const S = this.config.inputSize;
     if (parts.rank !== 4 || parts.shape[1] !== S || parts.shape[2] !== S || parts.shape[3] !== 3) {
       throw new ShapeError(`fitter "${this.config.name}": part maps must be [N, ${S}, ${S}, 3], got [${parts.shape.join(', ')}]`);
     }
-    const features = this.encoder.features(params, parts, training);
-    return this.decode(add(this.head.apply(params, features), this.buffers.get('mean/latent')));
+    const folded = !training && (options.folded ?? true);
+    const features = this.encoder.features(params, parts, training, { foldBatchNorm: folded });
+    const ownHead = folded && !activeTape() && this.params.has(this.head.weightName) && params[this.head.weightName] === this.params.get(this.head.weightName);
+    return this.decode(add(this.head.apply(params, features, { cacheWeights: ownHead }), this.buffers.get('mean/latent')));
   }
 
   /** Splits a latent [N, L] into β, rotations and the translation (differentiable). */
@@ -197,6 +206,7 @@ export class FitterNetwork {
   }
 
   dispose(): void {
+    this.encoder?.releaseInference();
     this.params.dispose();
     this.buffers.dispose();
   }

@@ -158,13 +158,15 @@ export class DenseLayer {
     if (this.biasName) store.create(this.biasName, [options.outFeatures], 'zeros');
   }
 
-  apply(params: ParamRecord, x: Tensor): Tensor {
+  /** `cacheWeights`: the weights are a constant parameter; their packed layout is cached (matmul's cacheB). */
+  apply(params: ParamRecord, x: Tensor, options: { cacheWeights?: boolean } = {}): Tensor {
     if (x.shape[x.rank - 1] !== this.options.inFeatures) {
       throw new ShapeError(`${this.name}: input must have ${this.options.inFeatures} features last, got [${x.shape.join(', ')}]`);
     }
     return matmul(x, requireParam(params, this.weightName, this.name), {
       bias: this.biasName ? requireParam(params, this.biasName, this.name) : undefined,
       activation: this.options.activation,
+      cacheB: options.cacheWeights,
     });
   }
 }

@@ -57,6 +57,10 @@ export class Runtime {
   private readonly vao: WebGLVertexArrayObject;
   private readonly scopes: Set<Tensor>[] = [];
   private readonly liveTensors = new Set<Tensor>();
+  /** Functions to run when a tensor is disposed (onDispose), by tensor. */
+  private readonly disposeHooks = new Map<Tensor, Set<() => void>>();
+  /** Tensors derived from a source tensor (derived()), by source, then key. */
+  private readonly derivedTensors = new Map<Tensor, Map<string, Tensor>>();
   private lost = false;
   private destroyed = false;
   /** Hooks run when the runtime is destroyed (e.g. freeing the platform context). */
@@ -322,6 +326,53 @@ export class Runtime {
     return t;
   }
 
+  /**
+   * Runs `fn` once when `t` is disposed (by its owner, a scope, or destroy()). Returns a function that
+   * cancels it. For caches of values computed from a tensor: tensors are immutable, so a cache keyed
+   * on a tensor's identity stays valid until that tensor is disposed.
+   */
+  onDispose(t: Tensor, fn: () => void): () => void {
+    if (t.isDisposed) throw new NbfError(`onDispose: tensor #${t.id} is already disposed`);
+    let hooks = this.disposeHooks.get(t);
+    if (!hooks) this.disposeHooks.set(t, (hooks = new Set()));
+    const entry = () => fn();
+    hooks.add(entry);
+    return () => {
+      const set = this.disposeHooks.get(t);
+      if (!set) return;
+      set.delete(entry);
+      if (set.size === 0) this.disposeHooks.delete(t);
+    };
+  }
+
+  /**
+   * A tensor computed once from `source` by `make` and reused while `source` lives: a constant
+   * operand's other layout (e.g. a weight's packed form, kernels/matmul.ts packKLast). Cached by
+   * `source`'s identity and `key` (which must name everything the result depends on besides
+   * `source`'s values). The result is kept out of every scope, belongs to the cache — callers must not
+   * dispose it — and is disposed when `source` is (or the runtime destroyed). Temporaries of `make`
+   * are freed.
+   */
+  derived(source: Tensor, key: string, make: () => Tensor): Tensor {
+    void source.texture; // throws DisposedError (naming the tensor) if it was disposed
+    let entries = this.derivedTensors.get(source);
+    const cached = entries?.get(key);
+    if (cached && !cached.isDisposed) return cached;
+    const value = this.keep(this.scope(make));
+    if (value === source) throw new NbfError(`derived(${key}): make() returned its source tensor`);
+    if (!entries) {
+      entries = new Map();
+      this.derivedTensors.set(source, entries);
+      this.onDispose(source, () => {
+        const gone = this.derivedTensors.get(source);
+        this.derivedTensors.delete(source);
+        if (gone) for (const t of gone.values()) t.dispose();
+      });
+    }
+    entries.set(key, value);
+    return value;
+  }
+
   memory(): MemoryInfo {
     return { ...this.pool.stats(), tensors: this.liveTensors.size, programs: this.programs.size };
   }
@@ -337,6 +388,11 @@ export class Runtime {
     this.liveTensors.delete(t);
     for (const s of this.scopes) s.delete(t);
     if (!this.destroyed) this.pool.release(tex);
+    const hooks = this.disposeHooks.get(t);
+    if (hooks) {
+      this.disposeHooks.delete(t);
+      for (const fn of hooks) fn();
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -359,6 +415,8 @@ export class Runtime {
   destroy(): void {
     if (this.destroyed) return;
     for (const t of [...this.liveTensors]) t.dispose();
+    this.disposeHooks.clear();
+    this.derivedTensors.clear();
     this.destroyed = true;
     this.pool.destroy();
     this.programs.destroy();

@@ -43,9 +43,10 @@ export class Tensor {
 
   /** Frees the tensor's texture (back to the pool). Safe to call twice. */
   dispose(): void {
-    if (!this.storage) return;
-    this.runtime.releaseStorage(this, this.storage);
-    this.storage = null;
+    const storage = this.storage;
+    if (!storage) return;
+    this.storage = null; // first: the runtime's dispose hooks may run code that sees this tensor
+    this.runtime.releaseStorage(this, storage);
   }
 
   /** Downloads the data, row-major, after a fence so the caller's thread is not blocked. */
