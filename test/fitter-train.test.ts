@@ -73,6 +73,17 @@ describe('nbf train fitter (library)', () => {
     expect(extra(b.meta)).toEqual(extra(a.meta));
   });
 
+  it('stops when asked (a signal in the CLI) after a final validation and checkpoint', () => {
+    const out = join(root, 'stopped');
+    let polls = 0;
+    const vals: number[] = [];
+    const result = trainFitter(rt, generator, { ...base(out), steps: 100, validateAtStart: false, shouldStop: () => ++polls > 3, onValidation: (v) => vals.push(v.step) });
+    expect(result.step).toBe(3);
+    expect(vals).toEqual([3]);
+    const meta = decodeParamFile(readFileSync(join(out, CHECKPOINT_FILE))).meta as { step: number };
+    expect(meta.step).toBe(3);
+  });
+
   it('refuses a validation seed that training draws, and a resume with another network', () => {
     expect(() => trainFitter(rt, generator, { ...base(join(root, 'x')), seed: 5, valSeed: 5, steps: 1 })).toThrow(/validation must use examples training never draws/);
     const out = join(root, 'other');

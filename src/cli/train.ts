@@ -141,10 +141,21 @@ export async function train(argv: string[]): Promise<number> {
   const rt = createNodeContext();
   const generator = new SynthGenerator(rt, model);
   const tty = !!process.stderr.isTTY;
+  // Ctrl-C or a kill: finish the step, validate, checkpoint, then exit (a second signal aborts).
+  let stopRequested = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    process.stderr.write(`\ntrain fitter: ${signal}: stopping after this step (validation and checkpoint first; send it again to abort)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const result = trainFitter(rt, generator, { ...options, progress: progressPrinter(tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
+    const result = trainFitter(rt, generator, { ...options, shouldStop: () => stopRequested, progress: progressPrinter(tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
     console.log(`nbf train fitter: ${result.step} steps in all; best PA-MPJPE ${result.best ? (result.best.paMpjpe * 1000).toFixed(1) + ' mm at step ' + result.best.step : '—'}; run in ${options.out}`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     generator.dispose();
     rt.destroy();
   }

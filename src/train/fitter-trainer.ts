@@ -72,6 +72,8 @@ export interface TrainFitterOptions {
   progress?: (p: ProgressInfo) => void;
   /** Logged lines (validations, checkpoints). */
   log?: (line: string) => void;
+  /** Polled after every step: true ends the run as if its budget were spent (final validation and checkpoint). */
+  shouldStop?: () => boolean;
   /** Validate before the first step of a new run (the curves' starting point; default true). */
   validateAtStart?: boolean;
   /** Called with each validation (tests). */
@@ -197,7 +199,7 @@ export function trainFitter(rt: Runtime, generator: SynthGenerator, o: TrainFitt
 
     if (!resuming && (o.validateAtStart ?? true)) validate();
 
-    while ((targetStep === null || step < targetStep) && performance.now() < deadline) {
+    while ((targetStep === null || step < targetStep) && performance.now() < deadline && !o.shouldStop?.()) {
       const b = fitterBatch(rt, generator, batch, seed, step * batch, data);
       let termsOut: Tensor | null = null;
       let value: Tensor;
