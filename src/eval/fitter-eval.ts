@@ -113,14 +113,17 @@ export function evaluateFitter(rt: Runtime, net: FitterNetwork, generator: Synth
           trivial.set(truthLatent.subarray(i * L + L - 3, i * L + L), i * L + L - 3);
         });
         const baseline = readBody(generator.gpuModel, net, net.decode(rt.tensor(trivial, [n, L])), withVertices);
-        const truth = smplForward(generator.gpuModel, { betas: b.targets.latent.shape[0] ? rt.tensor(Float32Array.from(b.examples.flatMap((e) => Array.from(e.betas.subarray(0, shapeCount)))), [n, shapeCount]) : b.targets.latent, pose: rt.tensor(Float32Array.from(b.examples.flatMap((e) => Array.from(e.pose))), [n, 72]), trans: rt.tensor(Float32Array.from(b.examples.flatMap((e) => Array.from(e.trans))), [n, 3]) });
+        const rows = (pick: (e: (typeof b.examples)[number]) => ArrayLike<number>, width: number) => rt.tensor(Float32Array.from(b.examples.flatMap((e) => Array.from(pick(e)))), [n, width]);
+        const truth = withVertices
+          ? smplForward(generator.gpuModel, { betas: rows((e) => e.betas.subarray(0, shapeCount), shapeCount), pose: rows((e) => e.pose, 72), trans: rows((e) => e.trans, 3) })
+          : null;
         return {
           loss,
           pred,
           baseline,
           truthJoints: b.targets.joints3d.readSync(),
           truthJoints2d: b.targets.joints2d.readSync(),
-          truthVertices: withVertices ? truth.vertices.readSync() : null,
+          truthVertices: truth ? truth.vertices.readSync() : null,
           truthRotations: truthLatent,
         };
       });
