@@ -35,12 +35,11 @@
  *              bench/results/fitter-profile.json
  * Full runs write bench/results/fitter.json.
  */
-import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Runtime, type MultiKernelCall } from '../src/runtime/runtime.js';
+import type { MultiKernelCall } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { FITTER_CONFIGS, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss } from '../src/nn/fitter-loss.js';
@@ -52,7 +51,9 @@ import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { SynthGenerator } from '../src/synth/generate.js';
 import { disposeFitterBatch, fitterBatch, meanLatent } from '../src/train/fitter-data.js';
 import { Rng } from '../src/util/random.js';
-import { TfjsResNetFitter, tfjsOnContext } from '../test/helpers/tfjs-resnet.js';
+import { TfjsResNetFitter } from '../test/helpers/tfjs-resnet.js';
+import { median, round, sharedContext, time } from './shared.js';
+import { normwiseError } from '../test/helpers/compare.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -74,41 +75,9 @@ function repeatsFor(config: string, batch: number, kind: 'inference' | 'training
 }
 
 // ------------------------------------------------------------------ one context, two libraries
-const require = createRequire(import.meta.url);
-const createGL = require('gl') as (w: number, h: number, o: object) => WebGL2RenderingContext | null;
-const maybeGl = createGL(1, 1, { createWebGL2Context: true, preserveDrawingBuffer: false, antialias: false, depth: false, stencil: false });
-if (!maybeGl) throw new Error('headless-gl returned no context: run under scripts/with-display.mjs (needs an X display)');
-const gl = maybeGl;
-const rt = new Runtime(gl);
-const tf = await tfjsOnContext(gl);
+const { gl, rt, tf } = await sharedContext();
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (v: number, digits = 2) => Number(v.toFixed(digits));
 
-/** Wall-clock ms of fn and the CPU ms the whole process spent meanwhile. */
-function time(fn: () => unknown): { wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
-
-/** max |a − b| / max |scale|. */
-function normwise(a: ArrayLike<number>, b: ArrayLike<number>, scaleOf: ArrayLike<number> = b): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(scaleOf[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 // ------------------------------------------------------------------ per-kernel profile
 interface KernelTiming { key: string; calls: number; ms: number }
@@ -276,7 +245,7 @@ function inferenceRows(base: FitterConfig, batches: number[]): void {
         const a = ours();
         const b = tfjs();
         const offsets = b.map((v, i) => v - mean[i % net.latentSize]);
-        const agreement = { head_output_gap: normwise(a, b, offsets), latent_gap: normwise(a, b) };
+        const agreement = { head_output_gap: normwiseError(a, b, offsets), latent_gap: normwiseError(a, b) };
         if (!(agreement.head_output_gap <= TOLERANCE && agreement.latent_gap <= TOLERANCE)) {
           throw new Error(`${names[k]}: ours and tfjs disagree before timing: ${JSON.stringify(agreement)}`);
         }

@@ -16,17 +16,17 @@
  *              bench/results/train-profile.json
  * Full runs write bench/results/train.json.
  */
-import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Runtime, type MultiKernelCall } from '../src/runtime/runtime.js';
+import type { MultiKernelCall } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { SmallResNet, trainStep } from '../src/nn/small-resnet.js';
 import { adam } from '../src/optim/optimizers.js';
 import { Rng } from '../src/util/random.js';
-import { TfjsSmallResNet, tfjsOnContext } from '../test/helpers/tfjs-small-resnet.js';
+import { TfjsSmallResNet } from '../test/helpers/tfjs-small-resnet.js';
+import { median, round, sharedContext, time } from './shared.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -42,19 +42,7 @@ const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 const EPSILON = 1e-3;
 
 // ------------------------------------------------------------------ one context, two libraries
-const require = createRequire(import.meta.url);
-const createGL = require('gl') as (w: number, h: number, o: object) => WebGL2RenderingContext | null;
-const maybeGl = createGL(1, 1, { createWebGL2Context: true, preserveDrawingBuffer: false, antialias: false, depth: false, stencil: false });
-if (!maybeGl) throw new Error('headless-gl returned no context: run under scripts/with-display.mjs (needs an X display)');
-const gl = maybeGl;
-const rt = new Runtime(gl);
-const tf = await tfjsOnContext(gl);
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (v: number, digits = 2) => Number(v.toFixed(digits));
+const { gl, rt, tf } = await sharedContext();
 
 interface Setup {
   ours(): number;
@@ -108,18 +96,6 @@ function setup(size: number): Setup {
   };
 }
 
-/**
- * Wall-clock ms of fn, and the CPU ms the whole process spent meanwhile (llvmpipe renders on worker
- * threads of this process): on a shared machine CPU time is the steadier measure of the work.
- */
-function time(fn: () => unknown): { wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
 
 // ------------------------------------------------------------------ per-kernel profile
 interface KernelTiming { key: string; calls: number; ms: number; cpuMs: number }

@@ -20,6 +20,7 @@ import { l1Loss } from '../src/autodiff/grads/losses.js';
 import { adamw } from '../src/optim/optimizers.js';
 import type { ParamRecord } from '../src/nn/layers.js';
 import { Rng } from '../src/util/random.js';
+import { normwiseError } from './helpers/compare.js';
 
 const rt = testRuntime();
 let tf: Tf;
@@ -68,17 +69,6 @@ function randomisedNetwork(config: FitterConfig, seed: number): FitterNetwork {
   return net;
 }
 
-/** max |a − b| / max |scaleOf| (scaleOf: the reference's own values unless given). */
-function normwise(a: ArrayLike<number>, b: ArrayLike<number>, scaleOf: ArrayLike<number> = b): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(scaleOf[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 describe('fitter network against TensorFlow.js (same weights, buffers and inputs)', () => {
   for (const { config, batch, seed } of CASES) {
@@ -103,7 +93,7 @@ describe('fitter network against TensorFlow.js (same weights, buffers and inputs
           const theirs = p.dataSync() as Float32Array;
           p.dispose();
           const offsets = theirs.map((v, i) => v - mean[i % L]);
-          return { ours, theirs, gap: normwise(ours, theirs, offsets), offsetScale: Math.max(...offsets.map(Math.abs)) };
+          return { ours, theirs, gap: normwiseError(ours, theirs, offsets), offsetScale: Math.max(...offsets.map(Math.abs)) };
         };
         const before = infer();
         expect(before.offsetScale, 'the head output is not negligible').toBeGreaterThan(0.05);
@@ -135,7 +125,7 @@ describe('fitter network against TensorFlow.js (same weights, buffers and inputs
         let worstBuffer = 0;
         let worstName = '';
         for (const b of net.buffers.readAll()) {
-          const d = normwise(b.data, theirBuffers.get(b.name)!);
+          const d = normwiseError(b.data, theirBuffers.get(b.name)!);
           if (d > worstBuffer) { worstBuffer = d; worstName = b.name; }
         }
         expect(worstBuffer, `running averages (${worstName})`).toBeLessThanOrEqual(1e-3);

@@ -23,6 +23,7 @@ import { l1Loss } from '../src/autodiff/grads/losses.js';
 import { adam } from '../src/optim/optimizers.js';
 import { Rng } from '../src/util/random.js';
 import type { Tensor } from '../src/runtime/tensor.js';
+import { normwiseError } from './helpers/compare.js';
 
 const rt = testRuntime();
 let tf: Tf;
@@ -41,17 +42,6 @@ function makeTwins(seed: number) {
   return { model, twin };
 }
 
-/** max |ours − theirs| / max |theirs|. */
-function normwiseDifference(ours: ArrayLike<number>, theirs: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < theirs.length; i++) {
-    const d = Math.abs(ours[i] - theirs[i]);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(theirs[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 describe('training against TensorFlow.js (same network, weights and batches)', () => {
   it('the loss and the gradient of every parameter agree at the initial weights (≤ 2e-4 normwise per parameter)', () => {
@@ -78,7 +68,7 @@ describe('training against TensorFlow.js (same network, weights and batches)', (
           expect(ours.length, name).toBe(ref.length);
           // Every gradient is non-trivial (a zero gradient would make the comparison vacuous).
           expect(Math.max(...ref.map(Math.abs)), name).toBeGreaterThan(1e-6);
-          const d = normwiseDifference(ours, ref);
+          const d = normwiseError(ours, ref);
           expect(d, `gradient of ${name}`).toBeLessThan(2e-4);
           if (d > worstDiff) { worstDiff = d; worstName = name; }
         }

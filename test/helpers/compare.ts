@@ -46,3 +46,15 @@ export function expectTensorClose(t: Tensor, want: ArrayLike<number>, wantShape:
 
 /** Random shapes for kernel tests: odd sizes, channels not multiples of 4, batch > 1. */
 export const ODD_SHAPES: number[][] = [[1], [3], [7, 5], [2, 3, 5], [3, 7, 9, 6], [2, 5, 3, 13]];
+
+/** max |got − want| / max |scaleOf| (scaleOf: `want` unless given); NaN anywhere → Infinity. */
+export function normwiseError(got: ArrayLike<number>, want: ArrayLike<number>, scaleOf: ArrayLike<number> = want): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(scaleOf[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
