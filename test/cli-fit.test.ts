@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
@@ -146,6 +147,30 @@ describe('nbf eval fitter', () => {
       expect(Number.isFinite(e.baseline[k])).toBe(true);
     }
     expect(e.summary.paMpjpe).toBeLessThanOrEqual(e.summary.mpjpe + 1e-9);
+  });
+});
+
+describe('nbf train fitter (a signal)', () => {
+  it('stops on SIGTERM after the step in progress, with a final validation and checkpoint, exit 0', async () => {
+    const out = join(root, 'signalled');
+    const config = join(root, 'tiny.json');
+    writeFileSync(config, JSON.stringify(TINY));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/nbf.mjs', 'train', 'fitter', '--config', config, '--steps', '1000000', '--out', out, '--val-count', '4', '--mean-count', '16', '--batch', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait until it is training (a logged step), then signal it.
+    const logFile = join(out, 'log.jsonl');
+    for (let i = 0; i < 600 && !(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('"type":"train"')); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: stopping after this step/);
+    const log = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const last = log[log.length - 1];
+    expect(last.type).toBe('val');
+    expect(last.step).toBeGreaterThanOrEqual(10);
+    expect(last.step).toBeLessThan(1000000);
+    expect(existsSync(join(out, 'checkpoint.nbfp'))).toBe(true);
   });
 });
 

@@ -38,10 +38,10 @@ function base(out: string): TrainFitterOptions {
 }
 
 describe('nbf train fitter (library)', () => {
-  it('lowers the validation loss in a short run and writes checkpoint, best weights, log and curves', () => {
+  it('lowers the validation loss in a short run and writes checkpoint, best weights, log and curves', async () => {
     const out = join(root, 'short');
     const losses: number[] = [];
-    const result = trainFitter(rt, generator, { ...base(out), steps: 60, valEverySteps: 30, onValidation: (v) => losses.push(v.summary.loss) });
+    const result = await trainFitter(rt, generator, { ...base(out), steps: 60, valEverySteps: 30, onValidation: (v) => losses.push(v.summary.loss) });
     expect(result.step).toBe(60);
     expect(losses.length).toBe(3); // steps 0, 30, 60
     expect(losses[2]).toBeLessThan(losses[0] * 0.95);
@@ -56,14 +56,14 @@ describe('nbf train fitter (library)', () => {
     expect(png.width).toBeGreaterThan(100);
   });
 
-  it('resumes exactly: 3 + 3 steps give the parameters and optimizer state of 6 uninterrupted steps', () => {
+  it('resumes exactly: 3 + 3 steps give the parameters and optimizer state of 6 uninterrupted steps', async () => {
     const whole = join(root, 'whole');
     const split = join(root, 'split');
     const opts = { ...base(whole), data: { corrupt: partNoiseCorruptor(), has3dFraction: 0.5 }, validateAtStart: false };
-    trainFitter(rt, generator, { ...opts, steps: 6 });
-    trainFitter(rt, generator, { ...opts, out: split, steps: 3 });
-    expect(() => trainFitter(rt, generator, { ...opts, out: split, steps: 6 })).toThrow(/exists; pass --resume/);
-    const resumed = trainFitter(rt, generator, { ...opts, out: split, steps: 6, resume: true });
+    await trainFitter(rt, generator, { ...opts, steps: 6 });
+    await trainFitter(rt, generator, { ...opts, out: split, steps: 3 });
+    await expect(trainFitter(rt, generator, { ...opts, out: split, steps: 6 })).rejects.toThrow(/exists; pass --resume/);
+    const resumed = await trainFitter(rt, generator, { ...opts, out: split, steps: 6, resume: true });
     expect(resumed.step).toBe(6);
     const a = decodeParamFile(readFileSync(join(whole, CHECKPOINT_FILE)));
     const b = decodeParamFile(readFileSync(join(split, CHECKPOINT_FILE)));
@@ -73,22 +73,22 @@ describe('nbf train fitter (library)', () => {
     expect(extra(b.meta)).toEqual(extra(a.meta));
   });
 
-  it('stops when asked (a signal in the CLI) after a final validation and checkpoint', () => {
+  it('stops when asked (a signal in the CLI) after a final validation and checkpoint', async () => {
     const out = join(root, 'stopped');
     let polls = 0;
     const vals: number[] = [];
-    const result = trainFitter(rt, generator, { ...base(out), steps: 100, validateAtStart: false, shouldStop: () => ++polls > 3, onValidation: (v) => vals.push(v.step) });
+    const result = await trainFitter(rt, generator, { ...base(out), steps: 100, validateAtStart: false, shouldStop: () => ++polls > 3, onValidation: (v) => vals.push(v.step) });
     expect(result.step).toBe(3);
     expect(vals).toEqual([3]);
     const meta = decodeParamFile(readFileSync(join(out, CHECKPOINT_FILE))).meta as { step: number };
     expect(meta.step).toBe(3);
   });
 
-  it('refuses a validation seed that training draws, and a resume with another network', () => {
-    expect(() => trainFitter(rt, generator, { ...base(join(root, 'x')), seed: 5, valSeed: 5, steps: 1 })).toThrow(/validation must use examples training never draws/);
+  it('refuses a validation seed that training draws, and a resume with another network', async () => {
+    await expect(trainFitter(rt, generator, { ...base(join(root, 'x')), seed: 5, valSeed: 5, steps: 1 })).rejects.toThrow(/validation must use examples training never draws/);
     const out = join(root, 'other');
-    trainFitter(rt, generator, { ...base(out), steps: 1, validateAtStart: false });
-    expect(() => trainFitter(rt, generator, { ...base(out), config: { ...TINY, name: 'wider', encoder: { ...TINY.encoder, widths: [8, 24] } }, steps: 2, resume: true })).toThrow();
+    await trainFitter(rt, generator, { ...base(out), steps: 1, validateAtStart: false });
+    await expect(trainFitter(rt, generator, { ...base(out), config: { ...TINY, name: 'wider', encoder: { ...TINY.encoder, widths: [8, 24] } }, steps: 2, resume: true })).rejects.toThrow();
   });
 });
 

@@ -151,7 +151,7 @@ export async function train(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = trainFitter(rt, generator, { ...options, shouldStop: () => stopRequested, progress: progressPrinter(tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
+    const result = await trainFitter(rt, generator, { ...options, shouldStop: () => stopRequested, progress: progressPrinter(tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
     console.log(`nbf train fitter: ${result.step} steps in all; best PA-MPJPE ${result.best ? (result.best.paMpjpe * 1000).toFixed(1) + ' mm at step ' + result.best.step : '—'}; run in ${options.out}`);
   } finally {
     process.off('SIGINT', onSignal);

@@ -111,8 +111,14 @@ export const BEST_FILE = 'best.nbfw';
 export const LOG_FILE = 'log.jsonl';
 export const CURVES_FILE = 'curves.png';
 
-/** Trains (or resumes) a fitter; returns when the time or step budget is spent. */
-export function trainFitter(rt: Runtime, generator: SynthGenerator, o: TrainFitterOptions): TrainResult {
+/** Lets pending events (a signal's handler, timers) run between steps. */
+const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Trains (or resumes) a fitter; resolves when the time or step budget is spent or `shouldStop` says
+ * so. Async only to yield to the event loop after every step, so that signal handlers run.
+ */
+export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: TrainFitterOptions): Promise<TrainResult> {
   const batch = o.batch ?? 16;
   const lr = o.lr ?? 1e-3;
   const warmup = o.warmupSteps ?? 300;
@@ -250,6 +256,7 @@ export function trainFitter(rt: Runtime, generator: SynthGenerator, o: TrainFitt
       const remainingBySteps = targetStep === null ? Infinity : ((targetStep - step) * batch) / Math.max(rate, 1e-9);
       const eta = Math.min(remainingByTime, remainingBySteps);
       o.progress?.({ step, targetStep, samplesPerSecond: rate, loss: lossValue, etaSeconds: Number.isFinite(eta) ? eta : null, lr: optimizer.learningRate() });
+      await yieldToEvents();
       const valDue = o.valEverySteps ? step % o.valEverySteps === 0 : now - lastValidation > (o.valEveryMinutes ?? 10) * 60_000;
       if (valDue) {
         validate();
