@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import * as ad from '../autodiff/index.js';
 import { slice } from '../kernels/slice.js';
 import { encodeGlb } from '../io/glb.js';
-import { partColors } from '../io/mesh.js';
+import { cameraToViewerPositions, partColors } from '../io/mesh.js';
 import { adam, cosineSchedule, type Adam } from '../optim/index.js';
 import { ParamStore } from '../nn/params.js';
 import { partColourMap, partLabelMap } from '../render/maps.js';
@@ -403,14 +403,7 @@ function renderFit(generator: SynthGenerator, vertices: Float32Array, camera: Fl
  * to glTF's (y up, z towards the viewer) by a half turn about x, so a viewer sees what the camera saw.
  */
 function fitGlb(model: BodyModel, body: BodyState): Uint8Array {
-  const v = body.vertices;
-  const positions = new Float32Array(v.length);
-  const [px, py, pz] = [body.joints3d[0], body.joints3d[1], body.joints3d[2]];
-  for (let i = 0; i < v.length; i += 3) {
-    positions[i] = v[i] - px;
-    positions[i + 1] = -(v[i + 1] - py);
-    positions[i + 2] = -(v[i + 2] - pz);
-  }
+  const positions = cameraToViewerPositions(body.vertices, body.joints3d);
   return encodeGlb({ positions, faces: model.faces, colors: partColors(model.parts12) }, { name: 'nbf demo fit', extras: { bodyModel: model.name, licence: model.licence } });
 }
 

@@ -15,7 +15,7 @@ import { GpuBodyModel } from '../smpl/gpu/model.js';
 import type { BodyModel } from '../smpl/types.js';
 import { encodeGlb } from '../io/glb.js';
 import { encodeObj } from '../io/obj.js';
-import { partColors } from '../io/mesh.js';
+import { cameraToViewerPositions, partColors } from '../io/mesh.js';
 import { loadFitterWeights, type WeightsMeta } from '../nn/weights-file.js';
 import { defaultFitterWeightsPath, DEFAULT_FITTER_FILE } from '../nn/default-weights.js';
 import type { FitterNetwork } from '../nn/fitter.js';
@@ -47,8 +47,8 @@ function loadNetwork(rt: Runtime, path: string): { network: FitterNetwork; meta:
   return loadFitterWeights(rt, new Uint8Array(readFileSync(path)), path);
 }
 
-/** Decodes a PNG into classes; errors name the file. */
-export function readPartMapPng(path: string): ClassMap {
+/** Decodes a PNG into classes (and keeps its pixels for the overlay); errors name the file. */
+export function readPartMapPng(path: string): ClassMap & { rgba: Uint8Array } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -61,10 +61,10 @@ export function readPartMapPng(path: string): ClassMap {
   } catch (e) {
     throw new ArgError(`${path}: not a PNG image (${(e as Error).message})`);
   }
-  return classifyPartColours(png.data, png.width, png.height, path);
+  return { ...classifyPartColours(png.data, png.width, png.height, path), rgba: png.data };
 }
 
-function overlayPng(rt: Runtime, renderer: MeshRenderer, fit: BodyFit, map: ClassMap, source: string): Uint8Array {
+function overlayPng(rt: Runtime, renderer: MeshRenderer, fit: BodyFit, map: ClassMap & { rgba: Uint8Array }): Uint8Array {
   const { width, height } = map;
   const colours = rt.scope(() => {
     const v = rt.tensor(fit.vertices, [1, fit.vertices.length / 3, 3]);
@@ -72,12 +72,12 @@ function overlayPng(rt: Runtime, renderer: MeshRenderer, fit: BodyFit, map: Clas
     const labels = partLabelMap(gbuffer, 12);
     return { rgb: partColourMap(labels, 12).readSync(), labels: labels.readSync() };
   });
-  const input = PNG.sync.read(readFileSync(source));
+  const input = map.rgba;
   const png = new PNG({ width, height });
   for (let i = 0; i < width * height; i++) {
     const drawn = colours.labels[i] > 0;
     for (let c = 0; c < 3; c++) {
-      const under = input.data[4 * i + c] * (input.data[4 * i + 3] / 255);
+      const under = input[4 * i + c] * (input[4 * i + 3] / 255);
       png.data[4 * i + c] = Math.round(drawn ? 0.65 * colours.rgb[3 * i + c] + 0.35 * under : 0.5 * under);
     }
     png.data[4 * i + 3] = 255;
@@ -85,18 +85,9 @@ function overlayPng(rt: Runtime, renderer: MeshRenderer, fit: BodyFit, map: Clas
   return PNG.sync.write(png);
 }
 
-/** The mesh in glTF's frame (y up, z towards the viewer), centred on the pelvis. */
-function meshOf(model: BodyModel, fit: BodyFit, yUp: boolean) {
-  const v = fit.vertices;
-  const positions = new Float32Array(v.length);
-  const [px, py, pz] = [fit.joints3d[0], fit.joints3d[1], fit.joints3d[2]];
-  const s = yUp ? -1 : 1;
-  for (let i = 0; i < v.length; i += 3) {
-    positions[i] = v[i] - px;
-    positions[i + 1] = s * (v[i + 1] - py);
-    positions[i + 2] = s * (v[i + 2] - pz);
-  }
-  return { positions, faces: model.faces, colors: partColors(model.parts12) };
+/** The body in glTF's frame (y up, z towards the viewer), centred on the pelvis, part-coloured. */
+function meshOf(model: BodyModel, fit: BodyFit) {
+  return { positions: cameraToViewerPositions(fit.vertices, fit.joints3d), faces: model.faces, colors: partColors(model.parts12) };
 }
 
 const round = (x: number, d = 6) => Number(x.toFixed(d));
@@ -153,9 +144,9 @@ export async function fit(argv: string[]): Promise<number> {
     mkdirSync(out, { recursive: true });
     writeFilesAtomically([
       { path: join(out, 'params.json'), data: JSON.stringify(params, null, 2) + '\n' },
-      { path: join(out, 'body.glb'), data: encodeGlb(meshOf(model, result, true), { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
-      { path: join(out, 'body.obj'), data: encodeObj(meshOf(model, result, true), { comments: [`nbf fit --from parts ${partsPath}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
-      { path: join(out, 'overlay.png'), data: overlayPng(rt, renderer, result, map, partsPath) },
+      { path: join(out, 'body.glb'), data: encodeGlb(meshOf(model, result), { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
+      { path: join(out, 'body.obj'), data: encodeObj(meshOf(model, result), { comments: [`nbf fit --from parts ${partsPath}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
+      { path: join(out, 'overlay.png'), data: overlayPng(rt, renderer, result, map) },
     ]);
     console.log(`nbf fit: ${partsPath} (${map.width}×${map.height}) → ${out}/{params.json, body.glb, body.obj, overlay.png} in ${fitMs.toFixed(0)} ms (weights ${weightsPath}, "${loaded.meta.config.name}" at ${loaded.meta.config.inputSize}²)`);
   } finally {

@@ -18,11 +18,12 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { orthogonalise } from '../smpl/gpu/kernels.js';
 import { smplForward } from '../smpl/gpu/layer.js';
+import type { SmplOutputs } from '../smpl/gpu/differentiable.js';
 import type { SynthGenerator } from '../synth/generate.js';
 import type { SamplerOptions } from '../synth/sampler.js';
 import { FITTER_JOINTS, type FitterNetwork, type FitterPrediction } from '../nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss, type FitterLossWeights } from '../nn/fitter-loss.js';
-import { disposeFitterBatch, fitterBatch, targetLatent, type FitterDataOptions } from '../train/fitter-data.js';
+import { disposeFitterBatch, fitterBatch, type FitterDataOptions } from '../train/fitter-data.js';
 import { geodesicAngles, joint2dError, MetricAccumulator, mpjpe, paMpjpe, pve, type MetricReport } from './metrics.js';
 import { JOINT_NAMES } from '../synth/pose.js';
 
@@ -67,10 +68,11 @@ interface Read {
   rotations: Float32Array;
 }
 
-function readBody(model: SynthGenerator['gpuModel'], net: FitterNetwork, p: FitterPrediction, withVertices: boolean): Read {
+/** Reads a prediction's posed body back (`body`: the prediction's, when the caller already made it). */
+function readBody(model: SynthGenerator['gpuModel'], net: FitterNetwork, p: FitterPrediction, withVertices: boolean, posed?: SmplOutputs): Read {
   const rt = net.runtime;
   return rt.scope(() => {
-    const body = net.body(model, p);
+    const body = posed ?? net.body(model, p);
     const N = p.latent.shape[0];
     return {
       joints: body.joints.readSync(),
@@ -101,14 +103,14 @@ export function evaluateFitter(rt: Runtime, net: FitterNetwork, generator: Synth
       const result = rt.scope(() => {
         const params = net.params.toRecord();
         const prediction = net.forward(params, b.inputs, false);
-        const needsBody = lossWeights.joints3d > 0 || lossWeights.joints2d > 0;
-        const loss = fitterLoss(prediction, needsBody ? net.body(generator.gpuModel, prediction) : null, b.targets, size, lossWeights).total.readSync()[0];
-        const pred = readBody(generator.gpuModel, net, prediction, withVertices);
+        // One pass of the body layer serves the loss and the metrics.
+        const body = net.body(generator.gpuModel, prediction);
+        const loss = fitterLoss(prediction, body, b.targets, size, lossWeights).total.readSync()[0];
+        const pred = readBody(generator.gpuModel, net, prediction, withVertices, body);
         // The trivial predictor: the mean latent with each example's true camera latent.
         const trivial = new Float32Array(n * L);
-        const truthLatent = new Float32Array(n * L);
-        b.examples.forEach((e, i) => {
-          targetLatent(e, generator.skeleton.parents, shapeCount, truthLatent, i * L);
+        const truthLatent = b.targets.latent.readSync();
+        b.examples.forEach((_, i) => {
           trivial.set(meanLatent, i * L);
           trivial.set(truthLatent.subarray(i * L + L - 3, i * L + L), i * L + L - 3);
         });

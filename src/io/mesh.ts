@@ -73,3 +73,19 @@ export function partColors(parts12: ArrayLike<number>): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Camera-frame vertices (x right, y down, z forward) as a viewer's mesh: centred on `origin` (e.g.
+ * the pelvis joint) and turned a half turn about x into glTF's frame (y up, z towards the viewer),
+ * so a viewer sees the body as the camera did.
+ */
+export function cameraToViewerPositions(vertices: ArrayLike<number>, origin: ArrayLike<number>): Float32Array {
+  const positions = new Float32Array(vertices.length);
+  const [ox, oy, oz] = [origin[0], origin[1], origin[2]];
+  for (let i = 0; i < vertices.length; i += 3) {
+    positions[i] = vertices[i] - ox;
+    positions[i + 1] = -(vertices[i + 1] - oy);
+    positions[i + 2] = -(vertices[i + 2] - oz);
+  }
+  return positions;
+}
