@@ -39,7 +39,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MultiKernelCall } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { FITTER_CONFIGS, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss } from '../src/nn/fitter-loss.js';
@@ -52,7 +51,7 @@ import { SynthGenerator } from '../src/synth/generate.js';
 import { disposeFitterBatch, fitterBatch, meanLatent } from '../src/train/fitter-data.js';
 import { Rng } from '../src/util/random.js';
 import { TfjsResNetFitter } from '../test/helpers/tfjs-resnet.js';
-import { median, round, sharedContext, time } from './shared.js';
+import { median, profileKernels, round, sharedContext, time } from './shared.js';
 import { normwiseError } from '../test/helpers/compare.js';
 
 const args = process.argv.slice(2);
@@ -80,44 +79,6 @@ const { gl, rt, tf } = await sharedContext();
 
 
 // ------------------------------------------------------------------ per-kernel profile
-interface KernelTiming { key: string; calls: number; ms: number }
-
-/** Runs fn with gl.finish() around every kernel draw of ours: time per kernel and per shape. */
-function profileKernels(fn: () => void): { byKernel: KernelTiming[]; byShape: KernelTiming[]; totalMs: number; kernelMs: number } {
-  const original = rt.runMulti.bind(rt);
-  const byKernel = new Map<string, KernelTiming>();
-  const byShape = new Map<string, KernelTiming>();
-  let kernelMs = 0;
-  const add = (map: Map<string, KernelTiming>, key: string, ms: number) => {
-    const e = map.get(key) ?? { key, calls: 0, ms: 0 };
-    e.calls++;
-    e.ms += ms;
-    map.set(key, e);
-  };
-  rt.runMulti = (call: MultiKernelCall) => {
-    gl.finish();
-    const t0 = performance.now();
-    const out = original(call);
-    gl.finish();
-    const ms = performance.now() - t0;
-    kernelMs += ms;
-    const variant = call.defines ? Object.entries(call.defines).filter(([k]) => !k.includes('(')).map(([k, v]) => `${k}=${v}`).join(',') : '';
-    const name = variant ? `${call.kernel}{${variant}}` : call.kernel;
-    add(byKernel, call.kernel, ms);
-    const inputs = Object.entries(call.inputs ?? {}).map(([k, t]) => `${k}[${t.shape.join(',')}]`).join(' ');
-    add(byShape, `${name}(${inputs}) → ${call.outShapes.map((s) => `[${s.join(',')}]`).join(' ')}`, ms);
-    return out;
-  };
-  const t0 = performance.now();
-  try {
-    fn();
-  } finally {
-    rt.runMulti = original;
-  }
-  const totalMs = performance.now() - t0;
-  const sorted = (m: Map<string, KernelTiming>) => [...m.values()].sort((a, b) => b.ms - a.ms).map((e) => ({ ...e, ms: round(e.ms, 1) }));
-  return { byKernel: sorted(byKernel), byShape: sorted(byShape), totalMs: round(totalMs, 1), kernelMs: round(kernelMs, 1) };
-}
 
 // ------------------------------------------------------------------ rows
 interface Row {
@@ -197,7 +158,7 @@ const profiles: Record<string, ReturnType<typeof profileKernels>> = {};
 
 function runProfile(name: string, fn: () => void): void {
   if (!profile) return;
-  const p = profileKernels(fn);
+  const p = profileKernels(rt, gl, fn);
   profiles[name] = p;
   console.log(`  profile ${name}: ${p.totalMs} ms, of which in kernels ${p.kernelMs} ms`);
   for (const e of p.byKernel.slice(0, 12)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);

@@ -3,7 +3,7 @@
  * libraries, medians, and wall-clock plus process CPU time of a call.
  */
 import { createRequire } from 'node:module';
-import { Runtime } from '../src/runtime/runtime.js';
+import { Runtime, type MultiKernelCall } from '../src/runtime/runtime.js';
 import { tfjsOnContext } from '../test/helpers/tfjs-small-resnet.js';
 
 /** One WebGL2 context, our runtime and tfjs-webgl on it. */
@@ -34,4 +34,51 @@ export function time(fn: () => unknown): { wall: number; cpu: number } {
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
   return { wall, cpu: (c.user + c.system) / 1000 };
+}
+
+// ------------------------------------------------------------------ per-kernel profile
+export interface KernelTiming { key: string; calls: number; ms: number; cpuMs: number }
+
+/**
+ * Runs `fn` with gl.finish() before and after every kernel draw, so each draw's wall time is its own;
+ * llvmpipe runs draws synchronously at finish, so this is the kernel's CPU time.
+ */
+export function profileKernels(rt: Runtime, gl: WebGL2RenderingContext, fn: () => void): { byKernel: KernelTiming[]; byShape: KernelTiming[]; totalMs: number; kernelMs: number } {
+  const original = rt.runMulti.bind(rt);
+  const byKernel = new Map<string, KernelTiming>();
+  const byShape = new Map<string, KernelTiming>();
+  let kernelMs = 0;
+  const add = (map: Map<string, KernelTiming>, key: string, ms: number, cpuMs: number) => {
+    const e = map.get(key) ?? { key, calls: 0, ms: 0, cpuMs: 0 };
+    e.calls++;
+    e.ms += ms;
+    e.cpuMs += cpuMs;
+    map.set(key, e);
+  };
+  rt.runMulti = (call: MultiKernelCall) => {
+    gl.finish();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out = original(call);
+    gl.finish();
+    const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const cpuMs = (c.user + c.system) / 1000;
+    kernelMs += ms;
+    const variant = call.defines ? Object.entries(call.defines).filter(([k]) => !k.includes('(')).map(([k, v]) => `${k}=${v}`).join(',') : '';
+    const name = variant ? `${call.kernel}{${variant}}` : call.kernel;
+    add(byKernel, call.kernel, ms, cpuMs);
+    const inputs = Object.entries(call.inputs ?? {}).map(([k, t]) => `${k}[${t.shape.join(',')}]`).join(' ');
+    add(byShape, `${name}(${inputs}) → ${call.outShapes.map((s) => `[${s.join(',')}]`).join(' ')}`, ms, cpuMs);
+    return out;
+  };
+  const t0 = performance.now();
+  try {
+    fn();
+  } finally {
+    rt.runMulti = original;
+  }
+  const totalMs = performance.now() - t0;
+  const sorted = (m: Map<string, KernelTiming>) => [...m.values()].sort((a, b) => b.ms - a.ms).map((e) => ({ ...e, ms: round(e.ms, 1), cpuMs: round(e.cpuMs, 1) }));
+  return { byKernel: sorted(byKernel), byShape: sorted(byShape), totalMs: round(totalMs, 1), kernelMs: round(kernelMs, 1) };
 }

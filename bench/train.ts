@@ -20,13 +20,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MultiKernelCall } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { SmallResNet, trainStep } from '../src/nn/small-resnet.js';
 import { adam } from '../src/optim/optimizers.js';
 import { Rng } from '../src/util/random.js';
 import { TfjsSmallResNet } from '../test/helpers/tfjs-small-resnet.js';
-import { median, round, sharedContext, time } from './shared.js';
+import { median, profileKernels, round, sharedContext, time } from './shared.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -98,51 +97,6 @@ function setup(size: number): Setup {
 
 
 // ------------------------------------------------------------------ per-kernel profile
-interface KernelTiming { key: string; calls: number; ms: number; cpuMs: number }
-
-/**
- * Runs `fn` with gl.finish() before and after every kernel draw, so each draw's wall time is its own;
- * llvmpipe runs draws synchronously at finish, so this is the kernel's CPU time.
- */
-function profileKernels(fn: () => void): { byKernel: KernelTiming[]; byShape: KernelTiming[]; totalMs: number; kernelMs: number } {
-  const original = rt.runMulti.bind(rt);
-  const byKernel = new Map<string, KernelTiming>();
-  const byShape = new Map<string, KernelTiming>();
-  let kernelMs = 0;
-  const add = (map: Map<string, KernelTiming>, key: string, ms: number, cpuMs: number) => {
-    const e = map.get(key) ?? { key, calls: 0, ms: 0, cpuMs: 0 };
-    e.calls++;
-    e.ms += ms;
-    e.cpuMs += cpuMs;
-    map.set(key, e);
-  };
-  rt.runMulti = (call: MultiKernelCall) => {
-    gl.finish();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const out = original(call);
-    gl.finish();
-    const ms = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    const cpuMs = (c.user + c.system) / 1000;
-    kernelMs += ms;
-    const variant = call.defines ? Object.entries(call.defines).filter(([k]) => !k.includes('(')).map(([k, v]) => `${k}=${v}`).join(',') : '';
-    const name = variant ? `${call.kernel}{${variant}}` : call.kernel;
-    add(byKernel, call.kernel, ms, cpuMs);
-    const inputs = Object.entries(call.inputs ?? {}).map(([k, t]) => `${k}[${t.shape.join(',')}]`).join(' ');
-    add(byShape, `${name}(${inputs}) → ${call.outShapes.map((s) => `[${s.join(',')}]`).join(' ')}`, ms, cpuMs);
-    return out;
-  };
-  const t0 = performance.now();
-  try {
-    fn();
-  } finally {
-    rt.runMulti = original;
-  }
-  const totalMs = performance.now() - t0;
-  const sorted = (m: Map<string, KernelTiming>) => [...m.values()].sort((a, b) => b.ms - a.ms).map((e) => ({ ...e, ms: round(e.ms, 1), cpuMs: round(e.cpuMs, 1) }));
-  return { byKernel: sorted(byKernel), byShape: sorted(byShape), totalMs: round(totalMs, 1), kernelMs: round(kernelMs, 1) };
-}
 
 // ------------------------------------------------------------------ measure
 interface Result {
@@ -210,7 +164,7 @@ for (const size of sizes) {
     console.log(`  CPU ms/step ours ${row.ours_cpu_ms}, tfjs ${row.tfjs_cpu_ms} (ratio ${row.cpu_ratio}); load average ${row.load_average}`);
     console.log(`  steps ms ours [${ours.map((v) => v.toFixed(0)).join(' ')}] tfjs [${theirs.map((v) => v.toFixed(0)).join(' ')}]`);
     if (profile) {
-      const p = profileKernels(() => { s.ours(); });
+      const p = profileKernels(rt, gl, () => { s.ours(); });
       profiles[`${size}`] = p;
       console.log(`  profile ${size}²: step ${p.totalMs} ms, of which in kernels ${p.kernelMs} ms`);
       for (const e of p.byKernel.slice(0, 15)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms (CPU ${e.cpuMs.toFixed(0).padStart(6)} ms) ${String(e.calls).padStart(5)}× ${e.key}`);
