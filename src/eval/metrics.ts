@@ -299,6 +299,11 @@ export function procrustesAlign(pred: ArrayLike<number>, target: ArrayLike<numbe
   checkCount('procrustesAlign', 'n', n);
   checkArray('procrustesAlign', 'pred', pred, 3 * n, `n·3 with n = ${n}`);
   checkArray('procrustesAlign', 'target', target, 3 * n, `n·3 with n = ${n}`);
+  return alignedOnto(pred, target, n);
+}
+
+/** pred (unchecked, n·3) after its least-squares similarity onto target. */
+function alignedOnto(pred: ArrayLike<number>, target: ArrayLike<number>, n: number): Float64Array {
   const out = new Float64Array(3 * n);
   applySimilarity(procrustesAt(pred, target, 0, n), pred, 0, n, out, 0);
   return out;
@@ -323,9 +328,7 @@ export function paMpjpe(pred: ArrayLike<number>, target: ArrayLike<number>, J: n
   checkCount('paMpjpe', 'J', J);
   checkArray('paMpjpe', 'pred', pred, 3 * J, `J·3 with J = ${J}`);
   checkArray('paMpjpe', 'target', target, 3 * J, `J·3 with J = ${J}`);
-  const aligned = new Float64Array(3 * J);
-  applySimilarity(procrustesAt(pred, target, 0, J), pred, 0, J, aligned, 0);
-  return meanDistance(aligned, 0, target, 0, J);
+  return meanDistance(alignedOnto(pred, target, J), 0, target, 0, J);
 }
 
 /** PA-MPJPE of each example of a batch: `pred`, `target` are B·J·3 numbers; returns B values. */
