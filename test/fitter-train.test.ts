@@ -73,6 +73,25 @@ describe('nbf train fitter (library)', () => {
     expect(extra(b.meta)).toEqual(extra(a.meta));
   });
 
+  it('anneals along a half cosine to a step target, and a resume follows the same curve exactly', async () => {
+    const whole = join(root, 'cosine-whole');
+    const split = join(root, 'cosine-split');
+    const opts = { ...base(whole), validateAtStart: false, cosine: true, lr: 2e-3 };
+    await expect(trainFitter(rt, generator, { ...opts, out: join(root, 'cosine-none'), minutes: 1 })).rejects.toThrow(/cosine annealing needs a --steps target/);
+    await trainFitter(rt, generator, { ...opts, steps: 6 });
+    // The split run starts annealing towards step 6 at step 0, stops at 3 and resumes with the same target.
+    await trainFitter(rt, generator, { ...opts, out: split, steps: 6, shouldStop: (() => { let n = 0; return () => ++n > 3; })() });
+    await trainFitter(rt, generator, { ...opts, out: split, steps: 6, resume: true });
+    const a = decodeParamFile(readFileSync(join(whole, CHECKPOINT_FILE)));
+    const b = decodeParamFile(readFileSync(join(split, CHECKPOINT_FILE)));
+    a.entries.forEach((e, i) => expect(Array.from(b.entries[i].data), e.name).toEqual(Array.from(e.data)));
+    const lrs = readFileSync(join(whole, LOG_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'train').map((r) => r.lr);
+    // Logged after the last step: the rate of step 6 on the curve from step 0 (2e-3) to step 6 (2e-5).
+    expect(lrs[lrs.length - 1]).toBeCloseTo(2e-3 * 0.01, 9);
+    const cosine = (decodeParamFile(readFileSync(join(whole, CHECKPOINT_FILE))).meta as { extra: { cosine: unknown } }).extra.cosine;
+    expect(cosine).toEqual({ from: 0, to: 6, lr: 2e-3 });
+  });
+
   it('stops when asked (a signal in the CLI) after a final validation and checkpoint', async () => {
     const out = join(root, 'stopped');
     let polls = 0;

@@ -14,7 +14,7 @@ import { partNoiseCorruptor } from '../train/fitter-data.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--out DIR] [--minutes M] [--steps N] [--resume] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
 export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
 
 export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -97,7 +97,7 @@ export async function train(argv: string[]): Promise<number> {
   let options;
   let modelPath: string;
   try {
-    const args = parseArgs(rest, ['config', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count'], ['resume']);
+    const args = parseArgs(rest, ['config', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/fitter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -111,6 +111,7 @@ export async function train(argv: string[]): Promise<number> {
       minutes,
       steps,
       resume: args.flags.has('resume'),
+      cosine: args.flags.has('cosine'),
       batch: intFlag(args, 'batch', 16, 2, 512),
       lr: numberFlag(args, 'lr', 1e-3, 1e-7, 1),
       weightDecay: numberFlag(args, 'weight-decay', 1e-4, 0, 1),

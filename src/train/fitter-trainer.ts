@@ -15,7 +15,8 @@
  * uninterrupted one would be.
  *
  * Learning rate: a linear warm-up, then `lr`, multiplied by `decay` whenever `patience` validations
- * in a row have not improved the best PA-MPJPE (the factor is saved with the checkpoint).
+ * in a row have not improved the best PA-MPJPE (the factor is saved with the checkpoint); or, with
+ * `cosine`, a half-cosine annealing to a step target (saved too, so a resume follows the same curve).
  */
 import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +53,13 @@ export interface TrainFitterOptions {
   /** Stop after this many minutes of this invocation, or at this total step (whichever first). */
   minutes?: number;
   steps?: number;
+  /**
+   * Anneal the learning rate along a half cosine from `lr` down to `lr / 100`, from the step this
+   * run (or resume) starts at to `steps` — a warm restart when resuming a run whose rate had decayed.
+   * Plateau decay is off while annealing. A resumed run that was annealing towards the same `steps`
+   * goes on along the same curve.
+   */
+  cosine?: boolean;
   resume?: boolean;
   /** Training data seed (default 1) and validation seed (default 900001: never drawn by training). */
   seed?: number;
@@ -98,6 +106,8 @@ export interface TrainResult {
 
 interface RunState {
   lrScale: number;
+  /** The cosine annealing in progress, if any: from step `from` (rate `lr`) to step `to` (rate lr/100). */
+  cosine?: { from: number; to: number; lr: number } | null;
   stale: number;
   best: { step: number; paMpjpe: number } | null;
   seconds: number;
@@ -143,8 +153,16 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
 
   const state: RunState = { lrScale: 1, stale: 0, best: null, seconds: 0, samples: 0, buffers: [], options: { batch, lr, weightDecay: o.weightDecay ?? 1e-4, warmup, decay, patience, seed, valSeed, valCount, loss, has3dFraction: data.has3dFraction ?? 1 } };
   const net = new FitterNetwork(rt, o.config, { seed: o.initSeed ?? 0 });
-  const optimizer = adamw({ lr: (step) => lr * state.lrScale * Math.min(1, (step + 1) / warmup), weightDecay: o.weightDecay ?? 1e-4, beta1: 0.9, beta2: 0.999 });
+  const optimizer = adamw({ lr: (optimizerStep) => scheduledLr(optimizerStep), weightDecay: o.weightDecay ?? 1e-4, beta1: 0.9, beta2: 0.999 });
   let step = 0;
+  const scheduledLr = (at: number) => {
+    const c = state.cosine;
+    if (c) {
+      const t = Math.min(1, Math.max(0, (at - c.from) / Math.max(1, c.to - c.from)));
+      return c.lr * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * t)));
+    }
+    return lr * state.lrScale * Math.min(1, (at + 1) / warmup);
+  };
   try {
     if (resuming) {
       const restored = loadCheckpoint(readFileSync(checkpointPath), { params: net.params, optimizer }, checkpointPath);
@@ -152,7 +170,7 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
       if (JSON.stringify(extra.config) !== JSON.stringify(net.config)) {
         throw new NbfError(`train fitter: ${checkpointPath} was trained with another network configuration (${extra.config?.name}); resume with the same --config`);
       }
-      Object.assign(state, { lrScale: extra.lrScale, stale: extra.stale, best: extra.best, seconds: extra.seconds, samples: extra.samples });
+      Object.assign(state, { lrScale: extra.lrScale, stale: extra.stale, best: extra.best, seconds: extra.seconds, samples: extra.samples, cosine: extra.cosine ?? null });
       net.buffers.assign(extra.buffers.map((b) => ({ name: b.name, shape: b.shape, data: Float32Array.from(b.data) })), `${checkpointPath} (buffers)`);
       step = restored.step;
       log(`train fitter: resumed ${checkpointPath} at step ${step} (${(state.seconds / 3600).toFixed(2)} h trained, best PA-MPJPE ${state.best ? (state.best.paMpjpe * 1000).toFixed(1) + ' mm' : '—'})`);
@@ -160,6 +178,18 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
       const mean = meanLatent(generator, { size, shapeCount, seed, count: o.meanCount ?? 4096, sampler: data.sampler });
       net.setMeanLatent(mean);
       writeFilesAtomically([{ path: join(o.out, 'config.json'), data: JSON.stringify({ config: net.config, training: state.options }, null, 2) + '\n' }]);
+    }
+
+    if (o.cosine) {
+      if (o.steps === undefined || o.steps <= step) throw new NbfError(`train fitter: cosine annealing needs a --steps target beyond the current step ${step}`);
+      const c = state.cosine;
+      if (!c || c.to !== o.steps || c.lr !== lr) {
+        state.cosine = { from: step, to: o.steps, lr };
+        log(`train fitter: cosine annealing of the learning rate from ${lr.toExponential(1)} at step ${step} to ${(lr / 100).toExponential(1)} at step ${o.steps}`);
+      }
+    } else if (state.cosine) {
+      state.cosine = null;
+      log('train fitter: this run does not anneal; the earlier cosine schedule is dropped');
     }
 
     const saveCheckpointNow = () => {
@@ -192,7 +222,7 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
         state.stale = 0;
         const info = { step, hours: Number((state.seconds / 3600).toFixed(3)), samples: state.samples, validation: { seed: valSeed, count: valCount, ...v.summary }, training: state.options };
         writeFilesAtomically([{ path: join(o.out, BEST_FILE), data: encodeFitterWeights(net, { info }) }]);
-      } else if (++state.stale >= patience) {
+      } else if (!state.cosine && ++state.stale >= patience) {
         state.lrScale = Math.max(state.lrScale * decay, 1e-3);
         state.stale = 0;
         log(`train fitter: no improvement in ${patience} validations; learning rate × ${decay} → ${(lr * state.lrScale).toExponential(2)}`);
