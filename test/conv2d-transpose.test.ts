@@ -60,7 +60,7 @@ describe('conv2dTranspose vs float64 reference', () => {
     const c = CASES[0];
     const x = rng.uniformArray(sizeOf(c.x), -2, 2);
     const w = rng.uniformArray(sizeOf(c.w));
-    const activations: Activation[] = ['none', 'relu', 'leakyRelu', 'sigmoid', 'tanh', { type: 'elu', alpha: 0.7 }];
+    const activations: Activation[] = ['none', 'relu', 'relu6', 'leakyRelu', 'sigmoid', 'tanh', { type: 'elu', alpha: 0.7 }];
     for (const activation of activations) {
       const ref = conv2dTransposeRef(x, c.x, w, c.w, { ...c.options, activation });
       rt.scope(() => expectTensorClose(conv2dTranspose(rt.tensor(x, c.x), rt.tensor(w, c.w), { ...c.options, activation }), ref.data, ref.shape));

@@ -94,7 +94,7 @@ describe('conv2d', () => {
     check([2, 7, 7, 3], [3, 3, 1, 6], { groups: 3, padding: 'same', bias: true });
   });
 
-  const activations: Activation[] = ['relu', 'leakyRelu', { type: 'leakyRelu', alpha: 0.3 }, 'sigmoid', 'tanh', 'elu'];
+  const activations: Activation[] = ['relu', 'relu6', 'leakyRelu', { type: 'leakyRelu', alpha: 0.3 }, 'sigmoid', 'tanh', 'elu'];
   for (const activation of activations) {
     it(`fuses bias + ${JSON.stringify(activation)} (direct, grouped and im2col paths)`, () => {
       check([2, 6, 7, 5], [3, 3, 5, 6], { padding: 'same', bias: true, activation });

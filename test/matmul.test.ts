@@ -57,7 +57,7 @@ describe('matmul', () => {
     }
   }
 
-  const activations: Activation[] = ['none', 'relu', 'leakyRelu', { type: 'leakyRelu', alpha: 0.05 }, 'sigmoid', 'tanh', 'elu', { type: 'elu', alpha: 0.5 }];
+  const activations: Activation[] = ['none', 'relu', 'relu6', 'leakyRelu', { type: 'leakyRelu', alpha: 0.05 }, 'sigmoid', 'tanh', 'elu', { type: 'elu', alpha: 0.5 }];
   for (const activation of activations) {
     it(`fuses bias + ${JSON.stringify(activation)}`, () => {
       check({ aShape: [11, 23], bShape: [23, 10], bias: true, activation });

@@ -11,7 +11,7 @@
 import { NbfError } from '../runtime/errors.js';
 import type { Defines } from '../runtime/program-cache.js';
 
-export type ActivationName = 'none' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'elu';
+export type ActivationName = 'none' | 'relu' | 'relu6' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'elu';
 
 /** An activation, optionally with its parameter: 'relu', { type: 'leakyRelu', alpha: 0.1 }, … */
 export type Activation = ActivationName | { type: ActivationName; alpha?: number };
@@ -23,6 +23,7 @@ export type Activation = ActivationName | { type: ActivationName; alpha?: number
 const GLSL: Record<ActivationName, string> = {
   none: '(v)',
   relu: 'max((v), 0.0)',
+  relu6: 'clamp((v), 0.0, 6.0)',
   leakyRelu: 'mix(u_activationAlpha * (v), (v), greaterThanEqual((v), vec4(0.0)))',
   sigmoid: '(1.0 / (1.0 + exp(-(v))))',
   tanh: '(1.0 - 2.0 / (exp(2.0 * (v)) + 1.0))',
@@ -30,7 +31,7 @@ const GLSL: Record<ActivationName, string> = {
 };
 
 /** Default parameter: leaky-ReLU slope 0.2 (as tfjs), ELU scale 1. */
-const DEFAULT_ALPHA: Record<ActivationName, number> = { none: 0, relu: 0, leakyRelu: 0.2, sigmoid: 0, tanh: 0, elu: 1 };
+const DEFAULT_ALPHA: Record<ActivationName, number> = { none: 0, relu: 0, relu6: 0, leakyRelu: 0.2, sigmoid: 0, tanh: 0, elu: 1 };
 
 export interface ResolvedActivation {
   name: ActivationName;
@@ -58,6 +59,7 @@ export function activateRef(a: ResolvedActivation, v: number): number {
   switch (a.name) {
     case 'none': return v;
     case 'relu': return Math.max(v, 0);
+    case 'relu6': return Math.min(Math.max(v, 0), 6);
     case 'leakyRelu': return v >= 0 ? v : a.alpha * v;
     case 'sigmoid': return 1 / (1 + Math.exp(-v));
     case 'tanh': return Math.tanh(v);

@@ -27,6 +27,7 @@ export function activate(z: Tensor, activation: ResolvedActivation): Tensor {
   switch (activation.name) {
     case 'none': return z;
     case 'relu': return unaryOp('relu', z);
+    case 'relu6': return unaryOp('clamp', z, 0, 6);
     case 'leakyRelu': return unaryOp('leakyRelu', z, activation.alpha);
     case 'sigmoid': return unaryOp('sigmoid', z);
     case 'tanh': return unaryOp('tanh', z);
