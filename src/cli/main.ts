@@ -3,6 +3,7 @@ import { demo, DEMO_SUMMARY, DEMO_USAGE } from './demo.js';
 import { synth, SYNTH_USAGE } from './synth.js';
 import { train, TRAIN_SUMMARY, TRAIN_USAGE } from './train.js';
 import { fit, evalCommand, FIT_SUMMARY, FIT_USAGE, EVAL_SUMMARY, EVAL_USAGE } from './fit.js';
+import { landmarks, LANDMARKS_SUMMARY, LANDMARKS_USAGE } from './landmarks.js';
 import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
 export interface Command {
@@ -16,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   'convert-body-model': { summary: CONVERT_BODY_MODEL_SUMMARY, usage: CONVERT_BODY_MODEL_USAGE, run: (argv) => convertBodyModel(argv) },
   pose: { summary: POSE_SUMMARY, usage: POSE_USAGE, run: (argv) => pose(argv) },
   fit: { summary: FIT_SUMMARY, usage: FIT_USAGE, run: fit },
+  landmarks: { summary: LANDMARKS_SUMMARY, usage: LANDMARKS_USAGE, run: landmarks },
   eval: { summary: EVAL_SUMMARY, usage: EVAL_USAGE, run: evalCommand },
   train: { summary: TRAIN_SUMMARY, usage: TRAIN_USAGE, run: train },
   synth: { summary: 'render synthetic training samples (part maps, RGB, labels, json) on the GPU', usage: SYNTH_USAGE, run: synth },

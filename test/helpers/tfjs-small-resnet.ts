@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfWebgl from '@tensorflow/tfjs-backend-webgl';
+import type * as TfConverter from '@tensorflow/tfjs-converter';
 
 export type Tf = typeof TfCore;
 
@@ -34,7 +35,8 @@ export interface AdamSettings {
 const TFJS_VERSION = '4.22.0';
 
 /**
- * tfjs-core with its gradients registered, plus the WebGL backend, as one module.
+ * tfjs-core with its gradients registered, plus the WebGL backend and the graph-model converter
+ * (which must share this one copy of tfjs-core), as one module.
  *
  * Why a bundle: Node loads tfjs-core's CommonJS build, which leaves out the gradient functions (the
  * union package @tensorflow/tfjs registers them from tfjs-core/dist/register_all_gradients.js, an ES
@@ -42,9 +44,9 @@ const TFJS_VERSION = '4.22.0';
  * WebGL backend from their ES sources into one CommonJS file (one copy of tfjs, ~3 s, cached under
  * node_modules/.cache), which we require.
  */
-function loadTfjsWithGradients(): Tf & { webgl: typeof TfWebgl } {
+function loadTfjsWithGradients(): Tf & { webgl: typeof TfWebgl; converter: typeof TfConverter } {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const bundle = join(root, 'node_modules', '.cache', 'nbf-gl', `tfjs-${TFJS_VERSION}-webgl-gradients.cjs`);
+  const bundle = join(root, 'node_modules', '.cache', 'nbf-gl', `tfjs-${TFJS_VERSION}-webgl-gradients-converter.cjs`);
   const require = createRequire(import.meta.url);
   if (!existsSync(bundle)) {
     const installed = (require('@tensorflow/tfjs-core/package.json') as { version: string }).version;
@@ -56,6 +58,7 @@ function loadTfjsWithGradients(): Tf & { webgl: typeof TfWebgl } {
           "export * from '@tensorflow/tfjs-core';",
           "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
           "export * as webgl from '@tensorflow/tfjs-backend-webgl';",
+          "export * as converter from '@tensorflow/tfjs-converter';",
         ].join('\n'),
         resolveDir: root,
         loader: 'js',
@@ -80,7 +83,7 @@ function loadTfjsWithGradients(): Tf & { webgl: typeof TfWebgl } {
  * tfjs on an existing WebGL2 context: the headless-gl context our Runtime uses, so both libraries
  * run in one process on one llvmpipe device. Returns the tfjs module.
  */
-export async function tfjsOnContext(gl: WebGL2RenderingContext): Promise<Tf> {
+export async function tfjsOnContext(gl: WebGL2RenderingContext): Promise<Tf & { converter: typeof TfConverter }> {
   const tf = loadTfjsWithGradients();
   const webgl = tf.webgl;
   webgl.setWebGLContext(2, gl);

@@ -1,0 +1,251 @@
+/**
+ * Runs a TensorFlow.js graph model on this runtime's kernels — no TensorFlow.js at run time.
+ *
+ * Loading parses model.json, decodes the weights (model-file.ts) and checks that every node the
+ * signature's outputs need has a supported op (ops.ts), so an unsupported model fails at load with
+ * the node and op named, not halfway through a picture. A plan per set of requested outputs is made
+ * once and reused: the needed nodes in dependency order and, for every intermediate, the step after
+ * which nothing reads it, so its texture returns to the pool at once (peak memory ≈ the widest layer,
+ * not the whole network). Constants are uploaded on first use and kept until dispose().
+ */
+import type { Runtime } from '../runtime/runtime.js';
+import { Tensor } from '../runtime/tensor.js';
+import { NbfError } from '../runtime/errors.js';
+import { Attrs, decodeWeights, GraphModelError, parseModelJson, type GraphModelJson, type HostTensor, type NodeDef } from './model-file.js';
+import { isHost, OPS, type OpContext, type Value } from './ops.js';
+
+interface PlanStep {
+  node: NodeDef;
+  attrs: Attrs;
+  /** Indices into the step list of the values this node reads (in input order). */
+  inputs: number[];
+  /** Values (step indices) whose last reader is this step: freed after it runs. */
+  frees: number[];
+}
+
+interface Plan {
+  steps: PlanStep[];
+  /** Requested output name → step index. */
+  outputs: Map<string, number>;
+}
+
+export interface GraphInputInfo {
+  name: string;
+  /** The declared shape; -1 for a dimension the model leaves free (usually the batch). */
+  shape: number[];
+}
+
+export class GraphModel {
+  readonly source: string;
+  readonly inputs: GraphInputInfo[];
+  /** Output names: the signature's keys (e.g. "ld_3d"), or the sink nodes' names without a signature. */
+  readonly outputNames: string[];
+  private readonly nodes = new Map<string, NodeDef>();
+  private readonly outputNodes = new Map<string, string>();
+  private readonly weights: Map<string, HostTensor>;
+  private readonly weightValues: Set<HostTensor>;
+  private readonly uploaded = new Map<HostTensor, Map<string, Tensor>>();
+  private readonly plans = new Map<string, Plan>();
+  private disposed = false;
+
+  /** From model.json's content (text or parsed) and the weight shards' bytes in manifest order. */
+  constructor(readonly runtime: Runtime, json: string | object, shards: readonly Uint8Array[], source = 'model.json') {
+    this.source = source;
+    const model: GraphModelJson = parseModelJson(json, source);
+    this.weights = decodeWeights(model, shards, source);
+    this.weightValues = new Set(this.weights.values());
+    for (const node of model.modelTopology.node) {
+      if (this.nodes.has(node.name)) throw new GraphModelError(`${source}: two nodes are named "${node.name}"`);
+      this.nodes.set(node.name, node);
+    }
+    const placeholders = model.modelTopology.node.filter((n) => n.op === 'Placeholder');
+    this.inputs = placeholders.map((n) => ({ name: n.name, shape: (n.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size)) }));
+    const signatureOutputs = model.signature?.outputs;
+    if (signatureOutputs && Object.keys(signatureOutputs).length) {
+      for (const [key, info] of Object.entries(signatureOutputs)) this.outputNodes.set(key, stripOutputIndex(info.name, source));
+    } else {
+      const read = new Set(model.modelTopology.node.flatMap((n) => (n.input ?? []).map((i) => stripOutputIndex(i.replace(/^\^/, ''), source))));
+      for (const n of model.modelTopology.node) if (!read.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp') this.outputNodes.set(n.name, n.name);
+    }
+    this.outputNames = [...this.outputNodes.keys()];
+    for (const [key, nodeName] of this.outputNodes) {
+      if (!this.nodes.has(nodeName)) throw new GraphModelError(`${source}: the signature's output "${key}" names node "${nodeName}", which is not in the graph`);
+    }
+    this.plan(this.outputNames); // checks every op the outputs need, now rather than mid-run
+  }
+
+  /**
+   * Runs the graph. `feeds` maps input names to tensors (a single tensor for a one-input model);
+   * returns the requested outputs (default all), which the caller owns. The feeds are not consumed.
+   */
+  execute(feeds: Record<string, Tensor> | Tensor, outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
+    if (this.disposed) throw new NbfError(`${this.source}: the model was disposed`);
+    const feedMap = feeds instanceof Tensor ? this.singleFeed(feeds) : feeds;
+    const plan = this.plan(outputs);
+    const rt = this.runtime;
+    const values: (Value | undefined)[] = new Array(plan.steps.length);
+    const owned = new Set<Tensor>();
+    const keep = new Set(plan.outputs.values());
+    try {
+      for (let i = 0; i < plan.steps.length; i++) {
+        const step = plan.steps[i];
+        const node = step.node;
+        let value: Value;
+        if (node.op === 'Placeholder') {
+          const feed = feedMap[node.name];
+          if (!(feed instanceof Tensor)) throw new GraphModelError(`${this.source}: no tensor given for input "${node.name}" (inputs: ${this.inputs.map((x) => x.name).join(', ')})`);
+          this.checkFeed(node.name, feed);
+          value = feed;
+        } else if (node.op === 'Const') {
+          value = this.constant(node);
+        } else {
+          const inputs = step.inputs.map((k) => values[k]!);
+          const ctx = this.context(step);
+          try {
+            value = rt.scope(() => OPS[node.op](ctx, inputs));
+          } catch (e) {
+            if (e instanceof GraphModelError) throw e;
+            const shapes = inputs.map((v) => `[${v.shape.join(', ')}]`).join(', ');
+            throw new GraphModelError(`${this.source}: node "${node.name}" (${node.op}) on inputs ${shapes}: ${(e as Error).message}`);
+          }
+          if (!isHost(value)) owned.add(value);
+        }
+        values[i] = value;
+        for (const k of step.frees) {
+          const v = values[k];
+          if (v && !isHost(v) && owned.has(v) && !keep.has(k)) {
+            v.dispose();
+            owned.delete(v);
+          }
+          values[k] = undefined;
+        }
+      }
+      const result: Record<string, Tensor> = {};
+      for (const [name, k] of plan.outputs) {
+        const v = values[k]!;
+        if (isHost(v)) {
+          result[name] = rt.tensor(v.data, v.shape.length ? v.shape : [1]);
+        } else if (owned.has(v)) {
+          result[name] = v;
+          owned.delete(v);
+        } else {
+          result[name] = rt.view(v, v.shape); // an input or constant passed through: give the caller its own handle
+        }
+      }
+      return result;
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  /** Frees the uploaded constants; the model cannot run afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const byShape of this.uploaded.values()) for (const t of byShape.values()) if (!t.isDisposed) t.dispose();
+    this.uploaded.clear();
+    this.plans.clear();
+  }
+
+  /** Texture count the model's constants hold (tests, memory reports). */
+  get constantTensors(): number {
+    let n = 0;
+    for (const m of this.uploaded.values()) n += m.size;
+    return n;
+  }
+
+  private singleFeed(t: Tensor): Record<string, Tensor> {
+    if (this.inputs.length !== 1) throw new GraphModelError(`${this.source}: the model has ${this.inputs.length} inputs (${this.inputs.map((x) => x.name).join(', ')}); pass them by name`);
+    return { [this.inputs[0].name]: t };
+  }
+
+  private checkFeed(name: string, t: Tensor): void {
+    const declared = this.inputs.find((x) => x.name === name)?.shape ?? [];
+    const ok = declared.length === 0 || (declared.length === t.rank && declared.every((d, i) => d < 0 || d === t.shape[i]));
+    if (!ok) throw new GraphModelError(`${this.source}: input "${name}" must have shape [${declared.map((d) => (d < 0 ? '?' : d)).join(', ')}], got [${t.shape.join(', ')}]`);
+  }
+
+  private constant(node: NodeDef): HostTensor {
+    const w = this.weights.get(node.name);
+    if (w) return w;
+    throw new GraphModelError(`${this.source}: constant node "${node.name}" has no weight in the manifest`);
+  }
+
+  private context(step: PlanStep): OpContext {
+    return {
+      rt: this.runtime,
+      node: step.node,
+      attrs: step.attrs,
+      gpu: (v, shape) => this.gpu(v, shape),
+    };
+  }
+
+  /** A host value as a GPU tensor: weights are uploaded once (per shape view) and cached; others are temporaries. */
+  private gpu(v: Value, shape?: readonly number[]): Tensor {
+    if (!isHost(v)) return shape && shape.join() !== v.shape.join() ? this.runtime.view(v, shape) : v;
+    const s = shape ? [...shape] : v.shape.length ? v.shape : [1];
+    if (!this.weightValues.has(v)) return this.runtime.tensor(v.data, s);
+    let byShape = this.uploaded.get(v);
+    if (!byShape) this.uploaded.set(v, (byShape = new Map()));
+    const key = s.join(',');
+    let t = byShape.get(key);
+    if (!t || t.isDisposed) {
+      t = this.runtime.keep(this.runtime.tensor(v.data, s));
+      byShape.set(key, t);
+    }
+    return t;
+  }
+
+  private plan(outputs: readonly string[]): Plan {
+    const key = outputs.join('\u0000');
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    const order: string[] = [];
+    const index = new Map<string, number>();
+    const visiting = new Set<string>();
+    const visit = (name: string, from: string) => {
+      if (index.has(name)) return;
+      const node = this.nodes.get(name);
+      if (!node) throw new GraphModelError(`${this.source}: node "${from}" reads "${name}", which is not in the graph`);
+      if (visiting.has(name)) throw new GraphModelError(`${this.source}: the graph has a cycle through node "${name}"`);
+      visiting.add(name);
+      if (node.op !== 'Const' && node.op !== 'Placeholder' && !OPS[node.op]) {
+        throw new GraphModelError(`${this.source}: node "${name}" uses op ${node.op}, which this runtime does not support (supported: ${Object.keys(OPS).sort().join(', ')})`);
+      }
+      // Iterative over inputs, recursive over depth: graph depth is a few hundred nodes at most.
+      for (const input of node.input ?? []) {
+        if (input.startsWith('^')) continue; // control dependency: no data
+        visit(stripOutputIndex(input, this.source), name);
+      }
+      visiting.delete(name);
+      index.set(name, order.length);
+      order.push(name);
+    };
+    const outputMap = new Map<string, number>();
+    for (const out of outputs) {
+      const nodeName = this.outputNodes.get(out) ?? (this.nodes.has(out) ? out : undefined);
+      if (!nodeName) throw new GraphModelError(`${this.source}: no output "${out}" (outputs: ${this.outputNames.join(', ')})`);
+      visit(nodeName, '(outputs)');
+      outputMap.set(out, index.get(nodeName)!);
+    }
+    const steps: PlanStep[] = order.map((name) => {
+      const node = this.nodes.get(name)!;
+      const inputs = (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => index.get(stripOutputIndex(i, this.source))!);
+      return { node, attrs: new Attrs(node, this.source), inputs, frees: [] };
+    });
+    const lastReader = new Map<number, number>();
+    steps.forEach((s, i) => s.inputs.forEach((k) => lastReader.set(k, i)));
+    for (const [k, i] of lastReader) steps[i].frees.push(k);
+    const plan = { steps, outputs: outputMap };
+    this.plans.set(key, plan);
+    return plan;
+  }
+}
+
+/** "name:0" → "name"; a later output ("name:1") of a node is refused: every supported op has one. */
+function stripOutputIndex(ref: string, source: string): string {
+  const m = /^(.*):(\d+)$/.exec(ref);
+  if (!m) return ref;
+  if (m[2] !== '0') throw new GraphModelError(`${source}: "${ref}" reads output ${m[2]} of a node; only single-output ops are supported`);
+  return m[1];
+}
