@@ -61,3 +61,12 @@ export { evaluateFitter, type FitterEvaluation, type FitterSummary } from './eva
 export * from './eval/metrics.js';
 export { corruptPartLabels, samplePartNoise, packPartNoise, identityPartNoise, PART_NOISE_DEFAULTS, PART_NOISE_SIZE, type PartNoise, type PartNoiseOptions } from './synth/part-noise.js';
 export { fitterBatch, targetLatent, meanLatent, partNoiseCorruptor, type FitterBatch, type FitterDataOptions } from './train/fitter-data.js';
+// TF.js graph models on our kernels, and BlazePose landmarks on them (photo-trained front end).
+export { GraphModel, type GraphInputInfo } from './graph/graph-model.js';
+export { fetchGraphModel, type FetchLike } from './graph/load.js';
+export { GraphModelError, parseModelJson, decodeWeights, type GraphModelJson, type HostTensor } from './graph/model-file.js';
+export { OPS as GRAPH_OPS } from './graph/ops.js';
+export { PoseLandmarker, NoPersonError, BLAZEPOSE_LANDMARKS, BLAZEPOSE_SKELETON, BLAZEPOSE_INPUT, type PoseLandmarks, type DetectOptions } from './landmarks/blazepose.js';
+export { wholePictureRoi, alignmentRoi, cropPicture, cropToPicture, pictureToCrop, cropMapToPicture, type Roi } from './landmarks/roi.js';
+export { drawLandmarks, maskImage } from './landmarks/draw.js';
+export type { RgbaImage } from './io/image.js';

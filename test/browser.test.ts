@@ -21,6 +21,8 @@ import type { Runtime } from '../src/runtime/runtime.js';
 import { FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { encodeFitterWeights } from '../src/nn/weights-file.js';
 import type { Tensor } from '../src/runtime/tensor.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: Server;
@@ -60,6 +62,9 @@ beforeAll(async () => {
     } else if (req.url === '/fitter.nbfw') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(fitterBytes);
+    } else if (req.url?.startsWith('/blazepose/blazepose-lite.')) {
+      res.writeHead(200, { 'content-type': req.url.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+      res.end(readFileSync(join('weights', req.url)));
     } else if (req.url === '/nbf-open-body.nbfm') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(bodyModel);
@@ -203,6 +208,39 @@ describe('browser bundle', () => {
     expect(maxRelError(got.joints2d, here.joints2d)).toBeLessThanOrEqual(1e-3);
     expect(maxRelError(got.betas, here.betas)).toBeLessThanOrEqual(1e-3);
     expect(got.pose).toHaveLength(72);
+  });
+
+  it('runs BlazePose lite fetched as a TF.js graph model, finding the landmarks Node finds', async () => {
+    // A picture with a person: a rendered synthetic one (Node side), passed to the page as RGBA.
+    const generator = new SynthGenerator(testRuntime(), loadOpenBodyModel());
+    const batch = generator.generateBatch(1, { size: 192, seed: 7, start: 0 });
+    const rgb = batch.inputs.rgb.readSync();
+    disposeBatch(batch);
+    generator.dispose();
+    const pixels = Array.from({ length: 192 * 192 * 4 }, (_, i) => (i % 4 === 3 ? 255 : Math.round(Math.min(1, Math.max(0, rgb[3 * (i >> 2) + (i % 4)])) * 255)));
+    const got = await page.evaluate(async ({ pixels }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const rt = nbf.createContext({ canvas: document.createElement('canvas'), poisonOutputs: true });
+      const model = await nbf.fetchGraphModel(rt, '/blazepose/blazepose-lite.json');
+      const landmarker = nbf.PoseLandmarker.fromModel(rt, model);
+      const image = new ImageData(Uint8ClampedArray.from(pixels), 192, 192);
+      const pose = landmarker.detect(image);
+      landmarker.dispose();
+      const live = rt.memory().liveTextures;
+      rt.destroy();
+      return { keypoints: pose.keypoints, score: pose.score, live };
+    }, { pixels });
+    const { createPoseLandmarker } = await import('../src/landmarks/model-files.js');
+    const here = createPoseLandmarker(testRuntime());
+    const expected = here.detect({ width: 192, height: 192, data: Uint8Array.from(pixels) });
+    here.dispose();
+    expect(got.live).toBe(0);
+    expect(got.score).toBeCloseTo(expected.score, 3);
+    for (let k = 0; k < 33; k++) {
+      expect(Math.abs(got.keypoints[k][0] - expected.keypoints[k][0]), `landmark ${k} x`).toBeLessThan(0.05);
+      expect(Math.abs(got.keypoints[k][1] - expected.keypoints[k][1]), `landmark ${k} y`).toBeLessThan(0.05);
+    }
   });
 
   it('reports a clear error when WebGL2 is unavailable', async () => {

@@ -37,7 +37,7 @@ function jpegOf(img: RgbaImage, quality = 95): Uint8Array {
   return new Uint8Array(jpeg.encode({ data: img.data, width: img.width, height: img.height }, quality).data);
 }
 
-function pngOf(width: number, height: number, data: Uint8Array, colorType: 0 | 2 | 4 | 6, bitDepth: 8 | 16 = 8): Uint8Array {
+function pngOf(width: number, height: number, data: Uint8Array | Uint8ClampedArray, colorType: 0 | 2 | 4 | 6, bitDepth: 8 | 16 = 8): Uint8Array {
   const opts = { width, height, colorType, inputColorType: colorType, bitDepth, inputHasAlpha: colorType >= 4 };
   const png = new PNG(opts);
   png.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -78,13 +78,13 @@ function sof0(jpg: Uint8Array): number {
   throw new Error('no SOF0');
 }
 
-function meanAbsError(a: Uint8Array, b: Uint8Array): number {
+function meanAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
   return sum / a.length;
 }
 
-function maxAbsError(a: Uint8Array, b: Uint8Array): number {
+function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;

@@ -11,11 +11,14 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { NbfError } from '../runtime/errors.js';
 
-/** 8-bit RGBA pixels, row-major from the top-left, `width * height * 4` bytes. */
+/**
+ * 8-bit RGBA pixels, row-major from the top-left, `width * height * 4` bytes. A browser ImageData
+ * (Uint8ClampedArray) is one as it is.
+ */
 export interface RgbaImage {
   width: number;
   height: number;
-  data: Uint8Array;
+  data: Uint8Array | Uint8ClampedArray;
 }
 
 export interface DecodeImageOptions {

@@ -19,7 +19,7 @@ function sideOf(k: number): Rgb {
   return k % 2 === 1 ? LEFT : RIGHT;
 }
 
-function blend(out: Uint8Array, i: number, c: Rgb, a: number) {
+function blend(out: Uint8Array | Uint8ClampedArray, i: number, c: Rgb, a: number) {
   for (let ch = 0; ch < 3; ch++) out[4 * i + ch] = Math.round(out[4 * i + ch] * (1 - a) + c[ch] * a);
 }
 
