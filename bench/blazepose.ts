@@ -10,7 +10,10 @@
  * Models: weights/blazepose/blazepose-<variant>.json (lite ships; full and heavy come from
  * scripts/fetch-blazepose.sh — a missing one is reported and skipped).
  * Before timing, every output of ours is checked against tfjs: ≤ 1e-3 absolute for outputs in [0, 1]
- * (probabilities, mask, heatmaps) and ≤ 1e-5 relative to the output's largest magnitude otherwise.
+ * (probabilities, heatmaps) and ≤ 1e-5 relative to the output's largest magnitude otherwise; the
+ * person mask ≤ 3e-3: its last 1×1 conv turns inputs ≤ 6 into logits of |800|, amplifying float32
+ * rounding on both sides (tfjs-webgl itself is 1.9e-3 from a float64 evaluation, ours 8e-4;
+ * test/graph-model.test.ts).
  *   --quick    lite only, few runs, writes nothing     --profile  per-kernel time of ours, printed
  * Full runs write bench/results/blazepose.json: rows { name, ours_ms, tfjs_ms, ratio, ... }.
  */
@@ -82,7 +85,8 @@ for (const variant of variants) {
     const bounded = maxAbs <= 1;
     const error = bounded ? maxDiff : maxDiff / maxAbs;
     errors[k] = Number(error.toExponential(2));
-    if (error > (bounded ? 1e-3 : 1e-5)) throw new Error(`${variant}: output ${k} differs from tfjs by ${error.toExponential(2)} (${bounded ? 'absolute' : 'relative'})`);
+    const tolerance = k === 'activation_segmentation' ? 3e-3 : bounded ? 1e-3 : 1e-5;
+    if (error > tolerance) throw new Error(`${variant}: output ${k} differs from tfjs by ${error.toExponential(2)} (${bounded ? 'absolute' : 'relative'})`);
   });
 
   const warm = quick ? 1 : 2;

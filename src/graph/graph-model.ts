@@ -112,8 +112,9 @@ export class GraphModel {
         }
         values[i] = value;
         for (const k of step.frees) {
+          if (keep.has(k)) continue; // a requested output that later nodes also read
           const v = values[k];
-          if (v && !isHost(v) && owned.has(v) && !keep.has(k)) {
+          if (v && !isHost(v) && owned.has(v)) {
             v.dispose();
             owned.delete(v);
           }
