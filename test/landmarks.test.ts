@@ -14,7 +14,9 @@ import { main } from '../src/cli/main.js';
 import { expandImageArgs, outputNames } from '../src/cli/landmarks.js';
 import { alignmentRoi, cropMapToPicture, cropPicture, cropToPicture, pictureToCrop, wholePictureRoi } from '../src/landmarks/roi.js';
 import { NoPersonError, PoseLandmarker } from '../src/landmarks/blazepose.js';
-import { createPoseLandmarker } from '../src/landmarks/model-files.js';
+import { createPoseLandmarker, personDetectorPath } from '../src/landmarks/model-files.js';
+import { detectorAnchors, PersonDetector } from '../src/landmarks/detector.js';
+import { loadGraphModel } from '../src/graph/load-node.js';
 import { decodeImage, encodePng, type RgbaImage } from '../src/io/image.js';
 import { GraphModel } from '../src/graph/graph-model.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
@@ -105,6 +107,33 @@ describe('crop geometry', () => {
   });
 });
 
+describe('PersonDetector (BlazePose detector, shipped)', () => {
+  it('lays out its 2254 SSD anchors as MediaPipe does: strides 8, 16 and three layers of 32', () => {
+    const a = detectorAnchors();
+    expect(a.length).toBe(2 * 2254);
+    expect([a[0], a[1], a[2], a[3]]).toEqual([4, 4, 4, 4]); // two anchors per 8-pixel cell
+    expect([a[2 * 1568], a[2 * 1568 + 1]]).toEqual([8, 8]); // first 16-pixel cell
+    expect([a[2 * 1960], a[2 * 1965], a[2 * 1966]]).toEqual([16, 16, 48]); // six anchors per 32-pixel cell
+    expect([a[2 * 2253], a[2 * 2253 + 1]]).toEqual([208, 208]);
+  });
+
+  it('finds a rendered person with its hips near the pelvis, and no one in a smooth gradient', () => {
+    const detector = PersonDetector.fromModel(rt, loadGraphModel(rt, personDetectorPath()!));
+    try {
+      const { image, joints2d } = renderedPerson();
+      const found = detector.detect(image);
+      expect(found).not.toBeNull();
+      expect(Math.hypot(found!.hips[0] - joints2d[0], found!.hips[1] - joints2d[1])).toBeLessThan(0.1 * 256);
+      expect(found!.roi.size).toBeGreaterThan(100);
+      const data = new Uint8Array(200 * 150 * 4);
+      for (let i = 0; i < 200 * 150; i++) data.set([90 + (i % 200) / 4, 120, 160 - i / 600, 255], 4 * i);
+      expect(detector.detect({ width: 200, height: 150, data })).toBeNull();
+    } finally {
+      detector.dispose();
+    }
+  });
+});
+
 describe('PoseLandmarker (BlazePose lite, shipped)', () => {
   const landmarker = createPoseLandmarker(rt);
   afterAll(() => landmarker.dispose());
@@ -114,6 +143,7 @@ describe('PoseLandmarker (BlazePose lite, shipped)', () => {
     const pose = landmarker.detect(image);
     expect(pose.score).toBeGreaterThan(0.9);
     expect(pose.timings.passes).toBe(2);
+    expect(pose.firstCrop).toBe('detector');
     const ys = Array.from({ length: 24 }, (_, j) => joints2d[2 * j + 1]);
     const height = Math.max(...ys) - Math.min(...ys);
     const close = LIMB_PAIRS.filter(([b, s]) => Math.hypot(pose.keypoints[b][0] - joints2d[2 * s], pose.keypoints[b][1] - joints2d[2 * s + 1]) < 0.15 * height).length;

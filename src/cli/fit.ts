@@ -29,9 +29,10 @@ import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { numberFlag } from './train.js';
+import { fitPhotos, FIT_PHOTO_USAGE } from './fit-photo.js';
 
-export const FIT_USAGE = 'nbf fit --from parts PARTS.png [--out DIR] [--weights FILE.nbfw] [--body-model FILE]';
-export const FIT_SUMMARY = 'a 12-part colour map (PNG) → body: params.json, body.glb, body.obj, overlay.png';
+export const FIT_USAGE = `${FIT_PHOTO_USAGE}\n       nbf fit --from parts PARTS.png [--out DIR] [--weights FILE.nbfw] [--body-model FILE]`;
+export const FIT_SUMMARY = 'a photo (landmarks + refinement), or a 12-part colour map (fitting network) → body: params.json, body.glb, body.obj, overlay.png';
 export const EVAL_USAGE = 'nbf eval fitter [--weights FILE.nbfw] [--count N] [--seed S] [--corrupt S] [--json FILE] [--body-model FILE]';
 export const EVAL_SUMMARY = "the fitter's 3D/2D errors on synthetic bodies, beside the mean-pose baseline";
 
@@ -93,6 +94,7 @@ function meshOf(model: BodyModel, fit: BodyFit) {
 const round = (x: number, d = 6) => Number(x.toFixed(d));
 
 export async function fit(argv: string[]): Promise<number> {
+  if (!argv.some((a) => a === '--from' || a.startsWith('--from='))) return fitPhotos(argv);
   let partsPath: string;
   let out: string;
   let weightsPath: string;

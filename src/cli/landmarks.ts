@@ -55,12 +55,13 @@ function landmarksJson(path: string, variant: string, pose: PoseLandmarks) {
     height: pose.height,
     model: `blazepose-${variant}`,
     score: r(pose.score, 4),
+    firstCrop: pose.firstCrop,
     box: pose.box.map((v) => r(v)),
     names: [...BLAZEPOSE_LANDMARKS],
     keypoints: pose.keypoints.map(([x, y, v]) => [r(x), r(y), r(v, 4)]),
     world: pose.world.map((p) => p.map((v) => r(v, 4))),
     roi: { cx: r(pose.roi.cx), cy: r(pose.roi.cy), size: r(pose.roi.size), angle: r(pose.roi.angle, 4) },
-    timings: { cropMs: r(pose.timings.cropMs, 1), networkMs: r(pose.timings.networkMs, 1), decodeMs: r(pose.timings.decodeMs, 1), passes: pose.timings.passes },
+    timings: { detectorMs: r(pose.timings.detectorMs, 1), cropMs: r(pose.timings.cropMs, 1), networkMs: r(pose.timings.networkMs, 1), decodeMs: r(pose.timings.decodeMs, 1), passes: pose.timings.passes },
   };
 }
 

@@ -7,17 +7,19 @@
  * presence logits (`ld_3d`, 39 × 5: the 33 landmarks and 6 auxiliary points), metric points
  * (`world_3d`, 39 × 3), a person-present probability (`output_poseflag`) and a 256² mask.
  *
- * Finding the person (instead of MediaPipe's separate SSD detector, which would add 5.9 MB and an
- * anchor decoder): pass 1 runs on the whole picture letterboxed into the square; its auxiliary
- * points 33 (body centre) and 34 (scale/rotation point) give the ROI MediaPipe's tracker would use
- * (alignmentRoi), and pass 2 (and any further pass) runs on that ROI. Documented in docs/landmarks.md
- * with what it misses (a person far smaller than the picture).
+ * Finding the person: with the person detector (detector.ts, MediaPipe's SSD), pass 1 runs on the
+ * crop the detector gives; without it, on the whole picture letterboxed into the square. Each later
+ * pass runs on the crop that the previous pass's auxiliary points 33 (body centre) and 34
+ * (scale/rotation point) give (alignmentRoi), as MediaPipe's tracker does from frame to frame.
+ * docs/landmarks.md compares the two on photos: the detector is what makes portraits and half-body
+ * photos work, since it places the crop around the whole body even when the legs are out of frame.
  */
 import type { Runtime } from '../runtime/runtime.js';
 import type { RgbaImage } from '../io/image.js';
 import { GraphModel } from '../graph/graph-model.js';
 import { NbfError } from '../runtime/errors.js';
 import { alignmentRoi, cropMapToPicture, cropPicture, cropToPicture, wholePictureRoi, type Roi } from './roi.js';
+import type { PersonDetector } from './detector.js';
 
 export const BLAZEPOSE_INPUT = 256;
 
@@ -44,7 +46,10 @@ const ALL_POINTS = 39;
 export interface PoseLandmarks {
   /** 33 × [x, y, visibility]: picture pixels (pixel centres at k + 0.5), visibility ∈ [0, 1]. */
   keypoints: [number, number, number][];
-  /** 33 × [x, y, z] metres, centred between the hips (BlazePose's world landmarks). */
+  /**
+   * 33 × [x, y, z] metres, centred between the hips (BlazePose's world landmarks), in the camera's
+   * axes: x right, y down, z away from the camera.
+   */
   world: [number, number, number][];
   /** Probability that a person is in the final crop. */
   score: number;
@@ -52,11 +57,13 @@ export interface PoseLandmarks {
   box: [number, number, number, number];
   /** The crop of the last pass. */
   roi: Roi;
+  /** Where the first pass looked: the detector's crop, or the whole picture (no detector, or it found no one). */
+  firstCrop: 'detector' | 'whole picture';
   /** Person mask at picture size, values in [0, 1] (row-major width × height). */
   mask: Float32Array;
   width: number;
   height: number;
-  timings: { cropMs: number; networkMs: number; decodeMs: number; passes: number };
+  timings: { cropMs: number; networkMs: number; decodeMs: number; detectorMs: number; passes: number };
 }
 
 export interface DetectOptions {
@@ -79,17 +86,21 @@ interface PassResult {
 }
 
 export class PoseLandmarker {
-  private constructor(readonly runtime: Runtime, readonly model: GraphModel, readonly variant: string) {}
+  private constructor(readonly runtime: Runtime, readonly model: GraphModel, readonly variant: string, readonly detector: PersonDetector | null) {}
 
-  /** Wraps a loaded BlazePose GHUM graph model (load-node.ts loadGraphModel, or fetchGraphModel). */
-  static fromModel(rt: Runtime, model: GraphModel, variant = 'lite'): PoseLandmarker {
+  /**
+   * Wraps a loaded BlazePose GHUM graph model (load-node.ts loadGraphModel, or fetchGraphModel), and
+   * optionally the person detector that finds its first crop (detector.ts); without one, the first
+   * pass reads the whole picture.
+   */
+  static fromModel(rt: Runtime, model: GraphModel, variant = 'lite', detector: PersonDetector | null = null): PoseLandmarker {
     const input = model.inputs[0];
     const expected = ['ld_3d', 'world_3d', 'output_poseflag', 'activation_segmentation'];
     const missing = expected.filter((o) => !model.outputNames.includes(o));
     if (model.inputs.length !== 1 || input.shape[1] !== BLAZEPOSE_INPUT || input.shape[2] !== BLAZEPOSE_INPUT || missing.length) {
       throw new NbfError(`${model.source}: not a BlazePose GHUM landmark model (needs one 256×256×3 input and outputs ${expected.join(', ')}${missing.length ? `; missing ${missing.join(', ')}` : ''})`);
     }
-    return new PoseLandmarker(rt, model, variant);
+    return new PoseLandmarker(rt, model, variant, detector);
   }
 
   /** Landmarks of the most prominent person; throws NoPersonError when there is none. */
@@ -98,8 +109,20 @@ export class PoseLandmarker {
     if (!Number.isInteger(passes) || passes < 1) throw new NbfError(`detect: passes must be an integer ≥ 1, got ${passes}`);
     if (image.width < 1 || image.height < 1) throw new NbfError('detect: the picture is empty');
     const minScore = options.minScore ?? 0.5;
-    const timings = { cropMs: 0, networkMs: 0, decodeMs: 0, passes: 0 };
+    const timings = { cropMs: 0, networkMs: 0, decodeMs: 0, detectorMs: 0, passes: 0 };
     let roi = wholePictureRoi(image.width, image.height);
+    let firstCrop: PoseLandmarks['firstCrop'] = 'whole picture';
+    if (this.detector) {
+      // A person the detector misses (it leans on the face: rendered people have none) may still be
+      // found by the landmark network on the whole picture, whose person score then decides.
+      const t = performance.now();
+      const found = this.detector.detect(image);
+      timings.detectorMs = performance.now() - t;
+      if (found) {
+        roi = found.roi;
+        firstCrop = 'detector';
+      }
+    }
     let result = this.runPass(image, roi, timings);
     for (let p = 1; p < passes; p++) {
       if (result.score < minScore) break;
@@ -120,8 +143,14 @@ export class PoseLandmarker {
       const [x, y] = cropToPicture(roi, BLAZEPOSE_INPUT, result.points[k * 5], result.points[k * 5 + 1]);
       keypoints.push([x, y, sigmoid(result.points[k * 5 + 3])]);
     }
+    // World points come in the crop's axes; turn x, y back by the crop's rotation (camera axes).
     const world: [number, number, number][] = [];
-    for (let k = 0; k < LANDMARKS; k++) world.push([result.world[k * 3], result.world[k * 3 + 1], result.world[k * 3 + 2]]);
+    const c = Math.cos(roi.angle);
+    const s = Math.sin(roi.angle);
+    for (let k = 0; k < LANDMARKS; k++) {
+      const [x, y, z] = [result.world[k * 3], result.world[k * 3 + 1], result.world[k * 3 + 2]];
+      world.push([c * x - s * y, s * x + c * y, z]);
+    }
     const visible = keypoints.filter((p) => p[2] >= 0.5);
     const use = visible.length >= 2 ? visible : keypoints;
     const box: [number, number, number, number] = [
@@ -130,12 +159,13 @@ export class PoseLandmarker {
     ];
     const mask = options.mask === false ? new Float32Array(0) : cropMapToPicture(result.mask, BLAZEPOSE_INPUT, roi, image.width, image.height);
     timings.decodeMs += performance.now() - t0;
-    return { keypoints, world, score: result.score, box, roi, mask, width: image.width, height: image.height, timings };
+    return { keypoints, world, score: result.score, box, roi, firstCrop, mask, width: image.width, height: image.height, timings };
   }
 
-  /** Frees the model's weights. */
+  /** Frees the models' weights. */
   dispose(): void {
     this.model.dispose();
+    this.detector?.dispose();
   }
 
   private runPass(image: RgbaImage, roi: Roi, timings: PoseLandmarks['timings']): PassResult {

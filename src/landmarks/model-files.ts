@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { loadGraphModel } from '../graph/load-node.js';
 import { NbfError } from '../runtime/errors.js';
 import { PoseLandmarker } from './blazepose.js';
+import { PersonDetector } from './detector.js';
 
 export const BLAZEPOSE_VARIANTS = ['lite', 'full', 'heavy'] as const;
 export type BlazePoseVariant = (typeof BLAZEPOSE_VARIANTS)[number];
@@ -15,12 +16,29 @@ export function blazePoseModelPath(variant: BlazePoseVariant): string | null {
   return shippedWeightsPath(`blazepose/blazepose-${variant}.json`);
 }
 
-/** A PoseLandmarker from a model.json path, or from the shipped/fetched variant. */
-export function createPoseLandmarker(rt: Runtime, options: { variant?: BlazePoseVariant; modelPath?: string } = {}): PoseLandmarker {
+/** The person detector's model.json, or null when it is not there. */
+export function personDetectorPath(): string | null {
+  return shippedWeightsPath('blazepose/blazepose-detector.json');
+}
+
+/**
+ * A PoseLandmarker from a model.json path, or from the shipped/fetched variant, with the person
+ * detector when it is there (`detector: false` leaves it out: whole-picture first pass).
+ */
+export function createPoseLandmarker(rt: Runtime, options: { variant?: BlazePoseVariant; modelPath?: string; detector?: boolean } = {}): PoseLandmarker {
   const variant = options.variant ?? 'lite';
   const path = options.modelPath ?? blazePoseModelPath(variant);
   if (!path) {
     throw new NbfError(`the BlazePose ${variant} model is not under weights/blazepose/${variant === 'lite' ? '' : ` (fetch it once with: bash scripts/fetch-blazepose.sh ${variant})`}`);
   }
-  return PoseLandmarker.fromModel(rt, loadGraphModel(rt, path), options.modelPath ? 'custom' : variant);
+  const detectorPath = options.detector === false ? null : personDetectorPath();
+  if (options.detector === true && !detectorPath) throw new NbfError('the BlazePose person detector is not under weights/blazepose/ (fetch it once with: bash scripts/fetch-blazepose.sh detector)');
+  const model = loadGraphModel(rt, path);
+  try {
+    const detector = detectorPath ? PersonDetector.fromModel(rt, loadGraphModel(rt, detectorPath)) : null;
+    return PoseLandmarker.fromModel(rt, model, options.modelPath ? 'custom' : variant, detector);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

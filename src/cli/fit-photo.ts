@@ -1,0 +1,204 @@
+/**
+ * `nbf fit PHOTO|FOLDER...`: photos (PNG/JPEG, any size) → bodies, through BlazePose landmarks and the
+ * refinement (src/pipeline/fit-photo.ts). Per picture DIR/<name>/: params.json, body.glb, body.obj,
+ * overlay.png (the fitted body's parts over the photo), landmarks.json and mask.png, written
+ * atomically. A batch runs on one model and one context; a bad picture is reported and skipped.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNodeContext } from '../runtime/node-context.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { NbfError } from '../runtime/errors.js';
+import { readImageFile } from '../io/image-file.js';
+import { encodePng, type RgbaImage } from '../io/image.js';
+import { encodeGlb } from '../io/glb.js';
+import { encodeObj } from '../io/obj.js';
+import { cameraToViewerPositions, partColors } from '../io/mesh.js';
+import { partColourMap, partLabelMap } from '../render/maps.js';
+import { MeshRenderer } from '../render/renderer.js';
+import { GpuBodyModel } from '../smpl/gpu/model.js';
+import type { BodyModel } from '../smpl/types.js';
+import { Skeleton } from '../synth/skeleton.js';
+import { JOINT_NAMES } from '../synth/pose.js';
+import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
+import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
+import { maskImage } from '../landmarks/draw.js';
+import { fitPhoto, type PhotoFit } from '../pipeline/fit-photo.js';
+import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
+import { writeFilesAtomically } from './atomic-write.js';
+import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
+import { expandImageArgs, outputNames } from './landmarks.js';
+import { numberFlag } from './train.js';
+
+export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--out DIR] [--steps N] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--body-model FILE]';
+
+/** Overlays are drawn at most this many pixels on the longer side (the body is rendered at that size). */
+const OVERLAY_MAX = 1024;
+
+const r = (x: number, d = 6) => Number(x.toFixed(d));
+
+/** The photo scaled by `s` (box filter), as RGB floats 0..255. */
+function scaled(image: RgbaImage, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height * 3);
+  const sx = image.width / width;
+  const sy = image.height / height;
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.floor(y * sy);
+    const y1 = Math.max(y0 + 1, Math.floor((y + 1) * sy));
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.floor(x * sx);
+      const x1 = Math.max(x0 + 1, Math.floor((x + 1) * sx));
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) acc += image.data[4 * (yy * image.width + xx) + c];
+        out[3 * (y * width + x) + c] = acc / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+  return out;
+}
+
+/** The fitted body's 12 parts drawn over the (darkened) photo, at most OVERLAY_MAX pixels wide or high. */
+function overlay(rt: Runtime, renderer: MeshRenderer, image: RgbaImage, fit: PhotoFit): Uint8Array {
+  const s = Math.min(1, OVERLAY_MAX / Math.max(image.width, image.height));
+  const width = Math.max(1, Math.round(image.width * s));
+  const height = Math.max(1, Math.round(image.height * s));
+  const sx = width / image.width;
+  const sy = height / image.height;
+  const camera = Float32Array.from([fit.camera[0] * sx, fit.camera[1] * sy, fit.camera[2] * sx, fit.camera[3] * sy]);
+  const drawn = rt.scope(() => {
+    const gbuffer = renderer.render(rt.tensor(fit.vertices, [1, fit.vertices.length / 3, 3]), rt.tensor(camera, [1, 4]), { width, height });
+    const labels = partLabelMap(gbuffer, 12);
+    return { rgb: partColourMap(labels, 12).readSync(), labels: labels.readSync() };
+  });
+  const photo = s === 1 ? null : scaled(image, width, height);
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const on = drawn.labels[i] > 0;
+    for (let c = 0; c < 3; c++) {
+      const under = photo ? photo[3 * i + c] : image.data[4 * i + c];
+      data[4 * i + c] = Math.round(on ? 0.6 * drawn.rgb[3 * i + c] + 0.4 * under : 0.55 * under);
+    }
+    data[4 * i + 3] = 255;
+  }
+  return encodePng({ width, height, data });
+}
+
+function meshOf(model: BodyModel, fit: PhotoFit) {
+  return { positions: cameraToViewerPositions(fit.vertices, fit.joints3d), faces: model.faces, colors: partColors(model.parts12) };
+}
+
+function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoFit, totalMs: number) {
+  return {
+    source: path,
+    route: 'landmarks',
+    landmarkModel: `blazepose-${variant}`,
+    bodyModel: model.name,
+    width: fit.width,
+    height: fit.height,
+    betas: Array.from(fit.betas, (x) => r(x)),
+    pose: Array.from(fit.pose, (x) => r(x)),
+    trans: Array.from(fit.trans, (x) => r(x)),
+    camera: { fx: r(fit.camera[0], 3), fy: r(fit.camera[1], 3), cx: r(fit.camera[2], 3), cy: r(fit.camera[3], 3) },
+    jointNames: [...JOINT_NAMES],
+    joints3d: Array.from({ length: 24 }, (_, j) => [0, 1, 2].map((k) => r(fit.joints3d[3 * j + k]))),
+    joints2d: Array.from({ length: 24 }, (_, j) => [0, 1].map((k) => r(fit.joints2d[2 * j + k], 3))),
+    personScore: r(fit.landmarks.score, 4),
+    refinement: { startErrorPx: r(fit.refine.startError, 3), finalErrorPx: r(fit.refine.finalError, 3), loss: fit.refine.loss, start: fit.refine.chosen },
+    timingsMs: { landmarks: r(fit.timings.landmarksMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
+  };
+}
+
+function landmarksJson(fit: PhotoFit) {
+  const p = fit.landmarks;
+  return {
+    score: r(p.score, 4),
+    firstCrop: p.firstCrop,
+    box: p.box.map((v) => r(v, 2)),
+    names: [...BLAZEPOSE_LANDMARKS],
+    keypoints: p.keypoints.map(([x, y, v]) => [r(x, 2), r(y, 2), r(v, 4)]),
+    world: p.world.map((q) => q.map((v) => r(v, 4))),
+  };
+}
+
+export async function fitPhotos(argv: string[]): Promise<number> {
+  let inputs: string[];
+  let out: string;
+  let steps: number;
+  let focal: number | undefined;
+  let weight3d: number;
+  let variant: BlazePoseVariant;
+  let modelPath: string;
+  try {
+    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model']);
+    if (!args.positional.length) throw new ArgError('give at least one photo (PNG or JPEG) or folder');
+    out = stringFlag(args, 'out') ?? 'out/fit';
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
+    steps = intFlag(args, 'steps', 300, 2, 10_000);
+    focal = args.flags.has('focal') ? numberFlag(args, 'focal', 1, 1, 1e6) : undefined;
+    weight3d = numberFlag(args, 'weight-3d', 0.05, 0, 100);
+    const m = stringFlag(args, 'model') ?? 'lite';
+    if (!(BLAZEPOSE_VARIANTS as readonly string[]).includes(m)) throw new ArgError(`--model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}; got "${m}"`);
+    variant = m as BlazePoseVariant;
+    modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
+    inputs = expandImageArgs(args.positional);
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf fit: ${e.message}\nusage: ${FIT_PHOTO_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const model = readBodyModelFile(modelPath);
+  const skeleton = new Skeleton(model);
+  const rt = createNodeContext();
+  const gpuModel = GpuBodyModel.upload(rt, model);
+  const renderer = new MeshRenderer(rt, model);
+  const tty = !!process.stderr.isTTY;
+  let failures = 0;
+  try {
+    const landmarker = createPoseLandmarker(rt, { variant });
+    try {
+      const names = outputNames(inputs);
+      for (const [i, path] of inputs.entries()) {
+        const prefix = inputs.length > 1 ? `[${i + 1}/${inputs.length}] ` : '';
+        try {
+          const image = await readImageFile(path);
+          const t0 = performance.now();
+          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, {
+            steps, focal, weight3d,
+            progress: (stage, step, total) => { if (tty) process.stderr.write(`\r${prefix}${path}: refinement stage ${stage}/2 step ${step}/${total}\x1b[K`); },
+          });
+          if (tty) process.stderr.write('\r\x1b[K');
+          const dir = join(out, names[i]);
+          const files = [
+            { path: join(dir, 'params.json'), data: '' },
+            { path: join(dir, 'body.glb'), data: encodeGlb(meshOf(model, fit), { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
+            { path: join(dir, 'body.obj'), data: encodeObj(meshOf(model, fit), { comments: [`nbf fit ${path}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
+            { path: join(dir, 'overlay.png'), data: overlay(rt, renderer, image, fit) },
+            { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson(fit), null, 1) + '\n' },
+            { path: join(dir, 'mask.png'), data: encodePng(maskImage(fit.landmarks)) },
+          ];
+          const totalMs = performance.now() - t0;
+          files[0].data = JSON.stringify(paramsJson(path, model, landmarker.variant, fit, totalMs), null, 2) + '\n';
+          mkdirSync(dir, { recursive: true });
+          writeFilesAtomically(files);
+          console.log(`${prefix}${path}: body fitted to ${fit.targets.weights.filter((w) => w >= 0.25).length} landmarks, ${fit.refine.startError.toFixed(1)} → ${fit.refine.finalError.toFixed(1)} px, ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
+        } catch (e) {
+          if (tty) process.stderr.write('\r\x1b[K');
+          if (!(e instanceof NbfError) && !(e instanceof ArgError)) throw e;
+          failures++;
+          console.error(`${prefix}nbf fit: ${path}: ${e.name === 'Error' || e.name === 'NoPersonError' ? '' : e.name + ': '}${e.message}; nothing written`);
+        }
+      }
+    } finally {
+      landmarker.dispose();
+    }
+  } finally {
+    renderer.dispose();
+    gpuModel.dispose();
+    rt.destroy();
+  }
+  if (inputs.length > 1 && failures) console.error(`nbf fit: ${failures} of ${inputs.length} pictures failed`);
+  return failures ? 1 : 0;
+}
