@@ -1,0 +1,107 @@
+/**
+ * The pictures of docs/landmarks.md: BlazePose (through our runtime) on the two public-domain/CC0
+ * photographs of scripts/fetch-photos.sh and on rendered synthetic people, drawn as overlays side by
+ * side, written as JPEG.
+ *
+ *   bash scripts/fetch-photos.sh && node scripts/with-display.mjs node --import tsx scripts/docs-landmarks.ts
+ *
+ * Writes docs/landmarks-photos.jpg (rows: lite without the detector, then lite, full and heavy with
+ * it, where fetched) and docs/landmarks-synthetic.jpg; then the photo route's bodies
+ * (docs/fit-photos.jpg: the fitted body's parts over each photo).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { decodeImage } from '../src/io/image.js';
+import jpeg from 'jpeg-js';
+import { createNodeContext } from '../src/runtime/node-context.js';
+import { readImageFile } from '../src/io/image-file.js';
+import type { RgbaImage } from '../src/io/image.js';
+import { createPoseLandmarker, blazePoseModelPath, BLAZEPOSE_VARIANTS } from '../src/landmarks/model-files.js';
+import { drawLandmarks } from '../src/landmarks/draw.js';
+import { cropPicture, wholePictureRoi } from '../src/landmarks/roi.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+
+const TILE = 256;
+
+/** The picture scaled into a TILE² square (letterboxed), via the landmark crop code. */
+function tile(image: RgbaImage): RgbaImage {
+  const rgb = cropPicture(image, wholePictureRoi(image.width, image.height), TILE);
+  const data = new Uint8Array(TILE * TILE * 4);
+  for (let i = 0; i < TILE * TILE; i++) {
+    for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(rgb[3 * i + c] * 255);
+    data[4 * i + 3] = 255;
+  }
+  return { width: TILE, height: TILE, data };
+}
+
+function sheet(rows: RgbaImage[][]): RgbaImage {
+  const cols = Math.max(...rows.map((r) => r.length));
+  const width = cols * TILE;
+  const height = rows.length * TILE;
+  const data = new Uint8Array(width * height * 4).fill(255);
+  rows.forEach((row, r) => row.forEach((t, c) => {
+    for (let y = 0; y < TILE; y++) data.set(t.data.subarray(y * TILE * 4, (y + 1) * TILE * 4), ((r * TILE + y) * width + c * TILE) * 4);
+  }));
+  return { width, height, data };
+}
+
+const rt = createNodeContext();
+const photos = ['out/photos/astronaut.png', 'out/photos/camera.png'].filter(existsSync);
+const variants = BLAZEPOSE_VARIANTS.filter((v) => blazePoseModelPath(v));
+if (photos.length) {
+  const rows: RgbaImage[][] = [];
+  const rowsSpec: { variant: (typeof variants)[number]; detector: boolean }[] = [{ variant: 'lite', detector: false }, ...variants.map((variant) => ({ variant, detector: true }))];
+  for (const { variant, detector } of rowsSpec) {
+    const landmarker = createPoseLandmarker(rt, { variant, detector });
+    const row: RgbaImage[] = [];
+    for (const path of photos) {
+      const image = await readImageFile(path);
+      const pose = landmarker.detect(image);
+      console.log(`${variant}${detector ? ' + detector' : ', whole picture'} ${path}: score ${pose.score.toFixed(2)}, ${pose.keypoints.filter((p) => p[2] >= 0.5).length}/33 visible, ${pose.timings.networkMs.toFixed(0)} ms network`);
+      row.push(tile(drawLandmarks(image, pose)));
+    }
+    rows.push(row);
+    landmarker.dispose();
+  }
+  writeFileSync('docs/landmarks-photos.jpg', jpeg.encode(sheet(rows) as never, 85).data);
+  console.log(`docs/landmarks-photos.jpg: rows ${rowsSpec.map((r) => `${r.variant}${r.detector ? ' + detector' : ' (whole picture)'}`).join(', ')}`);
+} else {
+  console.log('no photos under out/photos (bash scripts/fetch-photos.sh); skipped the photo sheet');
+}
+
+const generator = new SynthGenerator(rt, loadOpenBodyModel());
+const batch = generator.generateBatch(8, { size: TILE, seed: 7 });
+const rgb = batch.inputs.rgb.readSync();
+disposeBatch(batch);
+generator.dispose();
+const landmarker = createPoseLandmarker(rt);
+const tiles: RgbaImage[] = [];
+for (let n = 0; n < 8; n++) {
+  const data = new Uint8Array(TILE * TILE * 4);
+  for (let i = 0; i < TILE * TILE; i++) {
+    for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(Math.min(1, Math.max(0, rgb[(n * TILE * TILE + i) * 3 + c])) * 255);
+    data[4 * i + 3] = 255;
+  }
+  const image = { width: TILE, height: TILE, data };
+  try {
+    tiles.push(drawLandmarks(image, landmarker.detect(image)));
+  } catch {
+    tiles.push(image); // no person found: the picture as it is
+  }
+}
+landmarker.dispose();
+writeFileSync('docs/landmarks-synthetic.jpg', jpeg.encode(sheet([tiles.slice(0, 4), tiles.slice(4)]) as never, 85).data);
+console.log('docs/landmarks-synthetic.jpg');
+rt.destroy();
+
+if (photos.length) {
+  // The photo route end to end, through the CLI as a user runs it.
+  const code = await main(['fit', ...photos, '--out', 'out/docs-fit']);
+  if (code !== 0) throw new Error(`nbf fit exited with ${code}`);
+  const row: RgbaImage[] = [];
+  for (const path of photos) row.push(tile(decodeImage(readFileSync(`out/docs-fit/${basename(path, extname(path))}/overlay.png`), path)));
+  writeFileSync('docs/fit-photos.jpg', jpeg.encode(sheet([row]) as never, 85).data);
+  console.log('docs/fit-photos.jpg');
+}
