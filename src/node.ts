@@ -5,6 +5,6 @@ export { openBodyModelPath, loadOpenBodyModel, OPEN_BODY_MODEL_FILE } from './sm
 export { defaultFitterWeightsPath, DEFAULT_FITTER_FILE } from './nn/default-weights.js';
 export { trainFitter, type TrainFitterOptions, type TrainResult } from './train/fitter-trainer.js';
 export { loadGraphModel } from './graph/load-node.js';
-export { createPoseLandmarker, blazePoseModelPath, BLAZEPOSE_VARIANTS, type BlazePoseVariant } from './landmarks/model-files.js';
+export { createPoseLandmarker, blazePoseModelPath, personDetectorPath, BLAZEPOSE_VARIANTS, type BlazePoseVariant } from './landmarks/model-files.js';
 export { decodeImage, encodePng, ImageError, type DecodeImageOptions } from './io/image.js';
 export { readImageFile } from './io/image-file.js';
