@@ -74,3 +74,4 @@ export { wholePictureRoi, alignmentRoi, cropPicture, cropToPicture, pictureToCro
 export { drawLandmarks, maskImage } from './landmarks/draw.js';
 export type { RgbaImage } from './io/image.js';
 export { fitPhoto, type PhotoFit, type PhotoFitOptions } from './pipeline/fit-photo.js';
+export { NbfPipeline, PIPELINE_FILES, type NbfPipelineOptions, type PipelineResult, type PipelineParts } from './pipeline/nbf-pipeline.js';

@@ -8,3 +8,4 @@ export { loadGraphModel } from './graph/load-node.js';
 export { createPoseLandmarker, blazePoseModelPath, personDetectorPath, BLAZEPOSE_VARIANTS, type BlazePoseVariant } from './landmarks/model-files.js';
 export { decodeImage, encodePng, ImageError, type DecodeImageOptions } from './io/image.js';
 export { readImageFile } from './io/image-file.js';
+export { createNodePipeline } from './pipeline/nbf-pipeline-node.js';

@@ -18,6 +18,7 @@ import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 import { encodePng, type RgbaImage } from '../src/io/image.js';
 import type { PoseLandmarks } from '../src/landmarks/blazepose.js';
+import { createNodePipeline } from '../src/pipeline/nbf-pipeline-node.js';
 
 const rt = testRuntime();
 const generator = new SynthGenerator(rt, loadOpenBodyModel());
@@ -96,6 +97,25 @@ describe('photo → body', () => {
     } finally {
       landmarker.dispose();
     }
+  });
+});
+
+describe('NbfPipeline', () => {
+  it('fits pictures with flat texture memory, and refuses use after dispose', () => {
+    const pipeline = createNodePipeline(rt);
+    const pictures = [person(7, 0, 160), person(7, 3, 160)];
+    const first = pipeline.fit(pictures[0].image, { steps: 10 });
+    expect(first.faces).toBe(generator.model.faces);
+    expect(first.timings.totalMs).toBeGreaterThan(0);
+    const before = rt.memory();
+    for (let i = 0; i < 10; i++) pipeline.fit(pictures[i % 2].image, { steps: 10 });
+    const after = rt.memory();
+    expect(after.liveTextures).toBe(before.liveTextures);
+    expect(after.liveBytes).toBe(before.liveBytes);
+    const held = rt.memory().liveTextures;
+    pipeline.dispose();
+    expect(rt.memory().liveTextures).toBeLessThan(held);
+    expect(() => pipeline.fit(pictures[0].image)).toThrow(/after dispose/);
   });
 });
 
