@@ -138,6 +138,54 @@ describe('nbf fit PHOTO (CLI)', () => {
     expect(params.route).toBe('landmarks');
   });
 
+  it('bad pictures: one clear line each, exit 1, nothing partial written', async () => {
+    const p = person(7, 0, 160);
+    const cases: [string, Uint8Array, RegExp][] = [];
+    const png = encodePng(p.image);
+    cases.push(['truncated.png', png.slice(0, Math.floor(png.length / 2)), /truncated\.png: ImageError: .*(truncated|corrupt)/]);
+    cases.push(['tiny.png', encodePng({ width: 1, height: 1, data: new Uint8Array([200, 100, 50, 255]) }), /tiny\.png: no person found/]);
+    // A PNG whose header says 10000 × 10000: refused from the header, before any decoding.
+    const huge = Uint8Array.from(png);
+    new DataView(huge.buffer).setUint32(16, 10000);
+    new DataView(huge.buffer).setUint32(20, 10000);
+    cases.push(['huge.png', huge, /huge\.png: ImageError: .*10000×10000/]);
+    cases.push(['text.jpg', new TextEncoder().encode('hello'), /text\.jpg: ImageError: .*not a PNG or JPEG/]);
+    for (const [name, bytes, message] of cases) {
+      const path = join(root, name);
+      writeFileSync(path, bytes);
+      const out = join(root, `bad-${name}`);
+      const run = await captureCommand(() => main(['fit', path, '--out', out, '--steps', '4']));
+      expect(run.code, name).toBe(1);
+      expect(run.err, name).toMatch(message);
+      expect(run.err.trim().split('\n'), name).toHaveLength(1);
+      expect(existsSync(out), name).toBe(false);
+    }
+  });
+
+  it('greyscale and transparent pictures fit like RGB ones', async () => {
+    const p = person(7, 0, 160);
+    const grey = Uint8Array.from(p.image.data);
+    for (let i = 0; i < grey.length; i += 4) grey[i] = grey[i + 1] = grey[i + 2] = Math.round((grey[i] + grey[i + 1] + grey[i + 2]) / 3);
+    const seeThrough = Uint8Array.from(p.image.data);
+    for (let i = 3; i < seeThrough.length; i += 4) seeThrough[i] = 128;
+    writeFileSync(join(root, 'grey.png'), encodePng({ width: 160, height: 160, data: grey }));
+    writeFileSync(join(root, 'alpha.png'), encodePng({ width: 160, height: 160, data: seeThrough }));
+    const out = join(root, 'kinds');
+    const run = await captureCommand(() => main(['fit', join(root, 'grey.png'), join(root, 'alpha.png'), '--out', out, '--steps', '20']));
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['alpha', 'grey']);
+  });
+
+  it('an output folder that cannot be made: one clear line, exit 1', async () => {
+    const p = person(7, 0, 160);
+    writeFileSync(join(root, 'a-file'), 'x');
+    writeFileSync(join(root, 'ok.png'), encodePng(p.image));
+    const run = await captureCommand(() => main(['fit', join(root, 'ok.png'), '--out', join(root, 'a-file', 'sub'), '--steps', '4']));
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/cannot create the output folder ".*a-file\/sub\/ok": a part of the path is a file, not a folder/);
+  });
+
   it('bad arguments: one clear line, exit 2, nothing written', async () => {
     const out = join(root, 'none');
     for (const [argv, message] of [

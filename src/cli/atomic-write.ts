@@ -4,8 +4,17 @@
  * were written are they renamed into place. On failure the temporaries are removed and existing files
  * at the target paths are left untouched.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { NbfError } from '../runtime/errors.js';
+
+/** An output could not be written (the message names the path and why). */
+export class OutputError extends NbfError {}
+
+const why = (e: unknown) => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : code === 'ENOSPC' ? 'the disk is full' : (e as Error).message;
+};
 
 export interface PendingFile {
   path: string;
@@ -21,8 +30,7 @@ export function writeFilesAtomically(files: PendingFile[]): void {
       try {
         writeFileSync(temp, f.data);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new Error(`cannot write "${f.path}": ${code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+        throw new OutputError(`cannot write "${f.path}": ${why(e)}`);
       }
     }
     for (const w of written) renameSync(w.temp, w.path);
@@ -30,4 +38,14 @@ export function writeFilesAtomically(files: PendingFile[]): void {
     for (const w of written) rmSync(w.temp, { force: true });
     throw e;
   }
+}
+
+/** Creates `dir` (and its parents) and writes the files into it atomically; errors name the folder. */
+export function writeFolderAtomically(dir: string, files: PendingFile[]): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new OutputError(`cannot create the output folder "${dir}": ${why(e)}`);
+  }
+  writeFilesAtomically(files);
 }

@@ -4,7 +4,7 @@
  * overlay.png (the fitted body's parts over the photo), landmarks.json and mask.png, written
  * atomically. A batch runs on one model and one context; a bad picture is reported and skipped.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNodeContext } from '../runtime/node-context.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -25,7 +25,7 @@ import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
 import { maskImage } from '../landmarks/draw.js';
 import { fitPhoto, type PhotoFit } from '../pipeline/fit-photo.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
-import { writeFilesAtomically } from './atomic-write.js';
+import { writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
@@ -181,8 +181,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
           ];
           const totalMs = performance.now() - t0;
           files[0].data = JSON.stringify(paramsJson(path, model, landmarker.variant, fit, totalMs), null, 2) + '\n';
-          mkdirSync(dir, { recursive: true });
-          writeFilesAtomically(files);
+          writeFolderAtomically(dir, files);
           console.log(`${prefix}${path}: body fitted to ${fit.targets.weights.filter((w) => w >= 0.25).length} landmarks, ${fit.refine.startError.toFixed(1)} → ${fit.refine.finalError.toFixed(1)} px, ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
         } catch (e) {
           if (tty) process.stderr.write('\r\x1b[K');

@@ -3,7 +3,7 @@
  * mask.png and overlay.png, written atomically. Several pictures (or a folder) run as a batch on one
  * model: a bad picture is reported and skipped, the rest go on. The work is in src/landmarks.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { createNodeContext } from '../runtime/node-context.js';
 import { readImageFile } from '../io/image-file.js';
@@ -13,7 +13,7 @@ import { BLAZEPOSE_LANDMARKS, NoPersonError, type PoseLandmarks } from '../landm
 import { drawLandmarks, maskImage } from '../landmarks/draw.js';
 import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
-import { writeFilesAtomically } from './atomic-write.js';
+import { writeFolderAtomically } from './atomic-write.js';
 
 export const LANDMARKS_USAGE = 'nbf landmarks IMAGE|FOLDER... [--out DIR] [--model lite|full|heavy] [--model-file MODEL.json] [--passes N]';
 export const LANDMARKS_SUMMARY = 'BlazePose on our kernels: a photo (PNG/JPEG) → 33 landmarks, 3D points, person mask, overlay';
@@ -104,8 +104,7 @@ export async function landmarks(argv: string[]): Promise<number> {
           const pose = landmarker.detect(image, { passes });
           const ms = performance.now() - t0;
           const dir = join(out, names[i]);
-          mkdirSync(dir, { recursive: true });
-          writeFilesAtomically([
+          writeFolderAtomically(dir, [
             { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson(path, landmarker.variant, pose), null, 1) + '\n' },
             { path: join(dir, 'mask.png'), data: encodePng(maskImage(pose)) },
             { path: join(dir, 'overlay.png'), data: encodePng(drawLandmarks(image, pose)) },
