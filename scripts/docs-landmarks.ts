@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { main } from '../src/cli/main.js';
-import { decodeImage } from '../src/io/image.js';
+import { decodeImage, rgbFloatsToImage } from '../src/io/image.js';
 import jpeg from 'jpeg-js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { readImageFile } from '../src/io/image-file.js';
@@ -79,12 +79,7 @@ generator.dispose();
 const landmarker = createPoseLandmarker(rt);
 const tiles: RgbaImage[] = [];
 for (let n = 0; n < 8; n++) {
-  const data = new Uint8Array(TILE * TILE * 4);
-  for (let i = 0; i < TILE * TILE; i++) {
-    for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(Math.min(1, Math.max(0, rgb[(n * TILE * TILE + i) * 3 + c])) * 255);
-    data[4 * i + 3] = 255;
-  }
-  const image = { width: TILE, height: TILE, data };
+  const image = rgbFloatsToImage(rgb, TILE, TILE, n * TILE * TILE);
   try {
     tiles.push(drawLandmarks(image, landmarker.detect(image)));
   } catch {

@@ -18,6 +18,7 @@ import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { fitPhoto } from '../src/pipeline/fit-photo.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { rgbFloatsToImage } from '../src/io/image.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,15 +45,10 @@ for (let i = 0; i < count; i++) {
   const joints2d = batch.targets.joints2d.readSync();
   const camera = batch.examples[0].camera;
   disposeBatch(batch);
-  const data = new Uint8Array(size * size * 4);
-  for (let p = 0; p < size * size; p++) {
-    for (let c = 0; c < 3; c++) data[4 * p + c] = Math.round(Math.min(1, Math.max(0, rgb[3 * p + c])) * 255);
-    data[4 * p + 3] = 255;
-  }
   const restPa = paMpjpe(rest, joints3d, 24);
   const t0 = performance.now();
   try {
-    const fit = fitPhoto(landmarker, generator.gpuModel, generator.skeleton, { width: size, height: size, data }, { steps, focal: camera[0], weight3d });
+    const fit = fitPhoto(landmarker, generator.gpuModel, generator.skeleton, rgbFloatsToImage(rgb, size, size), { steps, focal: camera[0], weight3d });
     let px = 0;
     for (let j = 0; j < 24; j++) px += Math.hypot(fit.joints2d[2 * j] - joints2d[2 * j], fit.joints2d[2 * j + 1] - joints2d[2 * j + 1]) / 24;
     rows.push({ index: i, found: true, mpjpe: mpjpe(fit.joints3d, joints3d, 24), paMpjpe: paMpjpe(fit.joints3d, joints3d, 24), px, restPa, seconds: (performance.now() - t0) / 1000 });

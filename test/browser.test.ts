@@ -22,6 +22,7 @@ import { FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { encodeFitterWeights } from '../src/nn/weights-file.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { rgbFloatsToImage } from '../src/io/image.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -217,7 +218,7 @@ describe('browser bundle', () => {
     const rgb = batch.inputs.rgb.readSync();
     disposeBatch(batch);
     generator.dispose();
-    const pixels = Array.from({ length: 192 * 192 * 4 }, (_, i) => (i % 4 === 3 ? 255 : Math.round(Math.min(1, Math.max(0, rgb[3 * (i >> 2) + (i % 4)])) * 255)));
+    const pixels = Array.from(rgbFloatsToImage(rgb, 192, 192).data);
     const got = await page.evaluate(async ({ pixels }) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const nbf = (window as any).nbf;

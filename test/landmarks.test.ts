@@ -17,7 +17,7 @@ import { NoPersonError, PoseLandmarker } from '../src/landmarks/blazepose.js';
 import { createPoseLandmarker, personDetectorPath } from '../src/landmarks/model-files.js';
 import { detectorAnchors, PersonDetector } from '../src/landmarks/detector.js';
 import { loadGraphModel } from '../src/graph/load-node.js';
-import { decodeImage, encodePng, type RgbaImage } from '../src/io/image.js';
+import { decodeImage, encodePng, rgbFloatsToImage, type RgbaImage } from '../src/io/image.js';
 import { GraphModel } from '../src/graph/graph-model.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
@@ -32,13 +32,7 @@ function renderedPerson(size = 256): { image: RgbaImage; joints2d: Float32Array 
   try {
     const batch = generator.generateBatch(1, { size, seed: 7, start: 0 });
     try {
-      const rgb = batch.inputs.rgb.readSync();
-      const data = new Uint8Array(size * size * 4);
-      for (let i = 0; i < size * size; i++) {
-        for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(Math.min(1, Math.max(0, rgb[3 * i + c])) * 255);
-        data[4 * i + 3] = 255;
-      }
-      return { image: { width: size, height: size, data }, joints2d: batch.targets.joints2d.readSync() };
+      return { image: rgbFloatsToImage(batch.inputs.rgb.readSync(), size, size), joints2d: batch.targets.joints2d.readSync() };
     } finally {
       disposeBatch(batch);
     }

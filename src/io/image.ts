@@ -287,3 +287,16 @@ function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number): RgbaIma
   }
   return applyExifOrientation({ width, height, data }, header.orientation);
 }
+
+/**
+ * Float RGB in [0, 1] (row-major, 3 per pixel; the renderer's and synthetic generator's output) →
+ * an opaque 8-bit RGBA picture. `first` is the pixel to start at (picture n of a batch: n·w·h).
+ */
+export function rgbFloatsToImage(rgb: ArrayLike<number>, width: number, height: number, first = 0): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(Math.min(1, Math.max(0, rgb[3 * (first + i) + c])) * 255);
+    data[4 * i + 3] = 255;
+  }
+  return { width, height, data };
+}
