@@ -1,0 +1,196 @@
+// The page's engine: one WebGL2 runtime, the NbfPipeline (BlazePose landmarks → body refinement) and a
+// MeshRenderer for the overlay. It answers messages, so the same code runs in a worker (worker.js, on an
+// OffscreenCanvas: the page stays responsive and the refinement's progress paints while it runs) or on
+// the page's own thread (main.js falls back to that where workers cannot have WebGL2).
+//
+// Messages in:  { id, type: 'init', baseUrl } | { id, type: 'fit', image: {width, height, data}, steps, overlay: {width, height} }
+//               | { type: 'lose-context' } (tests: WEBGL_lose_context on the runtime's canvas)
+// Messages out: { id, type: 'reply', ok, value | error: {kind, message} } | { id, type: 'progress', ... }
+//               | { type: 'weights', done, total, bytes } | { type: 'context-lost' } | { type: 'recovered' } | { type: 'recover-failed', error }
+import * as nbf from '../../dist/nbf-gl.browser.js';
+
+/** Error → something postMessage carries, with the kind main.js acts on (class names are minified away). */
+function describe(e) {
+  const kind = e instanceof nbf.NoPersonError ? 'no-person'
+    : e instanceof nbf.ContextLostError ? 'context-lost'
+    : e instanceof nbf.ContextError ? 'no-webgl'
+    : 'error';
+  return { kind, message: e instanceof Error ? e.message : String(e) };
+}
+
+export function serve(port) {
+  /** url → ArrayBuffer: weights fetched once, reused when the runtime is re-created after a context loss. */
+  const cache = new Map();
+  let bytesLoaded = 0;
+  let baseUrl = '';
+  let rt = null;
+  let canvas = null;
+  let pipeline = null;
+  let renderer = null;
+  let recovering = false;
+  let lostAt = 0;
+
+  const post = (msg, transfer = []) => port.postMessage(msg, transfer);
+
+  // FetchLike with a cache, counting bytes for the loading bar's text.
+  const cachedFetch = async (url) => {
+    if (!cache.has(url)) {
+      cache.set(url, (async () => {
+        const response = await fetch(url);
+        if (!response.ok) return { ok: false, status: response.status };
+        const buffer = await response.arrayBuffer();
+        bytesLoaded += buffer.byteLength;
+        return { ok: true, status: response.status, buffer };
+      })());
+    }
+    let got;
+    try {
+      got = await cache.get(url);
+    } catch (e) {
+      cache.delete(url);
+      throw e;
+    }
+    if (!got.ok) cache.delete(url);
+    return {
+      ok: got.ok,
+      status: got.status,
+      arrayBuffer: async () => got.buffer.slice(0),
+      text: async () => new TextDecoder().decode(got.buffer),
+    };
+  };
+
+  function freeAll() {
+    try { renderer?.dispose(); } catch { /* the context is gone */ }
+    try { pipeline?.dispose(); } catch { /* idem */ }
+    try { rt?.destroy(); } catch { /* idem */ }
+    renderer = pipeline = rt = canvas = null;
+  }
+
+  async function start() {
+    canvas = typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1);
+    rt = nbf.createContext({ canvas }); // ContextError: no WebGL2 or no float render targets
+    const mine = canvas;
+    canvas.addEventListener('webglcontextlost', () => { if (mine === canvas) contextLost(); });
+    pipeline = await nbf.NbfPipeline.create({
+      runtime: rt,
+      baseUrl,
+      fetch: cachedFetch,
+      onProgress: (done, total) => post({ type: 'weights', done, total, bytes: bytesLoaded }),
+    });
+    renderer = new nbf.MeshRenderer(rt, pipeline.bodyModel);
+    const model = pipeline.bodyModel;
+    return {
+      model: { name: model.name, licence: model.licence, faces: model.faces, parts12: model.parts12 },
+      landmarkModel: `blazepose-${pipeline.landmarker.variant}`,
+      memory: rt.memory(),
+    };
+  }
+
+  // After a loss: everything on the old context is gone. Free what we can, then build a new runtime on
+  // a new canvas (the weights come from the cache); retry while the browser is still restoring its GPU.
+  function contextLost() {
+    if (recovering) return;
+    recovering = true;
+    lostAt = performance.now();
+    post({ type: 'context-lost' });
+    freeAll();
+    const delays = [200, 500, 1000, 2000, 4000, 8000];
+    const attempt = async (i) => {
+      try {
+        const info = await start();
+        recovering = false;
+        post({ type: 'recovered', info, ms: performance.now() - lostAt });
+      } catch (e) {
+        freeAll();
+        if (i + 1 < delays.length) setTimeout(() => attempt(i + 1), delays[i + 1]);
+        else {
+          recovering = false;
+          post({ type: 'recover-failed', error: describe(e) });
+        }
+      }
+    };
+    setTimeout(() => attempt(0), delays[0]);
+  }
+
+  function fit(msg) {
+    if (!pipeline) throw new nbf.ContextLostError('the WebGL context is being re-created; try again in a moment');
+    const result = pipeline.fit(msg.image, {
+      steps: msg.steps,
+      progress: (stage, step, steps, loss) => post({ id: msg.id, type: 'progress', stage, step, steps, loss }),
+    });
+    // The fitted body's 12 parts at the overlay's size (the camera scaled to it), as fit-photo.ts draws them.
+    const t0 = performance.now();
+    const { width, height } = msg.overlay;
+    const sx = width / result.width;
+    const sy = height / result.height;
+    const camera = Float32Array.from([result.camera[0] * sx, result.camera[1] * sy, result.camera[2] * sx, result.camera[3] * sy]);
+    const drawn = rt.scope(() => {
+      const gbuffer = renderer.render(rt.tensor(result.vertices, [1, result.vertices.length / 3, 3]), rt.tensor(camera, [1, 4]), { width, height });
+      const labels = nbf.partLabelMap(gbuffer, 12);
+      return { rgb: nbf.partColourMap(labels, 12).readSync(), labels: labels.readSync() };
+    });
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0; i < width * height; i++) {
+      if (drawn.labels[i] > 0) {
+        rgba[4 * i] = drawn.rgb[3 * i];
+        rgba[4 * i + 1] = drawn.rgb[3 * i + 1];
+        rgba[4 * i + 2] = drawn.rgb[3 * i + 2];
+        rgba[4 * i + 3] = 255;
+      }
+    }
+    const overlayMs = performance.now() - t0;
+    if (rt.isContextLost) throw new nbf.ContextLostError('the WebGL context was lost during the fit');
+    const lm = result.landmarks;
+    const value = {
+      width: result.width,
+      height: result.height,
+      camera: result.camera,
+      betas: result.betas,
+      pose: result.pose,
+      trans: result.trans,
+      vertices: result.vertices,
+      joints3d: result.joints3d,
+      joints2d: result.joints2d,
+      landmarks: { keypoints: lm.keypoints, score: lm.score, box: lm.box, firstCrop: lm.firstCrop },
+      refine: result.refine,
+      targetCount: result.targets.weights.filter((w) => w >= 0.25).length,
+      timings: { ...result.timings, overlayMs },
+      overlay: { width, height, rgba },
+      memory: rt.memory(),
+    };
+    return { value, transfer: [value.vertices.buffer, rgba.buffer] };
+  }
+
+  port.addEventListener('message', async (event) => {
+    const msg = event.data;
+    if (msg.type === 'lose-context') {
+      rt?.gl.getExtension('WEBGL_lose_context')?.loseContext();
+      return;
+    }
+    try {
+      if (msg.type === 'init') {
+        baseUrl = msg.baseUrl;
+        try {
+          post({ id: msg.id, type: 'reply', ok: true, value: await start() });
+        } catch (e) {
+          freeAll();
+          throw e;
+        }
+      } else if (msg.type === 'fit') {
+        const { value, transfer } = fit(msg);
+        post({ id: msg.id, type: 'reply', ok: true, value }, transfer);
+      } else {
+        throw new Error(`unknown message ${msg.type}`);
+      }
+    } catch (e) {
+      const error = describe(e);
+      // A lost context shows up as ContextLostError, or as anything at all thrown by a dead GL.
+      if (rt?.isContextLost) {
+        error.kind = 'context-lost';
+        contextLost();
+      }
+      post({ id: msg.id, type: 'reply', ok: false, error });
+    }
+  });
+  port.start?.();
+}
