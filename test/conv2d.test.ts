@@ -3,11 +3,13 @@ import { testRuntime } from './helpers/gl.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
-import { conv2d, type Conv2dOptions } from '../src/kernels/conv2d.js';
+import { conv2d, POINTWISE_MAX_K, type Conv2dOptions, type Conv2dPadding } from '../src/kernels/conv2d.js';
 import { conv2dRef, type Conv2dRefResult } from '../src/kernels/conv2d.ref.js';
 import { maxScaledError } from '../src/kernels/matmul.ref.js';
 import type { Activation } from '../src/kernels/activation.js';
+import { unary } from '../src/kernels/elementwise.js';
 import type { Tensor } from '../src/runtime/tensor.js';
+import type { Runtime } from '../src/runtime/runtime.js';
 import { NbfError, ShapeError } from '../src/runtime/errors.js';
 
 const rng = new Rng(77);
@@ -25,6 +27,29 @@ function expectMatches(t: Tensor, ref: Conv2dRefResult, tol = 1e-5): void {
 }
 
 type Opts = Omit<Conv2dOptions, 'bias'> & { bias?: boolean };
+
+/** The kernels `fn` runs, in order. */
+function kernelsRun(rt: Runtime, fn: () => void): string[] {
+  const names: string[] = [];
+  const original = rt.runMulti;
+  rt.runMulti = (call) => {
+    names.push(call.kernel);
+    return original.call(rt, call);
+  };
+  try {
+    fn();
+  } finally {
+    rt.runMulti = original;
+  }
+  return names;
+}
+
+/** check(), also asserting that the convolution ran exactly `kernels`. */
+function checkPath(kernels: string[], xShape: number[], wShape: number[], opts: Opts = {}): void {
+  const rt = testRuntime();
+  const ran = kernelsRun(rt, () => check(xShape, wShape, opts));
+  expect(ran, `x [${xShape}] w [${wShape}] ${JSON.stringify(opts)}`).toEqual(kernels);
+}
 
 function check(xShape: number[], wShape: number[], opts: Opts = {}): void {
   const rt = testRuntime();
@@ -73,7 +98,7 @@ describe('conv2d', () => {
     check([3, 7, 9, 4], [3, 3, 4, 3], { padding: 'valid', algorithm: 'direct', activation: 'relu' });
   });
 
-  it('1×1 convolutions (the matmul path) and 1×1 stride 2', () => {
+  it('1×1 convolutions (pointwise kernel, matmul) and 1×1 stride 2', () => {
     check([2, 5, 7, 6], [1, 1, 6, 9], { bias: true, activation: 'relu' });
     check([2, 5, 7, 6], [1, 1, 6, 9], { bias: true, activation: 'relu', algorithm: 'direct' });
     check([2, 9, 7, 5], [1, 1, 5, 3], { strides: 2, padding: 'same' });
@@ -95,6 +120,102 @@ describe('conv2d', () => {
   });
 
   const activations: Activation[] = ['relu', 'relu6', 'leakyRelu', { type: 'leakyRelu', alpha: 0.3 }, 'sigmoid', 'tanh', 'elu'];
+  const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length - 1)];
+
+  it('depthwise multiplier 1 runs conv2d_depthwise: random shapes, strides, paddings, dilations, kernel sizes', () => {
+    const paddings: Conv2dPadding[] = ['same', 'valid', 1, [0, 2, 1, 0], [2, 1, 0, 3]];
+    for (let i = 0; i < 24; i++) {
+      const C = pick([2, 3, 5, 6, 7, 8, 9, 13, 17]);
+      const [KH, KW] = pick([[3, 3], [5, 5], [3, 3], [5, 5], [1, 1], [2, 3], [3, 1]]);
+      const dilations = pick([1, 1, 2, [2, 1]] as const);
+      const xShape = [rng.int(1, 3), rng.int(KH * 2, 15), rng.int(KW * 2, 15), C];
+      checkPath(['conv2d_depthwise'], xShape, [KH, KW, 1, C], {
+        groups: C, strides: pick([1, 2, [1, 2]] as const), padding: pick(paddings), dilations, bias: rng.int(0, 1) === 1,
+      });
+    }
+  });
+
+  it('conv2d_depthwise fuses bias + every activation; a 1×1 image with 3×3 same padding reads only padding taps', () => {
+    for (const activation of ['none', ...activations] as Activation[]) {
+      checkPath(['conv2d_depthwise'], [2, 7, 9, 6], [3, 3, 1, 6], { groups: 6, padding: 'same', bias: true, activation });
+      checkPath(['conv2d_depthwise'], [1, 9, 8, 5], [5, 5, 1, 5], { groups: 5, strides: 2, padding: 'same', bias: true, activation });
+    }
+    checkPath(['conv2d_depthwise'], [3, 1, 1, 7], [3, 3, 1, 7], { groups: 7, padding: 'same', bias: true });
+    // The largest written-out kernel (7×7), uneven ones, and 9×1 past it (conv2d_grouped).
+    checkPath(['conv2d_depthwise'], [2, 9, 10, 6], [7, 7, 1, 6], { groups: 6, padding: 'same', bias: true });
+    checkPath(['conv2d_depthwise'], [1, 11, 9, 5], [4, 6, 1, 5], { groups: 5, strides: [2, 1], padding: 'same', dilations: [1, 2] });
+    checkPath(['conv2d_grouped'], [2, 12, 5, 6], [9, 1, 1, 6], { groups: 6, padding: 'same', bias: true, activation: 'relu' });
+    checkPath(['conv2d_depthwise'], [1, 2, 3, 4], [3, 3, 1, 4], { groups: 4, padding: 'same', dilations: 2, activation: 'relu' });
+  });
+
+  it(`1×1 convolutions with K ≤ ${POINTWISE_MAX_K} run conv2d_pointwise (random shapes), larger K matmul`, () => {
+    // Each K is its own program (the steps are written out): a few large ones, random small ones.
+    for (let i = 0; i < 16; i++) {
+      const K = i < 5 ? [1, 4, 31, 61, POINTWISE_MAX_K][i] : rng.int(1, 24);
+      const N = pick([1, 3, 4, 5, 8, 9, 13, 24, 37]);
+      const xShape = [rng.int(1, 3), rng.int(1, 11), rng.int(1, 11), K];
+      checkPath(['conv2d_pointwise'], xShape, [1, 1, K, N], { bias: rng.int(0, 1) === 1, activation: pick(['none', ...activations] as Activation[]) });
+    }
+    checkPath(['matmul_pack', 'matmul', 'matmul_unblock'], [2, 5, 3, POINTWISE_MAX_K + 1], [1, 1, POINTWISE_MAX_K + 1, 6], { bias: true, activation: 'relu6' });
+    checkPath(['matmul_pack', 'matmul', 'matmul_unblock'], [1, 4, 7, 150], [1, 1, 150, 9], {});
+  });
+
+  it('small dense filters run conv2d_small: random shapes, strides, paddings, dilations, 1–4 output lanes', () => {
+    const paddings: Conv2dPadding[] = ['same', 'valid', 2, [0, 2, 1, 0], [3, 1, 0, 2]];
+    for (let i = 0; i < 24; i++) {
+      const Cin = i < 4 ? [1, 3, 16, 13][i] : rng.int(1, 16);
+      const Cout = i < 4 ? [1, 2, 3, 9][i] : pick([1, 2, 3, 4, 5, 8, 11]);
+      const [KH, KW] = i < 2 ? [[7, 7], [1, 6]][i] : pick([[3, 3], [3, 3], [5, 5], [2, 3], [1, 1], [4, 2]]);
+      const dilations = pick([1, 1, 2, [1, 2]] as const);
+      const xShape = [rng.int(1, 3), rng.int(KH * 2, 14), rng.int(KW * 2, 14), Cin];
+      const strides = pick([1, 2, [2, 1]] as const);
+      const opts: Opts = { strides, padding: pick(paddings), dilations, bias: rng.int(0, 1) === 1, activation: pick(['none', ...activations] as Activation[]) };
+      checkPath(['matmul_pack', 'conv2d_small'], xShape, [KH, KW, Cin, Cout], opts);
+    }
+    // Past its limits: 17 input channels (2×2 blocks), an 8×8 kernel on RGB (im2col).
+    checkPath(['matmul_pack', 'conv2d', 'matmul_unblock'], [1, 7, 8, 17], [3, 3, 17, 5], { padding: 'same', bias: true });
+    checkPath(['conv2d_im2col', 'matmul_pack', 'matmul', 'matmul_unblock'], [2, 12, 11, 3], [8, 8, 3, 4], { strides: 2, padding: 'same' });
+  });
+
+  it('conv2d_small reads only the weights that exist (Wp and bias as kernel outputs, NaN past their rows)', () => {
+    const rt = testRuntime();
+    const kernelOutput = (data: Float32Array, shape: number[]) => unary('identity', rt.tensor(data, shape));
+    for (const [xShape, wShape] of [[[2, 6, 7, 5], [3, 3, 5, 2]], [[1, 9, 8, 3], [5, 5, 3, 7]]]) {
+      const x = rng.uniformArray(size(xShape));
+      const w = rng.uniformArray(size(wShape));
+      const b = rng.uniformArray(wShape[3]);
+      const ref = conv2dRef(x, xShape, w, wShape, { padding: 'same', bias: b });
+      rt.scope(() => {
+        const ran = kernelsRun(rt, () => expectMatches(conv2d(kernelOutput(x, xShape), kernelOutput(w, wShape), { padding: 'same', bias: kernelOutput(b, [wShape[3]]) }), ref));
+        expect(ran).toContain('conv2d_small');
+      });
+    }
+  });
+
+  it('conv2d_pointwise reads only the weight rows that exist when K % 4 ≠ 0 (texture rows past the data hold NaN)', () => {
+    const rt = testRuntime();
+    // w [1, 1, 5, 64] is 80 texels: 5 rows of a 16×8 texture. As a kernel output on the poisoning
+    // test runtime, rows 5..7 hold NaN, so reading weight rows K..K+3 would poison the result.
+    const kernelOutput = (data: Float32Array, shape: number[]) => unary('identity', rt.tensor(data, shape));
+    const x = rng.uniformArray(2 * 3 * 4 * 5);
+    const w = rng.uniformArray(5 * 64);
+    const ref = conv2dRef(x, [2, 3, 4, 5], w, [1, 1, 5, 64]);
+    rt.scope(() => {
+      const ran = kernelsRun(rt, () => expectMatches(conv2d(kernelOutput(x, [2, 3, 4, 5]), kernelOutput(w, [1, 1, 5, 64])), ref));
+      expect(ran).toContain('conv2d_pointwise');
+    });
+  });
+
+  it('conv2d_pointwise fuses bias + every activation; im2col with a short patch uses it too', () => {
+    for (const activation of ['none', ...activations] as Activation[]) {
+      checkPath(['conv2d_pointwise'], [2, 5, 7, 6], [1, 1, 6, 9], { bias: true, activation });
+      checkPath(['conv2d_pointwise'], [1, 3, 5, 8], [1, 1, 8, 4], { bias: true, activation });
+    }
+    // RGB stem: patch length 3·3·3 = 27 ≤ POINTWISE_MAX_K; 7·7·3 = 147 goes to matmul.
+    checkPath(['conv2d_im2col', 'conv2d_pointwise'], [2, 11, 10, 3], [3, 3, 3, 10], { strides: 2, padding: 'same', bias: true, activation: 'relu', algorithm: 'im2col' });
+    checkPath(['conv2d_im2col', 'matmul_pack', 'matmul', 'matmul_unblock'], [1, 11, 12, 3], [7, 7, 3, 6], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
+  });
+
   for (const activation of activations) {
     it(`fuses bias + ${JSON.stringify(activation)} (direct, grouped and im2col paths)`, () => {
       check([2, 6, 7, 5], [3, 3, 5, 6], { padding: 'same', bias: true, activation });
@@ -134,13 +255,19 @@ describe('conv2d', () => {
 
   it('cacheWeights: packs a weight once per tensor on every path (same results), freed with the weight', () => {
     const rt = testRuntime();
-    const cases: [number[], number[], Conv2dOptions][] = [
-      [[2, 7, 6, 8], [3, 3, 8, 6], { padding: 'same' }], // direct
-      [[2, 5, 5, 6], [1, 1, 6, 5], {}], // 1×1: the matmul path
-      [[2, 7, 7, 6], [1, 1, 6, 5], { strides: 2 }], // strided 1×1: direct, one tap
-      [[1, 9, 9, 3], [3, 3, 3, 8], { strides: 2, padding: 'same', activation: 'relu' }], // Cin ≤ 4: im2col
+    // [x, w, options, packed weights kept]: conv2d_pointwise and conv2d_depthwise read w as it is.
+    const cases: [number[], number[], Conv2dOptions, number][] = [
+      [[2, 7, 6, 8], [3, 3, 8, 6], { padding: 'same' }, 1], // direct
+      [[2, 5, 5, 130], [1, 1, 130, 5], {}, 1], // 1×1, large K: the matmul path
+      [[2, 5, 5, 6], [1, 1, 6, 5], {}, 0], // 1×1, small K: conv2d_pointwise
+      [[2, 7, 7, 6], [1, 1, 6, 5], { strides: 2 }, 1], // strided 1×1: direct, one tap
+      [[1, 9, 9, 3], [7, 7, 3, 8], { strides: 2, padding: 'same', activation: 'relu', algorithm: 'im2col' }, 1], // im2col + matmul
+      [[1, 9, 9, 3], [3, 3, 3, 8], { strides: 2, padding: 'same', activation: 'relu', algorithm: 'im2col' }, 0], // im2col + conv2d_pointwise
+      [[1, 9, 9, 3], [3, 3, 3, 8], { strides: 2, padding: 'same', activation: 'relu' }, 1], // conv2d_small
+      [[1, 10, 9, 3], [9, 9, 3, 8], { strides: 2, padding: 'same', activation: 'relu' }, 1], // Cin ≤ 4, past conv2d_small: im2col + matmul
+      [[1, 9, 9, 6], [3, 3, 1, 6], { groups: 6, padding: 'same' }, 0], // depthwise
     ];
-    for (const [xShape, wShape, opts] of cases) {
+    for (const [xShape, wShape, opts, packs] of cases) {
       const x = rt.tensor(rng.uniformArray(size(xShape), -1, 1), xShape);
       const w = rt.tensor(rng.uniformArray(size(wShape), -1, 1), wShape);
       const bias = rt.tensor(rng.uniformArray(wShape[3], -1, 1), [wShape[3]]);
@@ -148,18 +275,19 @@ describe('conv2d', () => {
       const want = run(false);
       const before = rt.memory().tensors;
       expect(run(true)).toEqual(want);
-      expect(rt.memory().tensors).toBe(before + 1); // the packed weight, kept by the cache
+      expect(rt.memory().tensors).toBe(before + packs); // the packed weight, kept by the cache
       expect(run(true)).toEqual(want);
-      expect(rt.memory().tensors).toBe(before + 1); // reused, not packed again
+      expect(rt.memory().tensors).toBe(before + packs); // reused, not packed again
       w.dispose();
-      expect(rt.memory().tensors).toBe(before - 1);
+      expect(rt.memory().tensors).toBe(before - 1); // w and its packed form
       x.dispose();
       bias.dispose();
     }
-    // One weight on two paths (two layouts): both packed forms go with the weight.
+    // One weight on two paths (two layouts): both packed forms go with the weight (im2col's patch
+    // length 3·3·16 = 144 > POINTWISE_MAX_K: matmul).
     const base = rt.memory();
-    const x = rt.tensor(rng.uniformArray(2 * 6 * 6 * 4, -1, 1), [2, 6, 6, 4]);
-    const w = rt.tensor(rng.uniformArray(9 * 4 * 5, -1, 1), [3, 3, 4, 5]);
+    const x = rt.tensor(rng.uniformArray(2 * 6 * 6 * 16, -1, 1), [2, 6, 6, 16]);
+    const w = rt.tensor(rng.uniformArray(9 * 16 * 5, -1, 1), [3, 3, 16, 5]);
     rt.scope(() => {
       conv2d(x, w, { padding: 'same', algorithm: 'direct', cacheWeights: true });
       conv2d(x, w, { padding: 'same', algorithm: 'im2col', cacheWeights: true });

@@ -1,8 +1,10 @@
 /**
  * 2D convolution, NHWC input and HWIO weights (TensorFlow conventions), with strides, dilations,
  * TF 'same'/'valid' or explicit padding, channel groups (depthwise included), fused bias and activation.
- * Kernels: shaders/conv2d.glsl (direct, dense or texel-aligned groups), conv2d_grouped.glsl (any
- * groups, depthwise), conv2d_im2col.glsl + matmul. CPU reference: conv2d.ref.ts.
+ * Kernels: shaders/conv2d_pointwise.glsl (1×1 with K ≤ 128) or matmul (1×1), conv2d_small.glsl
+ * (dense, ≤ 7×7, ≤ 16 input channels), conv2d.glsl (direct 2×2 blocks, dense or texel-aligned
+ * groups), conv2d_depthwise.glsl (depthwise, multiplier 1), conv2d_grouped.glsl (any other groups),
+ * conv2d_im2col.glsl + a product. CPU reference: conv2d.ref.ts.
  * How the path is chosen, with measurements: docs/kernels/conv2d.md.
  */
 import type { Tensor } from '../runtime/tensor.js';
@@ -26,8 +28,8 @@ export interface Conv2dOptions {
   bias?: Tensor;
   /** Applied after the bias. */
   activation?: Activation;
-  /** 'auto' (default) picks by shape; 'direct' and 'im2col' force a path (benchmarks, tests).
-   *  im2col applies to groups = 1 only; grouped convolutions always run directly. */
+  /** 'auto' (default) picks by shape; for groups = 1, 'direct' forces conv2d.glsl's 2×2 blocks and
+   *  'im2col' im2col + a product (benchmarks, tests). Grouped convolutions pick by shape always. */
   algorithm?: 'auto' | 'direct' | 'im2col';
   /** w is a constant (a parameter at inference): its packed layout (matmul.ts packKLast, one pass per
    *  call otherwise) is made once per w tensor and reused until w is disposed (Runtime.derived).
@@ -134,27 +136,36 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     // A 1×1 stride-1 convolution is a matmul of free views: [N·H·W, Cin] · [Cin, Cout].
     return rt.scope(() => {
       const rows = g.batch * g.inSize[0] * g.inSize[1];
-      const product = matmulByWeights(rt.view(x, [rows, g.inChannels]), w, g.inChannels, g.outChannels, bias, activation, cache);
+      const product = productByWeights(rt.view(x, [rows, g.inChannels]), w, g.inChannels, g.outChannels, bias, activation, cache);
       return rt.view(product, g.outShape);
     });
   }
-  // With at most 4 input channels a tap is a single texel per pixel: the direct kernel then spends
-  // more on per-tap bookkeeping than on reads, and im2col + matmul is ~2.7× faster (ResNet's 7×7 s2
-  // 3→64 stem; docs/kernels/conv2d.md). Otherwise the direct kernel is as fast and needs no patch buffer.
+  // Small dense filters (up to 7×7, up to 16 input channels): conv2d_small, one pass with every tap
+  // written out; faster than the 2×2-block kernel + unblock and than im2col + a product there.
+  const taps = g.kernelSize[0] * g.kernelSize[1];
+  const cin4 = Math.ceil(g.inChannels / 4);
+  const smallFilter = g.kernelSize[0] <= SMALL_MAX_KERNEL && g.kernelSize[1] <= SMALL_MAX_KERNEL && cin4 <= SMALL_MAX_CIN4;
+  if (dense && algorithm === 'auto' && smallFilter) {
+    return rt.scope(() => smallConv(x, packConstant(w, taps, cache, [taps * g.inChannels, g.outChannels]), g, bias, activation));
+  }
+  // Past conv2d_small's limits, with at most 4 input channels a tap is a single texel per pixel: the
+  // 2×2-block kernel then spends more on per-tap bookkeeping than on reads, and im2col + a product is
+  // ~2.7× faster (docs/kernels/conv2d.md). Otherwise the block kernel is as fast and needs no patch buffer.
   const smallInput = Cg <= 4;
   if (dense && (algorithm === 'im2col' || (algorithm === 'auto' && smallInput))) {
     return rt.scope(() => {
       const patchLength = g.kernelSize[0] * g.kernelSize[1] * g.inChannels;
       const pixels = g.batch * g.outSize[0] * g.outSize[1];
       const patches = rt.run({ kernel: 'conv2d_im2col', inputs: { X: x }, uniforms: { ...geometryUniforms(g), u_xWidthLog2: widthLog2(x) }, outShape: [pixels, patchLength] });
-      return rt.view(matmulByWeights(patches, w, patchLength, g.outChannels, bias, activation, cache), g.outShape);
+      return rt.view(productByWeights(patches, w, patchLength, g.outChannels, bias, activation, cache), g.outShape);
     });
   }
   const depthwise = g.groups === g.inChannels && g.outChannels === g.inChannels;
+  const smallKernel = g.kernelSize[0] <= DEPTHWISE_MAX_KERNEL && g.kernelSize[1] <= DEPTHWISE_MAX_KERNEL;
+  if (depthwise && !dense && smallKernel) return depthwiseConv(x, w, g, bias, activation);
   // The block kernel needs a block's two output channels in one group, starting at a texel boundary.
   if (dense || (Cg % 4 === 0 && CoutG % 2 === 0)) {
     return rt.scope(() => {
-      const taps = g.kernelSize[0] * g.kernelSize[1];
       const packed = packConstant(w, taps, cache, [taps * Cg, g.outChannels]);
       const pixels = g.batch * g.outSize[0] * g.outSize[1];
       const blocks = rt.run({
@@ -187,6 +198,120 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
       u_activationAlpha: activation.alpha,
     },
     outShape: g.outShape,
+  });
+}
+
+/** conv2d_small.glsl writes its taps and input texels out up to these sizes. */
+const SMALL_MAX_KERNEL = 7;
+const SMALL_MAX_CIN4 = 4;
+
+/** Dense small filters: conv2d_small.glsl on w packed to [Cout, taps, Cin] (packKLast with taps). */
+function smallConv(x: Tensor, packed: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+  const inputs: Record<string, Tensor> = bias ? { X: x, Wp: packed, Bias: bias } : { X: x, Wp: packed };
+  return x.runtime.run({
+    kernel: 'conv2d_small',
+    defines: {
+      HAS_BIAS: bias !== undefined,
+      KH: g.kernelSize[0],
+      KW: g.kernelSize[1],
+      CIN4: Math.ceil(g.inChannels / 4),
+      NLANES: Math.min(4, g.outChannels),
+      FLOAT_DIVMOD: outTexels(g) < FLOAT_INDEX_LIMIT,
+      ...activationDefines(activation),
+    },
+    inputs,
+    uniforms: {
+      u_inSize: [...g.inSize],
+      u_outSize: [...g.outSize],
+      u_stride: [...g.stride],
+      u_dilation: [...g.dilation],
+      u_padBefore: [g.padding[0], g.padding[2]],
+      u_outChannels: g.outChannels,
+      u_xWidthLog2: widthLog2(x),
+      u_wWidthLog2: widthLog2(packed),
+      u_xTexelSize: texelSize(x),
+      u_wTexelSize: texelSize(packed),
+      u_activationAlpha: activation.alpha,
+    },
+    outShape: g.outShape,
+  });
+}
+
+/** conv2d_depthwise.glsl writes its taps out up to this kernel size; larger ones run conv2d_grouped. */
+const DEPTHWISE_MAX_KERNEL = 7;
+
+/**
+ * Depthwise, multiplier 1 (groups = Cin = Cout): conv2d_depthwise.glsl, one pass with bias and
+ * activation; w [KH, KW, 1, C] is read as it is.
+ */
+function depthwiseConv(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+  const inputs: Record<string, Tensor> = bias ? { X: x, Wt: w, Bias: bias } : { X: x, Wt: w };
+  return x.runtime.run({
+    kernel: 'conv2d_depthwise',
+    defines: {
+      HAS_BIAS: bias !== undefined,
+      KH: g.kernelSize[0],
+      KW: g.kernelSize[1],
+      FLOAT_DIVMOD: outTexels(g) < FLOAT_INDEX_LIMIT,
+      ...activationDefines(activation),
+    },
+    inputs,
+    uniforms: {
+      u_inSize: [...g.inSize],
+      u_outSize: [...g.outSize],
+      u_stride: [...g.stride],
+      u_dilation: [...g.dilation],
+      u_padBefore: [g.padding[0], g.padding[2]],
+      u_channels: g.inChannels,
+      u_xWidthLog2: widthLog2(x),
+      u_wWidthLog2: widthLog2(w),
+      u_xTexelSize: texelSize(x),
+      u_wTexelSize: texelSize(w),
+      u_activationAlpha: activation.alpha,
+    },
+    outShape: g.outShape,
+  });
+}
+
+/** Texel indices below this are exact in float32 (the kernels' FLOAT_DIVMOD decode). */
+const FLOAT_INDEX_LIMIT = 2 ** 24;
+
+/** Texels of the output [N, OH, OW, Cout]. */
+const outTexels = (g: Conv2dGeometry) => g.batch * g.outSize[0] * g.outSize[1] * Math.ceil(g.outChannels / 4);
+
+/** 1 / (width, height) of a tensor's texture: texel-centre coordinates without textureSize. */
+function texelSize(t: Tensor): [number, number] {
+  return [1 / t.texture.width, 1 / t.texture.height];
+}
+
+/**
+ * Largest K (input channels of a 1×1 convolution, patch length for im2col) for which
+ * conv2d_pointwise.glsl is used: one pass with its K/4 steps written out, 5 reads per 16
+ * multiply-adds, beats matmul's pack + 2×2 blocks (4 reads per 16, in a loop) + unblock on every
+ * shape measured up to here; each K is its own program, whose compile time grows with K (~2 ms per
+ * channel on llvmpipe), so larger K stays on matmul (docs/kernels/conv2d.md).
+ */
+export const POINTWISE_MAX_K = 128;
+
+/** act(a [M, K] · w viewed as [K, N] + bias): conv2d_pointwise for small K, else matmul. */
+function productByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
+  if (K > POINTWISE_MAX_K) return matmulByWeights(a, w, K, N, bias, activation, cache);
+  const rt = a.runtime;
+  const weights = w.shape.length === 2 ? w : rt.view(w, [K, N]);
+  const M = a.shape[0];
+  return rt.run({
+    kernel: 'conv2d_pointwise',
+    defines: { KDIM: K, HAS_BIAS: bias !== undefined, FLOAT_DIVMOD: M * Math.ceil(N / 4) < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
+    inputs: bias ? { X: a, Wt: weights, Bias: bias } : { X: a, Wt: weights },
+    uniforms: {
+      u_N: N,
+      u_xWidthLog2: widthLog2(a),
+      u_wWidthLog2: widthLog2(weights),
+      u_xTexelSize: texelSize(a),
+      u_wTexelSize: texelSize(weights),
+      u_activationAlpha: activation.alpha,
+    },
+    outShape: [M, N],
   });
 }
 
