@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Builds dist/: the browser bundle (ESM, minified, no Node modules), the Node library and the CLI.
+// Builds dist/: the browser bundle (ESM, minified, no Node modules), the Node library, the CLI and the
+// type declarations (dist/types).
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +33,12 @@ await build({
   packages: 'external',
   sourcemap: true,
 });
+
+// Type declarations for the package's users (dist/types; package.json "exports" points at them).
+rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const types = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (types.status !== 0) throw new Error('tsc could not write the type declarations');
 
 if (!quiet) {
   const file = join(root, 'dist/nbf-gl.browser.js');
