@@ -1,0 +1,77 @@
+/**
+ * The photo → body pipeline (NbfPipeline, src/pipeline) per stage, cold and warm: the first picture on
+ * a fresh context (every shader compiled on the way) against the median of the following ones.
+ *
+ *   npm run bench:pipeline [-- --runs N --steps N]   (Mesa's on-disk shader cache off, so cold is cold)
+ *
+ * Pictures: examples/web/sample.png and rendered synthetic people (seed 900001) at 256², refinement
+ * of 300 steps (the CLI's default). Writes bench/results/pipeline-shader-cache-off.json (a first run
+ * on a machine: every shader compiled) or -on.json (run directly: Mesa's on-disk shader cache warm).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNodeContext } from '../src/runtime/node-context.js';
+import { createNodePipeline } from '../src/pipeline/nbf-pipeline-node.js';
+import { decodeImage, rgbFloatsToImage, type RgbaImage } from '../src/io/image.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { median, round } from './shared.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const runs = arg('runs', 5);
+const steps = arg('steps', 300);
+const here = dirname(fileURLToPath(import.meta.url));
+
+const t0 = performance.now();
+const rt = createNodeContext();
+const contextMs = performance.now() - t0;
+const t1 = performance.now();
+const pipeline = createNodePipeline(rt);
+const loadMs = performance.now() - t1;
+
+const pictures: RgbaImage[] = [decodeImage(readFileSync(join(here, '..', 'examples', 'web', 'sample.png')), 'sample.png')];
+{
+  const generator = new SynthGenerator(rt, loadOpenBodyModel());
+  const batch = generator.generateBatch(runs, { size: 256, seed: 900001 });
+  const rgb = batch.inputs.rgb.readSync();
+  for (let n = 0; n < runs; n++) pictures.push(rgbFloatsToImage(rgb, 256, 256, n * 256 * 256));
+  disposeBatch(batch);
+  generator.dispose();
+}
+
+type Row = { landmarksMs: number; refineMs: number; totalMs: number };
+const rows: Row[] = [];
+for (const [i, picture] of pictures.entries()) {
+  try {
+    const r = pipeline.fit(picture, { steps });
+    rows.push({ landmarksMs: r.timings.landmarksMs, refineMs: r.timings.refineMs, totalMs: r.timings.totalMs });
+    console.log(`${i === 0 ? 'cold' : `warm ${i}`}: landmarks ${r.timings.landmarksMs.toFixed(0)} ms, refinement ${r.timings.refineMs.toFixed(0)} ms, total ${r.timings.totalMs.toFixed(0)} ms`);
+  } catch (e) {
+    console.log(`picture ${i}: ${(e as Error).message}`);
+  }
+}
+const cold = rows[0];
+const warm = rows.slice(1);
+const med = (k: keyof Row) => median(warm.map((r) => r[k]));
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg() },
+  steps,
+  contextMs: round(contextMs, 1),
+  loadModelsMs: round(loadMs, 1),
+  cold: { landmarksMs: round(cold.landmarksMs, 1), refineMs: round(cold.refineMs, 1), totalMs: round(cold.totalMs, 1) },
+  warmMedian: { landmarksMs: round(med('landmarksMs'), 1), refineMs: round(med('refineMs'), 1), totalMs: round(med('totalMs'), 1), pictures: warm.length },
+  coldOverWarm: round(cold.totalMs / med('totalMs')),
+  mesaShaderCache: process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'off' : 'on',
+};
+console.log(JSON.stringify(result, null, 2));
+const file = join(here, 'results', `pipeline-shader-cache-${result.mesaShaderCache}.json`);
+mkdirSync(dirname(file), { recursive: true });
+writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+pipeline.dispose();
+rt.destroy();
