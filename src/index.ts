@@ -54,6 +54,7 @@ export { SmallResNet, trainStep, type SmallResNetConfig, type LossFn } from './n
 export { ResNet, BasicBlock, BottleneckBlock, ConvNorm, RESNET_CONFIGS, checkResNetConfig, resnetStride, type ResNetConfig, type BlockKind } from './nn/resnet.js';
 export { FitterNetwork, FITTER_CONFIGS, fitterConfig, checkFitterConfig, latentSize, cameraLatent, translationOfLatent, fitterCamera, FITTER_PART_SCALE, FITTER_PART_OFFSET, type FitterConfig, type FitterConfigName, type FitterPrediction } from './nn/fitter.js';
 export { fitterLoss, DEFAULT_FITTER_LOSS, type FitterLossWeights, type FitterTargets, type FitterLoss } from './nn/fitter-loss.js';
+export { SegmenterNetwork, SEGMENTER_CONFIGS, SEGMENTER_CLASSES, SEGMENTER_INPUT_SCALE, SEGMENTER_INPUT_OFFSET, segmenterConfig, checkSegmenterConfig, segmenterLoss, predictLabels, pixelClassWeights, ResidualConvUnit, MultiResolutionFusion, ChainedResidualPooling, RefineNetBlock, LightRefineBlock, RefineNetDecoder, LightRefineNetDecoder, type SegmenterConfig, type SegmenterConfigName, type DecoderConfig, type DecoderKind, type SegmenterLossOptions } from './nn/refinenet.js';
 export { encodeFitterWeights, loadFitterWeights, readWeightsMeta, WEIGHTS_KIND, WEIGHTS_VERSION, type WeightsMeta } from './nn/weights-file.js';
 export { classifyPartColours, cropPerson, cropCamera, cropToImage, PartMapError, type ClassMap, type PersonCrop } from './pipeline/part-map.js';
 export { fitPartMap, type BodyFit } from './pipeline/fit-parts.js';

@@ -298,6 +298,15 @@ export class ResNet {
 
   /** images [N, H, W, inputChannels] → the last stage's features [N, H/stride, W/stride, outChannels]. */
   forward(params: ParamRecord, images: Tensor, training: boolean, options: ResNetForwardOptions = {}): Tensor {
+    const stages = this.forwardFeatures(params, images, training, options);
+    return stages[stages.length - 1];
+  }
+
+  /**
+   * Every stage's output, finest first (what a segmentation decoder reads: stage i at
+   * stemStride·stemPool·2^i of the input); the last is forward()'s result.
+   */
+  forwardFeatures(params: ParamRecord, images: Tensor, training: boolean, options: ResNetForwardOptions = {}): Tensor[] {
     if (images.rank !== 4 || images.shape[3] !== this.config.inputChannels) {
       throw new ShapeError(`ResNet: images must be [N, H, W, ${this.config.inputChannels}], got [${images.shape.join(', ')}]`);
     }
@@ -306,16 +315,28 @@ export class ResNet {
     }
     const folded = !training && options.foldBatchNorm ? this.prepareInference(params) : undefined;
     const pool = this.config.stemPool;
+    const outputs: Tensor[] = [];
     if (folded) {
       let y = this.stem.applyFolded(folded.get(this.stem), images, 'relu');
       if (pool > 0) y = maxPool(y, { size: pool, strides: pool, padding: 'same' });
-      for (const stage of this.stages) for (const block of stage) y = block.applyFolded(folded, y);
-      return y;
+      for (const stage of this.stages) {
+        for (const block of stage) y = block.applyFolded(folded, y);
+        outputs.push(y);
+      }
+      return outputs;
     }
     let x = relu(this.stem.apply(params, images, training));
     if (pool > 0) x = maxPool(x, { size: pool, strides: pool, padding: 'same' });
-    for (const stage of this.stages) for (const block of stage) x = block.apply(params, x, training);
-    return x;
+    for (const stage of this.stages) {
+      for (const block of stage) x = block.apply(params, x, training);
+      outputs.push(x);
+    }
+    return outputs;
+  }
+
+  /** Output channels of each stage, finest first (a bottleneck stage gives 4× its width). */
+  get stageChannels(): number[] {
+    return this.stages.map((stage) => stage[stage.length - 1].outChannels);
   }
 
   /** Globally average-pooled features [N, outChannels]. */
