@@ -2,20 +2,27 @@
 //   occluded pixel:  occluder colour · (0.8 + 0.4·valueNoise)
 //   body pixel:      base(region, texture) · (ambient + diffuse·max(0, n·l))      (Lambert + ambient)
 //   background:      backdrop pattern (gradient, noise, stripes, checks, blobs, plain) · (0.9 + 0.2·grain),
-//                    grain = value noise of cells about 3 px wide (0.3·pixel coordinates)
+//                    grain = value noise of cells about 3 px wide (0.3·pixel coordinates);
+//                    with PHOTO_BACKGROUND defined, examples whose Photo row is enabled show their photo
+//                    crop instead: Background pixel as it is (synth_background.glsl)
 // Regions by skinning part (shaders and docs/synth.md agree): skin, top (torso; arms by sleeve length),
 // bottom (pelvis, thighs; shins with trousers), shoes (ankles, feet), head (hair above the hairline
 // along the neck→head axis, skin below). Garment textures are functions of the camera-frame position
 // relative to the pelvis, P − pelvis, with P = ((x + ½ − cx)·Z/fx, (y + ½ − cy)·Z/fy, Z). Noise comes
 // from an integer hash (exactly reproducible on the CPU, synth.ref.ts), smoothed as value noise.
 // Inputs: GBuffer [N, H, W, 4] (code, Z, nx, ny), Occluder [N, H, W, 1] mask, Appearance [N, 48]
-// (offsets in src/synth/appearance.ts), Joints [N, 24, 3] camera frame, Camera [N, 4] (fx, fy, cx, cy).
+// (offsets in src/synth/appearance.ts), Joints [N, 24, 3] camera frame, Camera [N, 4] (fx, fy, cx, cy);
+// with PHOTO_BACKGROUND also Background [N, H, W, 3] and Photo [N, 8] (column 0: enabled; backgrounds.ts).
 // Output [N, H, W, 3] in [0, 1] (lane .w 0). One fragment shades one pixel.
 uniform sampler2D GBuffer;
 uniform sampler2D Occluder;
 uniform sampler2D Appearance;
 uniform sampler2D Joints;
 uniform sampler2D Camera;
+#ifdef PHOTO_BACKGROUND
+uniform sampler2D Background;
+uniform sampler2D Photo;
+#endif
 uniform int u_width;
 uniform int u_height;
 
@@ -71,6 +78,9 @@ vec4 kernel(int t) {
   if (fetchTexel(Occluder, t).x > 0.5) {
     rgb = param3(n, 45) * (0.8 + 0.4 * valueNoise(uv * 23.0, seed + 9));
   } else if (g.x < 0.5) {
+#ifdef PHOTO_BACKGROUND
+    if (fetchTexel(Photo, 2 * n).x > 0.5) return vec4(fetchTexel(Background, t).xyz, 0.0);
+#endif
     float freq = param(n, 42);
     float v = patternValue(int(param(n, 41)), uv * freq, param(n, 43), seed + 3);
     rgb = mix(param3(n, 35), param3(n, 38), v) * (0.9 + 0.2 * valueNoise(0.3 * vec2(float(x), float(y)), seed + 5));

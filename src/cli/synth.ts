@@ -8,12 +8,17 @@
  * `nbf synth --params FILE ...` renders the bodies a JSON array gives (betas, pose, trans, focal?,
  * center? per entry) instead of sampled ones; entry i gets the look example i of --seed would get
  * (or the plain grey look with --plain). The file is checked in full before anything is written.
+ *
+ * `--backgrounds DIR` puts a crop of a real photograph behind 60 % of the people (the photos that
+ * scripts/fetch-backgrounds.sh writes into DIR; src/synth/backgrounds.ts). Not with --plain, whose
+ * backdrop stays plain.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { createNodeContext } from '../runtime/node-context.js';
 import { sampleAppearance, sampleAugmentation } from '../synth/appearance.js';
+import { BackgroundBank } from '../synth/backgrounds.js';
 import { disposeBatch, SynthGenerator, type SynthBatch } from '../synth/generate.js';
 import { nbfFocalLength, sampleExample, type ExampleParams } from '../synth/sampler.js';
 import type { Skeleton } from '../synth/skeleton.js';
@@ -22,7 +27,7 @@ import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const SYNTH_USAGE = 'nbf synth (--count N | --params FILE) --size S --out DIR [--seed S] [--batch B] [--plain] [--body-model FILE]';
+export const SYNTH_USAGE = 'nbf synth (--count N | --params FILE) --size S --out DIR [--seed S] [--batch B] [--plain] [--backgrounds DIR] [--body-model FILE]';
 
 // ---- --params: given bodies ---------------------------------------------------------------------------
 
@@ -176,7 +181,7 @@ const rows = (data: Float32Array, n: number, count: number, width: number): numb
   Array.from({ length: count }, (_, j) => Array.from(data.subarray((n * count + j) * width, (n * count + j + 1) * width)));
 
 /** Reads a batch back and writes its files; returns the number written. */
-function writeBatch(batch: SynthBatch, out: string, seed: number, modelName: string): number {
+function writeBatch(batch: SynthBatch, out: string, seed: number, modelName: string, bank?: BackgroundBank): number {
   const S = batch.size;
   const parts = batch.inputs.parts.readSync();
   const rgb = batch.inputs.rgb.readSync();
@@ -199,6 +204,8 @@ function writeBatch(batch: SynthBatch, out: string, seed: number, modelName: str
       center: [e.camera[2], e.camera[3]],
       joints3d: rows(joints3d, n, 24, 3),
       joints2d: rows(joints2d, n, 24, 2),
+      // Only with --backgrounds and for the examples in front of a photo: which one.
+      ...(bank && batch.photos[n].enabled ? { background: bank.names[batch.photos[n].photo] } : {}),
     };
     // A sample's four files go to temporary names and are renamed together: never half a sample.
     writeFilesAtomically([
@@ -237,8 +244,9 @@ export async function synth(argv: string[]): Promise<number> {
   let modelPath: string;
   let paramsPath: string | undefined;
   let plain: boolean;
+  let backgroundsDir: string | undefined;
   try {
-    const args = parseArgs(argv, ['count', 'size', 'out', 'seed', 'batch', 'body-model', 'model', 'params'], ['plain']);
+    const args = parseArgs(argv, ['count', 'size', 'out', 'seed', 'batch', 'body-model', 'model', 'params', 'backgrounds'], ['plain']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     paramsPath = stringFlag(args, 'params');
     if (paramsPath !== undefined && args.flags.has('count')) throw new ArgError('--count cannot be used with --params (the count is the number of entries in the params file)');
@@ -248,6 +256,9 @@ export async function synth(argv: string[]): Promise<number> {
     seed = intFlag(args, 'seed', 0, 0, 2 ** 32 - 1);
     batchSize = intFlag(args, 'batch', 16, 1, 256);
     plain = args.flags.has('plain');
+    backgroundsDir = stringFlag(args, 'backgrounds');
+    if (backgroundsDir !== undefined && plain) throw new ArgError('--backgrounds cannot be used with --plain (the plain look has a plain backdrop)');
+    if (backgroundsDir !== undefined && !(existsSync(backgroundsDir) && statSync(backgroundsDir).isDirectory())) throw new ArgError(`--backgrounds ${backgroundsDir} is not a directory (fill it with scripts/fetch-backgrounds.sh)`);
     const outFlag = stringFlag(args, 'out');
     if (!outFlag) throw new ArgError('--out DIR is required');
     out = outFlag;
@@ -275,9 +286,19 @@ export async function synth(argv: string[]): Promise<number> {
     console.error(`nbf synth: ${(e as Error).message}`);
     return 1;
   }
-  mkdirSync(out, { recursive: true });
   const rt = createNodeContext();
-  const generator = new SynthGenerator(rt, model);
+  let bank: BackgroundBank | undefined;
+  if (backgroundsDir !== undefined) {
+    try {
+      bank = await BackgroundBank.load(rt, backgroundsDir);
+    } catch (e) {
+      rt.destroy();
+      console.error(`nbf synth: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+  mkdirSync(out, { recursive: true });
+  const generator = new SynthGenerator(rt, model, { backgrounds: bank });
   const progress = new Progress(count, !!process.stderr.isTTY);
   const t0 = performance.now();
   let done = 0;
@@ -285,10 +306,10 @@ export async function synth(argv: string[]): Promise<number> {
     while (done < count) {
       const n = Math.min(batchSize, count - done);
       const batch = entries
-        ? generator.render(entries.slice(done, done + n).map((entry, k) => paramsExample(generator.skeleton, entry, done + k, { size, seed, plain })), size)
+        ? generator.render(entries.slice(done, done + n).map((entry, k) => paramsExample(generator.skeleton, entry, done + k, { size, seed, plain })), size, [], { seed, photos: !plain })
         : generator.generateBatch(n, plain ? { size, seed, start: done, appearance: false } : { size, seed, start: done });
       try {
-        done += writeBatch(batch, out, seed, model.name);
+        done += writeBatch(batch, out, seed, model.name, bank);
       } finally {
         disposeBatch(batch);
       }
@@ -296,11 +317,12 @@ export async function synth(argv: string[]): Promise<number> {
     }
   } finally {
     generator.dispose();
+    bank?.dispose();
     rt.destroy();
   }
   const seconds = (performance.now() - t0) / 1000;
   const source = paramsPath !== undefined ? `bodies of ${paramsPath}, ` : '';
-  const look = plain ? ', plain look' : '';
+  const look = plain ? ', plain look' : bank ? `, ${bank.count} background photos` : '';
   console.log(`nbf synth: wrote ${count} samples (${source}${size}×${size}, seed ${seed}${look}, model "${model.name}") to ${out} in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} samples/s)`);
   return 0;
 }

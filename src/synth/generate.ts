@@ -8,6 +8,14 @@
  *   const batch = generator.generateBatch(16, { size: 224, seed: 7, start: 0 });
  *   // batch.inputs.parts [16, 224, 224, 3], batch.targets.joints2d [16, 24, 2], ...
  *   disposeBatch(batch); generator.dispose();
+ *
+ * With a BackgroundBank (backgrounds.ts), a fraction of the examples (default 0.6) stand in front of a
+ * crop of a real photograph instead of a procedural backdrop:
+ *
+ *   const bank = await BackgroundBank.load(runtime, dir);   // scripts/fetch-backgrounds.sh fills dir
+ *   const generator = new SynthGenerator(runtime, model, { backgrounds: bank });
+ *
+ * Without one every picture is exactly what it was before banks existed.
  */
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -21,7 +29,8 @@ import { depthMap, partColourMap, partLabelMap } from '../render/maps.js';
 import { checkGranularity, type Granularity } from '../render/parts.js';
 import { APPEARANCE_SIZE, AUGMENT_SIZE, OCCLUDER_SIZE, packAppearance, packAugmentation, packOccluder } from './appearance.js';
 import { absoluteRotations, sampleExample, type ExampleParams, type SamplerOptions } from './sampler.js';
-import { augmentImages, occluderMask, shadePeople } from './shade.js';
+import { augmentImages, occluderMask, photoBackgrounds, shadePeople, type PhotoInputs } from './shade.js';
+import { DEFAULT_PHOTO_FRACTION, NO_PHOTO, packPhotoBackground, PHOTO_SIZE, type BackgroundBank, type PhotoBackground } from './backgrounds.js';
 import { Skeleton } from './skeleton.js';
 
 export interface BatchOptions extends Omit<SamplerOptions, 'size'> {
@@ -36,6 +45,21 @@ export interface BatchOptions extends Omit<SamplerOptions, 'size'> {
   /** Colour scale and offset of the part maps (default 1, 0: palette values 0..255). */
   partScale?: number;
   partOffset?: number;
+}
+
+export interface SynthGeneratorOptions {
+  /** Photos to put behind a fraction of the people (the caller owns and disposes the bank). */
+  backgrounds?: BackgroundBank | null;
+  /** Fraction of examples with a photo background when a bank is given (default 0.6). */
+  photoFraction?: number;
+}
+
+/** What render() needs besides the examples to draw their photo backgrounds. */
+export interface RenderOptions extends Pick<BatchOptions, 'partScale' | 'partOffset'> {
+  /** Run seed of the examples (their photo draws come from (seed, example.index); default 0). */
+  seed?: number;
+  /** Photo backgrounds when the generator has a bank (default true; false: procedural only, e.g. the plain look). */
+  photos?: boolean;
 }
 
 /** Columns of `targets.flags`. */
@@ -75,6 +99,8 @@ export interface SynthBatch {
   };
   /** The CPU-side parameters of each example (for metadata files and debugging). */
   examples: ExampleParams[];
+  /** Each example's photo background (enabled false: procedural backdrop; all false without a bank). */
+  photos: PhotoBackground[];
 }
 
 export class SynthGenerator {
@@ -82,8 +108,11 @@ export class SynthGenerator {
   readonly gpuModel: GpuBodyModel;
   readonly renderer: MeshRenderer;
   private disposed = false;
+  private bank: BackgroundBank | null = null;
+  private photoFraction = DEFAULT_PHOTO_FRACTION;
 
-  constructor(readonly runtime: Runtime, readonly model: BodyModel) {
+  constructor(readonly runtime: Runtime, readonly model: BodyModel, options: SynthGeneratorOptions = {}) {
+    this.setBackgrounds(options.backgrounds ?? null, options.photoFraction);
     this.skeleton = new Skeleton(model);
     this.gpuModel = GpuBodyModel.upload(runtime, model);
     try {
@@ -92,6 +121,17 @@ export class SynthGenerator {
       this.gpuModel.dispose();
       throw e;
     }
+  }
+
+  /** Sets (or, with null, removes) the photo bank and the fraction of examples that use it. */
+  setBackgrounds(bank: BackgroundBank | null, photoFraction = DEFAULT_PHOTO_FRACTION): void {
+    if (!(photoFraction >= 0 && photoFraction <= 1)) throw new NbfError(`SynthGenerator: photoFraction ${photoFraction} must be in [0, 1]`);
+    this.bank = bank;
+    this.photoFraction = photoFraction;
+  }
+
+  get backgrounds(): BackgroundBank | null {
+    return this.bank;
   }
 
   /** CPU parameters of examples start..start+n−1 of a seed. */
@@ -109,13 +149,22 @@ export class SynthGenerator {
     const size = options.size ?? 224;
     if (!Number.isInteger(size) || size < 8 || size > MAX_IMAGE_SIZE) throw new NbfError(`generateBatch: image size ${size} must be an integer in 8..${MAX_IMAGE_SIZE}`);
     const extra = (options.granularities ?? []).map((g) => checkGranularity(g)).filter((g) => g !== 12);
-    return this.render(this.sample(n, options), size, extra, options);
+    // The plain look (appearance: false) keeps its plain backdrop.
+    return this.render(this.sample(n, options), size, extra, { ...options, seed: options.seed ?? 0, photos: options.appearance ?? true });
   }
 
-  /** Renders already drawn examples (all of one image size). */
-  render(examples: ExampleParams[], size: number, granularities: readonly Granularity[] = [], options: Pick<BatchOptions, 'partScale' | 'partOffset'> = {}): SynthBatch {
+  /**
+   * Renders already drawn examples (all of one image size). With a bank, example e's photo background is
+   * the one of (options.seed, e.index), as generateBatch draws it.
+   */
+  render(examples: ExampleParams[], size: number, granularities: readonly Granularity[] = [], options: RenderOptions = {}): SynthBatch {
     const rt = this.runtime;
     const N = examples.length;
+    const bank = options.photos === false ? null : this.bank;
+    const photos = examples.map((e): PhotoBackground => (bank ? bank.sample(options.seed ?? 0, e.index, this.photoFraction) : { ...NO_PHOTO, centre: [0, 0] }));
+    const usePhotos = bank !== null && photos.some((p) => p.enabled);
+    const photoParams = new Float32Array(N * PHOTO_SIZE);
+    if (bank) photos.forEach((p, i) => packPhotoBackground(p, bank.tileSize, photoParams, i * PHOTO_SIZE));
     const B = this.skeleton.shapeCount;
     const betas = new Float32Array(N * B);
     const pose = new Float32Array(N * 72);
@@ -164,7 +213,12 @@ export class SynthGenerator {
         const l = partLabelMap(gbuffer, g);
         variants[g] = { labels: l, parts: partColourMap(l, g, { scale, offset }) };
       }
-      const shaded = shadePeople(gbuffer, mask, rt.tensor(appearance, [N, APPEARANCE_SIZE]), body.joints, targets.camera);
+      let photo: PhotoInputs | undefined;
+      if (usePhotos) {
+        const params = rt.tensor(photoParams, [N, PHOTO_SIZE]);
+        photo = { background: photoBackgrounds(bank.atlas, params, size, size), params };
+      }
+      const shaded = shadePeople(gbuffer, mask, rt.tensor(appearance, [N, APPEARANCE_SIZE]), body.joints, targets.camera, photo);
       return {
         inputs: {
           parts: partColourMap(labels, 12, { scale, offset }),
@@ -176,7 +230,7 @@ export class SynthGenerator {
         targets: { ...targets, joints3d: body.joints, joints2d: body.joints2d as Tensor },
       };
     });
-    return { size, ...tensors, examples };
+    return { size, ...tensors, examples, photos };
   }
 
   dispose(): void {

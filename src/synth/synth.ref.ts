@@ -1,6 +1,7 @@
 /**
  * Float64 CPU references of the synthetic-image kernels (shade.ts): the same formulas as
- * shaders/synth_occluder.glsl, synth_shade.glsl and synth_augment.glsl, the same integer hashes.
+ * shaders/synth_occluder.glsl, synth_background.glsl, synth_shade.glsl and synth_augment.glsl, the same
+ * integer hashes.
  * Inputs and outputs are row-major (channels last).
  */
 
@@ -95,12 +96,45 @@ export function regionOfPart(part: number, sleeves: number, trousers: boolean): 
 }
 
 /**
+ * Photo backgrounds (N·H·W·3) of an atlas of M tiles (M·T·T·3) and packed photo params (N·8): bilinear
+ * resampling of a crop per example, 0 for disabled rows (synth_background.glsl).
+ */
+export function photoBackgroundsRef(atlas: ArrayLike<number>, T: number, params: ArrayLike<number>, N: number, H: number, W: number): Float64Array {
+  const out = new Float64Array(N * H * W * 3);
+  for (let n = 0; n < N; n++) {
+    const [enabled, photoValue, cx, cy, half, flip, brightness] = Array.from({ length: 7 }, (_, k) => params[8 * n + k]);
+    if (enabled < 0.5) continue;
+    const photo = Math.floor(photoValue + 0.5);
+    const texel = (x: number, y: number, c: number) => atlas[((photo * T + clamp(y, 0, T - 1)) * T + clamp(x, 0, T - 1)) * 3 + c];
+    const k = (2 * half) / Math.max(W, H);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const fx = cx + flip * (x + 0.5 - 0.5 * W) * k - 0.5;
+        const fy = cy + (y + 0.5 - 0.5 * H) * k - 0.5;
+        const ix = Math.floor(fx);
+        const iy = Math.floor(fy);
+        const wx = fx - ix;
+        const wy = fy - iy;
+        for (let c = 0; c < 3; c++) {
+          const top = texel(ix, iy, c) * (1 - wx) + texel(ix + 1, iy, c) * wx;
+          const bottom = texel(ix, iy + 1, c) * (1 - wx) + texel(ix + 1, iy + 1, c) * wx;
+          out[((n * H + y) * W + x) * 3 + c] = clamp(brightness * (top * (1 - wy) + bottom * wy), 0, 1);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * RGB (N·H·W·3) of G-buffers (N·H·W·4), occluder masks (N·H·W), appearance (N·48), joints (N·24·3)
- * and cameras (N·4).
+ * and cameras (N·4). With `photo` (backgrounds N·H·W·3 and params N·8), background pixels of the
+ * examples whose photo row is enabled are the photo background.
  */
 export function shadePeopleRef(
   gbuffer: ArrayLike<number>, mask: ArrayLike<number>, appearance: ArrayLike<number>, joints: ArrayLike<number>,
   camera: ArrayLike<number>, N: number, H: number, W: number,
+  photo?: { background: ArrayLike<number>; params: ArrayLike<number> },
 ): Float64Array {
   const out = new Float64Array(N * H * W * 3);
   for (let n = 0; n < N; n++) {
@@ -119,6 +153,8 @@ export function shadePeopleRef(
         if (mask[p] > 0.5) {
           const k = 0.8 + 0.4 * valueNoise(u * 23, v * 23, seed + 9);
           rgb = a3(45).map((c) => c * k);
+        } else if (code < 0.5 && photo && photo.params[8 * n] > 0.5) {
+          rgb = [0, 1, 2].map((k) => photo.background[3 * p + k]);
         } else if (code < 0.5) {
           const freq = a(42);
           const t = patternValue(Math.trunc(a(41)), u * freq, v * freq, a(43), seed + 3);
