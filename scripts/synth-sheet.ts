@@ -14,6 +14,7 @@ import { encodePng } from '../src/io/image.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { decodeBodyModel } from '../src/smpl/format.js';
 import { BackgroundBank } from '../src/synth/backgrounds.js';
+import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { disposeBatch, SynthGenerator } from '../src/synth/generate.js';
 
 const COUNT = 16;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const modelPath = 'weights/nbf-open-body.nbfm';
   const model = decodeBodyModel(new Uint8Array(readFileSync(modelPath)), modelPath);
   const rt = createNodeContext();
-  const bank = existsSync(dir) ? await BackgroundBank.load(rt, dir) : undefined;
+  const bank = existsSync(dir) ? await loadBackgroundBank(rt, dir) : undefined;
   const generator = new SynthGenerator(rt, model, { backgrounds: bank });
   try {
     const batch = generator.generateBatch(COUNT, { size: SIZE, seed });

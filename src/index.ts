@@ -55,13 +55,17 @@ export { ResNet, BasicBlock, BottleneckBlock, ConvNorm, RESNET_CONFIGS, checkRes
 export { FitterNetwork, FITTER_CONFIGS, fitterConfig, checkFitterConfig, latentSize, cameraLatent, translationOfLatent, fitterCamera, FITTER_PART_SCALE, FITTER_PART_OFFSET, type FitterConfig, type FitterConfigName, type FitterPrediction } from './nn/fitter.js';
 export { fitterLoss, DEFAULT_FITTER_LOSS, type FitterLossWeights, type FitterTargets, type FitterLoss } from './nn/fitter-loss.js';
 export { SegmenterNetwork, SEGMENTER_CONFIGS, SEGMENTER_CLASSES, SEGMENTER_INPUT_SCALE, SEGMENTER_INPUT_OFFSET, segmenterConfig, checkSegmenterConfig, segmenterLoss, predictLabels, pixelClassWeights, ResidualConvUnit, MultiResolutionFusion, ChainedResidualPooling, RefineNetBlock, LightRefineBlock, RefineNetDecoder, LightRefineNetDecoder, type SegmenterConfig, type SegmenterConfigName, type DecoderConfig, type DecoderKind, type SegmenterLossOptions } from './nn/refinenet.js';
-export { encodeFitterWeights, loadFitterWeights, readWeightsMeta, WEIGHTS_KIND, WEIGHTS_VERSION, type WeightsMeta } from './nn/weights-file.js';
+export { encodeFitterWeights, loadFitterWeights, encodeSegmenterWeights, loadSegmenterWeights, readWeightsMeta, readAnyWeightsMeta, WEIGHTS_KIND, WEIGHTS_VERSION, WEIGHTS_NETWORKS, type WeightsMeta, type SegmenterWeightsMeta, type AnyWeightsMeta, type WeightsNetwork, type WeightsConfigs } from './nn/weights-file.js';
 export { classifyPartColours, cropPerson, cropCamera, cropToImage, PartMapError, type ClassMap, type PersonCrop } from './pipeline/part-map.js';
 export { fitPartMap, type BodyFit } from './pipeline/fit-parts.js';
 export { evaluateFitter, type FitterEvaluation, type FitterSummary } from './eval/fitter-eval.js';
 export * from './eval/metrics.js';
 export { corruptPartLabels, samplePartNoise, packPartNoise, identityPartNoise, PART_NOISE_DEFAULTS, PART_NOISE_SIZE, type PartNoise, type PartNoiseOptions } from './synth/part-noise.js';
 export { fitterBatch, targetLatent, meanLatent, partNoiseCorruptor, type FitterBatch, type FitterDataOptions } from './train/fitter-data.js';
+// The segmenter's data, evaluation and picture → part labels (its network: refinenet.ts above).
+export { segmenterBatch, disposeSegmenterBatch, classPixelCounts, inverseSqrtClassWeights, type SegmenterBatch, type SegmenterDataOptions } from './train/segmenter-data.js';
+export { evaluateSegmenter, confusionMetrics, accumulateConfusion, allBackgroundConfusion, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvaluation, type SegmenterSummary, type SegmenterEvalOptions, type SegmentationMetrics } from './eval/segmenter-eval.js';
+export { segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay, type PictureSegmentation } from './pipeline/segment.js';
 // TF.js graph models on our kernels, and BlazePose landmarks on them (photo-trained front end).
 export { GraphModel, type GraphInputInfo } from './graph/graph-model.js';
 export { fetchGraphModel, type FetchLike } from './graph/load.js';

@@ -21,6 +21,7 @@ import {
 import { photoBackgrounds, shadePeople } from '../src/synth/shade.js';
 import { photoBackgroundsRef, shadePeopleRef } from '../src/synth/synth.ref.js';
 import { disposeBatch, SynthGenerator } from '../src/synth/generate.js';
+import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { candidates, isPhotograph, licenceOf, measureImage, parseCopyright, PHOTO_RULE } from '../scripts/select-backgrounds.js';
 
 // One runtime for the whole file (its afterAll, registered here, runs after every suite's).
@@ -152,14 +153,14 @@ describe('BackgroundBank: tiles and per-example parameters', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'a.png'), encodePng(texturedPhoto(30, 20)));
     writeFileSync(join(dir, 'b.png'), encodePng(vectorArt(30, 20)));
-    const all = await BackgroundBank.load(rt, dir, { tileSize: 8 });
+    const all = await loadBackgroundBank(rt, dir, { tileSize: 8 });
     expect(all.names).toEqual(['a.png', 'b.png']);
     all.dispose();
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ images: [{ file: 'b.png', photo: false }, { file: 'a.png', photo: true }] }));
-    const kept = await BackgroundBank.load(rt, dir, { tileSize: 8 });
+    const kept = await loadBackgroundBank(rt, dir, { tileSize: 8 });
     expect(kept.names).toEqual(['a.png']);
     kept.dispose();
-    await expect(BackgroundBank.load(rt, join(tmp, 'missing'))).rejects.toThrow(/fetch-backgrounds/);
+    await expect(loadBackgroundBank(rt, join(tmp, 'missing'))).rejects.toThrow(/fetch-backgrounds/);
   });
 
   it('parameters: the same (seed, index) gives the same draw; ranges; the fraction of photos', () => {

@@ -183,7 +183,7 @@ describe('nbf train fitter (flags)', () => {
       [['train', 'fitter', '--out', out, '--steps', '5', '--loss', 'params=1,jointz=2'], /unknown term "jointz"/],
       [['train', 'fitter', '--out', out, '--steps', '5', '--loss', 'params=0'], /every weight is 0/],
       [['train', 'fitter', '--out', out, '--steps', '5', '--config', 'huge'], /unknown fitter configuration "huge"/],
-      [['train', 'segmenter', '--steps', '5'], /say what to train: "fitter"/],
+      [['train', 'bogus'], /say what to train: "fitter" or "segmenter"/],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).toBe(2);

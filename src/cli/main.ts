@@ -4,6 +4,7 @@ import { synth, SYNTH_USAGE } from './synth.js';
 import { train, TRAIN_SUMMARY, TRAIN_USAGE } from './train.js';
 import { fit, evalCommand, FIT_SUMMARY, FIT_USAGE, EVAL_SUMMARY, EVAL_USAGE } from './fit.js';
 import { landmarks, LANDMARKS_SUMMARY, LANDMARKS_USAGE } from './landmarks.js';
+import { evalSegmenterCommand, fitterOrSegmenter, segment, trainSegmenterCommand, EVAL_SEGMENTER_USAGE, SEGMENT_SUMMARY, SEGMENT_USAGE, TRAIN_SEGMENTER_USAGE } from './segmenter.js';
 import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
 export interface Command {
@@ -18,8 +19,17 @@ export const COMMANDS: Record<string, Command> = {
   pose: { summary: POSE_SUMMARY, usage: POSE_USAGE, run: (argv) => pose(argv) },
   fit: { summary: FIT_SUMMARY, usage: FIT_USAGE, run: fit },
   landmarks: { summary: LANDMARKS_SUMMARY, usage: LANDMARKS_USAGE, run: landmarks },
-  eval: { summary: EVAL_SUMMARY, usage: EVAL_USAGE, run: evalCommand },
-  train: { summary: TRAIN_SUMMARY, usage: TRAIN_USAGE, run: train },
+  segment: { summary: SEGMENT_SUMMARY, usage: SEGMENT_USAGE, run: segment },
+  eval: {
+    summary: `${EVAL_SUMMARY}; or the segmenter's mIoU beside the all-background floor`,
+    usage: `${EVAL_USAGE}\n       ${EVAL_SEGMENTER_USAGE}`,
+    run: fitterOrSegmenter('eval', evalCommand, evalSegmenterCommand, `${EVAL_USAGE}\n       ${EVAL_SEGMENTER_USAGE}`),
+  },
+  train: {
+    summary: `${TRAIN_SUMMARY}; or the segmenter (picture → part labels)`,
+    usage: `${TRAIN_USAGE}\n       ${TRAIN_SEGMENTER_USAGE}`,
+    run: fitterOrSegmenter('train', train, trainSegmenterCommand, `${TRAIN_USAGE}\n       ${TRAIN_SEGMENTER_USAGE}`),
+  },
   synth: { summary: 'render synthetic training samples (part maps, RGB, labels, json) on the GPU', usage: SYNTH_USAGE, run: synth },
 };
 

@@ -19,6 +19,7 @@ import { PNG } from 'pngjs';
 import { createNodeContext } from '../runtime/node-context.js';
 import { sampleAppearance, sampleAugmentation } from '../synth/appearance.js';
 import { BackgroundBank } from '../synth/backgrounds.js';
+import { loadBackgroundBank } from '../synth/backgrounds-node.js';
 import { disposeBatch, SynthGenerator, type SynthBatch } from '../synth/generate.js';
 import { nbfFocalLength, sampleExample, type ExampleParams } from '../synth/sampler.js';
 import type { Skeleton } from '../synth/skeleton.js';
@@ -290,7 +291,7 @@ export async function synth(argv: string[]): Promise<number> {
   let bank: BackgroundBank | undefined;
   if (backgroundsDir !== undefined) {
     try {
-      bank = await BackgroundBank.load(rt, backgroundsDir);
+      bank = await loadBackgroundBank(rt, backgroundsDir);
     } catch (e) {
       rt.destroy();
       console.error(`nbf synth: ${(e as Error).message}`);

@@ -2,10 +2,15 @@
  * The weights file of a trained network (.nbfw): a parameter file (param-format.ts: magic "NBFP",
  * JSON header, SHA-256, float16 or float32 tensors) whose metadata says what network it is:
  *
- *   meta = { kind: "nbf-gl weights", version: 1, network: "fitter", config: FitterConfig,
+ *   meta = { kind: "nbf-gl weights", version: 1, network: "fitter" | "segmenter",
+ *            config: FitterConfig | SegmenterConfig,
  *            info: { … anything the trainer records: steps, hours, metrics … } }
  *   tensors: the network's trainable parameters by name ("encoder/stem/conv/weights", "head/bias",
  *            …) and its buffers as "buffer/<name>" (batch-norm running averages, "buffer/mean/latent")
+ *
+ * Two networks share the container: the fitter (part map → body, fitter.ts) and the segmenter
+ * (picture → 13-class part labels, refinenet.ts). Each loader reads only its own kind and refuses
+ * the other with a line saying which it found.
  *
  * Read from a path in Node (readFileSync + decode) or from bytes (fetch) in the browser. Decoding
  * checks integrity first (length, checksum: a truncated or corrupted file is an error naming it),
@@ -14,23 +19,50 @@
  */
 import type { Runtime } from '../runtime/runtime.js';
 import { decodeParamFile, encodeParamFile, ParamFormatError, type NamedArray, type ParamDtype } from './param-format.js';
+import type { ParamStore } from './params.js';
 import { checkFitterConfig, FitterNetwork, type FitterConfig } from './fitter.js';
+import { checkSegmenterConfig, SegmenterNetwork, type SegmenterConfig } from './refinenet.js';
 
 export const WEIGHTS_KIND = 'nbf-gl weights';
 export const WEIGHTS_VERSION = 1;
 const BUFFER_PREFIX = 'buffer/';
 
-export interface WeightsMeta {
+/** The networks a weights file can hold, with their configuration types. */
+export interface WeightsConfigs {
+  fitter: FitterConfig;
+  segmenter: SegmenterConfig;
+}
+export type WeightsNetwork = keyof WeightsConfigs;
+export const WEIGHTS_NETWORKS: readonly WeightsNetwork[] = ['fitter', 'segmenter'];
+
+/** Metadata of a weights file holding a network of kind N (the fitter's by default). */
+export interface WeightsMeta<N extends WeightsNetwork = 'fitter'> {
   kind: typeof WEIGHTS_KIND;
   version: number;
-  network: 'fitter';
-  config: FitterConfig;
+  network: N;
+  config: WeightsConfigs[N];
   info: Record<string, unknown>;
 }
+export type SegmenterWeightsMeta = WeightsMeta<'segmenter'>;
+export type AnyWeightsMeta = { [N in WeightsNetwork]: WeightsMeta<N> }[WeightsNetwork];
 
-/** Encodes a fitter's parameters and buffers (float16 by default: half the size, ~1e-3 relative). */
-export function encodeFitterWeights(net: FitterNetwork, options: { dtype?: ParamDtype; info?: Record<string, unknown> } = {}): Uint8Array {
-  const meta: WeightsMeta = { kind: WEIGHTS_KIND, version: WEIGHTS_VERSION, network: 'fitter', config: net.config, info: options.info ?? {} };
+const DESCRIPTIONS: Record<WeightsNetwork, string> = {
+  fitter: 'a fitter (part map → body; nbf train fitter)',
+  segmenter: 'a segmenter (picture → part labels; nbf train segmenter)',
+};
+
+const CHECKS: { [N in WeightsNetwork]: (c: WeightsConfigs[N], what: string) => void } = {
+  fitter: checkFitterConfig,
+  segmenter: checkSegmenterConfig,
+};
+
+interface TrainedNetwork {
+  params: ParamStore;
+  buffers: ParamStore;
+}
+
+function encodeWeights<N extends WeightsNetwork>(network: N, config: WeightsConfigs[N], net: TrainedNetwork, options: { dtype?: ParamDtype; info?: Record<string, unknown> }): Uint8Array {
+  const meta: WeightsMeta<N> = { kind: WEIGHTS_KIND, version: WEIGHTS_VERSION, network, config, info: options.info ?? {} };
   const entries: NamedArray[] = [
     ...net.params.readAll(),
     ...net.buffers.readAll().map((e) => ({ ...e, name: BUFFER_PREFIX + e.name })),
@@ -38,29 +70,54 @@ export function encodeFitterWeights(net: FitterNetwork, options: { dtype?: Param
   return encodeParamFile(entries, { dtype: options.dtype ?? 'float16', meta });
 }
 
-/** Reads the metadata of weights bytes (checks integrity and kind), without building a network. */
-export function readWeightsMeta(bytes: Uint8Array, what = 'weights file'): { meta: WeightsMeta; entries: NamedArray[]; dtype: ParamDtype } {
+/** Encodes a fitter's parameters and buffers (float16 by default: half the size, ~1e-3 relative). */
+export function encodeFitterWeights(net: FitterNetwork, options: { dtype?: ParamDtype; info?: Record<string, unknown> } = {}): Uint8Array {
+  return encodeWeights('fitter', net.config, net, options);
+}
+
+/** Encodes a segmenter's parameters and buffers (float16 by default). */
+export function encodeSegmenterWeights(net: SegmenterNetwork, options: { dtype?: ParamDtype; info?: Record<string, unknown> } = {}): Uint8Array {
+  return encodeWeights('segmenter', net.config, net, options);
+}
+
+/**
+ * Reads the metadata of weights bytes of any network (checks integrity, kind, version and the
+ * configuration), without building a network.
+ */
+export function readAnyWeightsMeta(bytes: Uint8Array, what = 'weights file'): { meta: AnyWeightsMeta; entries: NamedArray[]; dtype: ParamDtype } {
   const file = decodeParamFile(bytes, what);
-  const meta = file.meta as WeightsMeta | null;
+  const meta = file.meta as AnyWeightsMeta | null;
   if (!meta || typeof meta !== 'object' || meta.kind !== WEIGHTS_KIND) {
     throw new ParamFormatError(`${what} is not an nbf-gl weights file (its metadata kind is ${JSON.stringify((meta as { kind?: unknown } | null)?.kind ?? null)}; a training checkpoint? use the run's best.nbfw)`);
   }
   if (meta.version !== WEIGHTS_VERSION) throw new ParamFormatError(`${what}: weights format version ${meta.version}; this build reads version ${WEIGHTS_VERSION}`);
-  if (meta.network !== 'fitter') throw new ParamFormatError(`${what} holds a "${String(meta.network)}" network, not a fitter`);
+  if (!WEIGHTS_NETWORKS.includes(meta.network)) {
+    throw new ParamFormatError(`${what} holds a "${String(meta.network)}" network, which this build does not know (${WEIGHTS_NETWORKS.join(', ')})`);
+  }
   try {
-    checkFitterConfig(meta.config, `${what}: config`);
+    (CHECKS[meta.network] as (c: unknown, what: string) => void)(meta.config, `${what}: config`);
   } catch (e) {
     throw new ParamFormatError((e as Error).message);
   }
   return { meta, entries: file.entries, dtype: file.dtype };
 }
 
-/** Builds the fitter a weights file describes and loads its tensors (all or nothing). */
-export function loadFitterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file'): { network: FitterNetwork; meta: WeightsMeta } {
-  const { meta, entries } = readWeightsMeta(bytes, what);
+/**
+ * Reads the metadata of weights bytes that must hold network `network` (default the fitter); a file
+ * of the other network is refused with a line naming both.
+ */
+export function readWeightsMeta<N extends WeightsNetwork = 'fitter'>(bytes: Uint8Array, what = 'weights file', network: N = 'fitter' as N): { meta: WeightsMeta<N>; entries: NamedArray[]; dtype: ParamDtype } {
+  const file = readAnyWeightsMeta(bytes, what);
+  if (file.meta.network !== network) {
+    throw new ParamFormatError(`${what} holds ${DESCRIPTIONS[file.meta.network]}, not ${DESCRIPTIONS[network]}`);
+  }
+  return file as { meta: WeightsMeta<N>; entries: NamedArray[]; dtype: ParamDtype };
+}
+
+/** Checks the file's tensors against a freshly built network and loads them (all or nothing). */
+function loadInto<T extends TrainedNetwork & { dispose(): void }>(network: T, entries: NamedArray[], what: string): T {
   const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
   const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
-  const network = new FitterNetwork(rt, meta.config);
   try {
     network.params.validate(params, what);
     network.buffers.validate(buffers, `${what} (buffers)`);
@@ -70,5 +127,17 @@ export function loadFitterWeights(rt: Runtime, bytes: Uint8Array, what = 'weight
     network.dispose();
     throw e;
   }
-  return { network, meta };
+  return network;
+}
+
+/** Builds the fitter a weights file describes and loads its tensors (all or nothing). */
+export function loadFitterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file'): { network: FitterNetwork; meta: WeightsMeta } {
+  const { meta, entries } = readWeightsMeta(bytes, what, 'fitter');
+  return { network: loadInto(new FitterNetwork(rt, meta.config), entries, what), meta };
+}
+
+/** Builds the segmenter a weights file describes and loads its tensors (all or nothing). */
+export function loadSegmenterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file'): { network: SegmenterNetwork; meta: SegmenterWeightsMeta } {
+  const { meta, entries } = readWeightsMeta(bytes, what, 'segmenter');
+  return { network: loadInto(new SegmenterNetwork(rt, meta.config), entries, what), meta };
 }

@@ -7,7 +7,7 @@
  *
  * The photos come from Debian wallpaper packages, fetched at training time by
  * scripts/fetch-backgrounds.sh into a directory (default ~/.cache/nbf-gl/backgrounds, never committed)
- * with a manifest.json; BackgroundBank.load reads that directory.
+ * with a manifest.json; loadBackgroundBank (backgrounds-node.ts, Node) reads that directory.
  *
  * Atlas: M photos as M square tiles of T×T pixels (default T = 256, M ≤ 64), one tensor
  * [M, T, T, 3] in [0, 1] — 64 tiles of 256² take 64 MiB of float32 RGBA texels. Each tile is the
@@ -16,13 +16,10 @@
  * positions that keep the crop inside the tile, a horizontal flip half of the time, brightness
  * ×0.75–1.25; the kernel resamples it bilinearly onto the image.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
 import type { RgbaImage } from '../io/image.js';
-import { readImageFile } from '../io/image-file.js';
 import { Rng } from '../util/random.js';
 import { exampleSeed } from './sampler.js';
 
@@ -188,44 +185,6 @@ export class BackgroundBank {
     chosen.forEach((p, m) => tiles.set(photoTile(p.image, T), m * T * T * 3));
     const atlas = rt.keep(rt.tensor(tiles, [chosen.length, T, T, 3]));
     return new BackgroundBank(atlas, tiles, T, chosen.map((p) => p.name));
-  }
-
-  /**
-   * Node: the photos of a directory written by scripts/fetch-backgrounds.sh — those its manifest.json
-   * lists as kept (`file` of entries with `photo: true`), or without a manifest every .png/.jpg there,
-   * in name order.
-   */
-  static async load(rt: Runtime, dir: string, options: BackgroundBankOptions = {}): Promise<BackgroundBank> {
-    let files: string[];
-    let manifestText: string | undefined;
-    try {
-      manifestText = await readFile(join(dir, 'manifest.json'), 'utf8');
-    } catch {
-      manifestText = undefined;
-    }
-    if (manifestText !== undefined) {
-      let manifest: { images?: { photo?: boolean; file?: string }[] };
-      try {
-        manifest = JSON.parse(manifestText) as typeof manifest;
-      } catch (e) {
-        throw new NbfError(`${join(dir, 'manifest.json')}: not valid JSON (${(e as Error).message})`);
-      }
-      files = (manifest.images ?? []).filter((e) => e.photo && typeof e.file === 'string').map((e) => e.file as string);
-    } else {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (e) {
-        throw new NbfError(`backgrounds: cannot read directory ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run scripts/fetch-backgrounds.sh`);
-      }
-      files = names.filter((n) => /\.(png|jpe?g)$/i.test(n)).sort();
-    }
-    if (files.length === 0) throw new NbfError(`backgrounds: no photos in ${dir} (run scripts/fetch-backgrounds.sh ${dir})`);
-    const maxPhotos = options.maxPhotos ?? DEFAULT_MAX_PHOTOS;
-    const chosen = spreadIndices(files.length, maxPhotos).map((i) => files[i]);
-    const photos: BankPhoto[] = [];
-    for (const f of chosen) photos.push({ name: f, image: await readImageFile(join(dir, f)) });
-    return BackgroundBank.fromImages(rt, photos, { ...options, maxPhotos });
   }
 
   get count(): number {

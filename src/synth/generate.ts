@@ -12,7 +12,7 @@
  * With a BackgroundBank (backgrounds.ts), a fraction of the examples (default 0.6) stand in front of a
  * crop of a real photograph instead of a procedural backdrop:
  *
- *   const bank = await BackgroundBank.load(runtime, dir);   // scripts/fetch-backgrounds.sh fills dir
+ *   const bank = await loadBackgroundBank(runtime, dir);   // scripts/fetch-backgrounds.sh fills dir
  *   const generator = new SynthGenerator(runtime, model, { backgrounds: bank });
  *
  * Without one every picture is exactly what it was before banks existed.

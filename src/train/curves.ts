@@ -57,12 +57,14 @@ const glyph = (ch: string): number[] => {
   if (i < 0) i = GLYPH_CHARS.indexOf('?');
   return Array.from({ length: 7 }, (_, r) => parseInt(GLYPH_ROWS.substr((7 * i + r) * 2, 2), 16));
 };
-const textWidth = (s: string, scale = 1) => (s.length ? s.length * 6 - 1 : 0) * scale;
+/** Width in pixels of `s` in the built-in 5×7 font (6 pixels a character) at `scale`. */
+export const textWidth = (s: string, scale = 1) => (s.length ? s.length * 6 - 1 : 0) * scale;
 
-const INK: Rgb = [20, 20, 20];
+export const INK: Rgb = [20, 20, 20];
 const GRID: Rgb = [228, 228, 228];
 
-class Canvas {
+/** A white RGBA PNG to draw on: pixels, lines, text in the built-in font (also used by the segmenter's confusion matrix). */
+export class Canvas {
   clip = { x0: 0, y0: 0, x1: 0, y1: 0 };
   constructor(readonly png: PNG) { png.data.fill(255); this.noClip(); }
   noClip() { this.clip = { x0: 0, y0: 0, x1: this.png.width - 1, y1: this.png.height - 1 }; }

@@ -1,0 +1,316 @@
+/**
+ * The segmenter's commands (picture → 13-class map: background + NBF's 12 parts), all thin:
+ *
+ *   nbf train segmenter   trains on synthetic people rendered on the fly (src/train/segmenter-trainer.ts)
+ *   nbf eval segmenter    mIoU, foreground IoU, pixel accuracy, per-class IoU and a confusion-matrix PNG
+ *                         beside the all-background floor (src/eval/segmenter-eval.ts)
+ *   nbf segment           PNG/JPEG pictures or folders → DIR/<name>/parts.png, labels.png, overlay.png
+ *                         at the picture's size (src/pipeline/segment.ts)
+ *
+ * No trained segmenter ships yet: eval and segment need --weights until
+ * weights/nbf-segmenter-compact.nbfw exists.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createNodeContext } from '../runtime/node-context.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { NbfError } from '../runtime/errors.js';
+import { SynthGenerator } from '../synth/generate.js';
+import { segmenterConfig, checkSegmenterConfig, type SegmenterConfig, type SegmenterNetwork } from '../nn/refinenet.js';
+import { resnetStride } from '../nn/resnet.js';
+import { loadSegmenterWeights, type SegmenterWeightsMeta } from '../nn/weights-file.js';
+import { shippedWeightsPath } from '../smpl/default-model.js';
+import { trainSegmenter } from '../train/segmenter-trainer.js';
+import { progressPrinter, stopOnSignals } from '../train/training-run.js';
+import { evaluateSegmenter, rowNormalise, SEGMENTER_CLASS_NAMES } from '../eval/segmenter-eval.js';
+import { confusionPng } from '../eval/confusion-png.js';
+import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture } from '../pipeline/segment.js';
+import { readImageFile } from '../io/image-file.js';
+import { encodePng } from '../io/image.js';
+import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
+import { writeFilesAtomically, writeFolderAtomically } from './atomic-write.js';
+import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
+import { expandImageArgs, outputNames } from './landmarks.js';
+
+export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter --weights FILE.nbfw [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--body-model FILE]';
+export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... --weights FILE.nbfw [--out DIR] [--size S]';
+export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
+
+/** Where a shipped segmenter would be (none is trained yet). */
+export const DEFAULT_SEGMENTER_FILE = 'nbf-segmenter-compact.nbfw';
+
+/** The --weights path, or the shipped file when there is one; otherwise one line saying what to do. */
+export function segmenterWeightsPath(flag: string | undefined): string {
+  const path = flag ?? shippedWeightsPath(DEFAULT_SEGMENTER_FILE);
+  if (!path) throw new ArgError('--weights is required: no trained segmenter ships yet; train one with nbf train segmenter or pass --weights FILE.nbfw');
+  if (!existsSync(path)) throw new ArgError(`--weights ${path}: no such file`);
+  return path;
+}
+
+function loadNetwork(rt: Runtime, path: string): { network: SegmenterNetwork; meta: SegmenterWeightsMeta } {
+  return loadSegmenterWeights(rt, new Uint8Array(readFileSync(path)), path);
+}
+
+function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
+  const raw = args.flags.get(key);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ArgError(`--${key} must be a number in [${min}, ${max}], got ${String(raw)}`);
+  return n;
+}
+
+/** A named configuration or a JSON file, optionally at another input size; errors as ArgError. */
+export function resolveSegmenterConfig(spec: string, size?: number): SegmenterConfig {
+  let config: SegmenterConfig;
+  if (spec.endsWith('.json')) {
+    if (!existsSync(spec)) throw new ArgError(`--config ${spec}: no such file`);
+    try {
+      config = JSON.parse(readFileSync(spec, 'utf8')) as SegmenterConfig;
+    } catch (e) {
+      throw new ArgError(`--config ${spec}: not valid JSON (${(e as Error).message})`);
+    }
+  } else {
+    try {
+      config = segmenterConfig(spec);
+    } catch (e) {
+      throw new ArgError((e as Error).message);
+    }
+  }
+  if (size !== undefined) config = { ...config, inputSize: size };
+  try {
+    checkSegmenterConfig(config, `segmenter "${config?.name ?? spec}"`);
+  } catch (e) {
+    let stride = '';
+    try {
+      if (size !== undefined) stride = ` (--size ${size}; the encoder's stride is ${resnetStride(config.encoder)})`;
+    } catch {
+      // A broken encoder configuration: its own message says so.
+    }
+    throw new ArgError(`${(e as Error).message}${stride}`);
+  }
+  return config;
+}
+
+// ─── nbf train segmenter ───────────────────────────────────────────────────────────────────────
+
+export async function trainSegmenterCommand(argv: string[]): Promise<number> {
+  let options;
+  let modelPath: string;
+  try {
+    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model'], ['resume', 'cosine']);
+    if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
+    const out = stringFlag(args, 'out') ?? 'runs/segmenter';
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
+    const minutes = args.flags.has('minutes') ? numberFlag(args, 'minutes', 0, 0.01, 1e6) : undefined;
+    const steps = args.flags.has('steps') ? intFlag(args, 'steps', 0, 1) : undefined;
+    if (minutes === undefined && steps === undefined) throw new ArgError('give --minutes M or --steps N (or both: whichever comes first)');
+    const classWeights = stringFlag(args, 'class-weights') ?? 'auto';
+    if (classWeights !== 'auto' && classWeights !== 'none') throw new ArgError(`--class-weights must be auto or none, got "${classWeights}"`);
+    const size = args.flags.has('size') ? intFlag(args, 'size', 0, 8, 2048) : undefined;
+    const seed = intFlag(args, 'seed', 1, 0, 2 ** 32 - 1);
+    const valSeed = intFlag(args, 'val-seed', 900001, 0, 2 ** 32 - 1);
+    if (seed === valSeed) throw new ArgError(`--seed and --val-seed are both ${seed}; validation must use pictures training never draws`);
+    options = {
+      config: resolveSegmenterConfig(stringFlag(args, 'config') ?? 'compact', size),
+      out,
+      minutes,
+      steps,
+      resume: args.flags.has('resume'),
+      cosine: args.flags.has('cosine'),
+      batch: intFlag(args, 'batch', 8, 2, 512),
+      lr: numberFlag(args, 'lr', 1e-3, 1e-7, 1),
+      weightDecay: numberFlag(args, 'weight-decay', 1e-4, 0, 1),
+      classWeights: classWeights as 'auto' | 'none',
+      seed,
+      valSeed,
+      valCount: intFlag(args, 'val-count', 256, 1, 1_000_000),
+      valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
+      checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
+    };
+    if (options.cosine && steps === undefined) throw new ArgError('--cosine anneals towards a step target: give --steps N');
+    modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf train: ${e.message}\nusage: ${TRAIN_SEGMENTER_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const model = readBodyModelFile(modelPath);
+  const rt = createNodeContext();
+  const generator = new SynthGenerator(rt, model);
+  const tty = !!process.stderr.isTTY;
+  // Ctrl-C or a kill: finish the step, validate, checkpoint, then exit (a second signal aborts).
+  const signals = stopOnSignals('train segmenter');
+  try {
+    const result = await trainSegmenter(rt, generator, { ...options, shouldStop: signals.stopRequested, progress: progressPrinter('train segmenter', tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
+    console.log(`nbf train segmenter: ${result.step} steps in all; best mIoU ${result.best ? (result.best.mIoU * 100).toFixed(1) + ' % at step ' + result.best.step : '—'}; run in ${options.out}`);
+  } finally {
+    signals.dispose();
+    generator.dispose();
+    rt.destroy();
+  }
+  return 0;
+}
+
+// ─── nbf eval segmenter ────────────────────────────────────────────────────────────────────────
+
+const pct = (x: number) => (Number.isNaN(x) ? '—' : (x * 100).toFixed(1));
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) : null);
+
+export async function evalSegmenterCommand(argv: string[]): Promise<number> {
+  let o;
+  try {
+    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model']);
+    if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
+    o = {
+      weights: segmenterWeightsPath(stringFlag(args, 'weights')),
+      count: intFlag(args, 'count', 256, 1, 1_000_000),
+      seed: intFlag(args, 'seed', 900001, 0, 2 ** 32 - 1),
+      batch: intFlag(args, 'batch', 16, 1, 512),
+      json: stringFlag(args, 'json') ?? 'out/eval-segmenter.json',
+      confusion: stringFlag(args, 'confusion') ?? 'out/eval-segmenter-confusion.png',
+      modelPath: bodyModelPathOrDefault(stringFlag(args, 'body-model')),
+    };
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf eval: ${e.message}\nusage: ${EVAL_SEGMENTER_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const model = readBodyModelFile(o.modelPath);
+  const rt = createNodeContext();
+  let generator: SynthGenerator | null = null;
+  let network: SegmenterNetwork | null = null;
+  try {
+    const loaded = loadNetwork(rt, o.weights);
+    network = loaded.network;
+    generator = new SynthGenerator(rt, model);
+    const t0 = performance.now();
+    const tty = !!process.stderr.isTTY;
+    // The loss as the run trained it: with its recorded class weights, if any.
+    const recorded = (loaded.meta.info as { training?: { classWeights?: unknown } }).training?.classWeights;
+    const classWeights = Array.isArray(recorded) && recorded.length === network.config.classes ? (recorded as number[]) : undefined;
+    const v = evaluateSegmenter(rt, network, generator, {
+      seed: o.seed, count: o.count, batch: o.batch, classWeights,
+      progress: (done, total) => { if (tty) process.stderr.write(`\reval segmenter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const { config } = loaded.meta;
+    const names = SEGMENTER_CLASS_NAMES;
+    console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²) on ${o.count} synthetic pictures, seed ${o.seed} — ${seconds.toFixed(1)} s`);
+    console.log(`${'metric'.padEnd(26)} ${'segmenter'.padStart(9)} ${'all background'.padStart(15)}`);
+    const rows: [string, string, string][] = [
+      ['mIoU, 12 parts (%)', pct(v.summary.mIoU), pct(v.baseline.mIoU)],
+      ['foreground IoU (%)', pct(v.summary.foregroundIoU), pct(v.baseline.foregroundIoU)],
+      ['pixel accuracy (%)', pct(v.summary.pixelAccuracy), pct(v.baseline.pixelAccuracy)],
+      [`loss${classWeights ? ' (class-weighted)' : ''}`, v.summary.loss.toFixed(4), ''],
+    ];
+    for (const [name, a, b] of rows) console.log(`${name.padEnd(26)} ${a.padStart(9)} ${b.padStart(15)}`);
+    console.log(`${'class'.padEnd(26)} ${'IoU (%)'.padStart(9)} ${'pixels (%)'.padStart(15)}`);
+    for (let k = 0; k < v.classes; k++) console.log(`${`${k} ${names[k] ?? ''}`.padEnd(26)} ${pct(v.metrics.perClassIoU[k]).padStart(9)} ${pct(v.metrics.frequency[k]).padStart(15)}`);
+    const K = v.classes;
+    const matrix = (m: ArrayLike<number>, digits?: number) => Array.from({ length: K }, (_, t) => Array.from({ length: K }, (_, p) => (digits === undefined ? m[t * K + p] : Number(m[t * K + p].toFixed(digits)))));
+    const json = {
+      weights: o.weights, config, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
+      summary: v.summary, baseline: v.baseline,
+      classes: names.slice(0, K),
+      perClassIoU: v.metrics.perClassIoU.map(finiteOrNull),
+      frequency: v.metrics.frequency.map(finiteOrNull),
+      confusion: { rows: 'truth', columns: 'prediction', counts: matrix(v.confusion), rowNormalised: matrix(rowNormalise(v.confusion, K), 6) },
+    };
+    mkdirSync(dirname(o.json), { recursive: true });
+    mkdirSync(dirname(o.confusion), { recursive: true });
+    writeFilesAtomically([
+      { path: o.json, data: JSON.stringify(json, null, 1) + '\n' },
+      { path: o.confusion, data: confusionPng(v.confusion, { names, title: `confusion (%), ${config.name} at ${config.inputSize}, ${o.count} pictures` }) },
+    ]);
+    console.log(`wrote ${o.json} and ${o.confusion}`);
+  } finally {
+    network?.dispose();
+    generator?.dispose();
+    rt.destroy();
+  }
+  return 0;
+}
+
+// ─── nbf segment ───────────────────────────────────────────────────────────────────────────────
+
+export async function segment(argv: string[]): Promise<number> {
+  let inputs: string[];
+  let out: string;
+  let weightsPath: string;
+  let size: number | undefined;
+  try {
+    const args = parseArgs(argv, ['out', 'weights', 'size']);
+    if (!args.positional.length) throw new ArgError('give at least one picture (PNG or JPEG) or folder');
+    weightsPath = segmenterWeightsPath(stringFlag(args, 'weights'));
+    size = args.flags.has('size') ? intFlag(args, 'size', 0, 8, 2048) : undefined;
+    out = stringFlag(args, 'out') ?? 'out/segment';
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
+    inputs = expandImageArgs(args.positional);
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf segment: ${e.message}\nusage: ${SEGMENT_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const rt = createNodeContext();
+  let failures = 0;
+  let network: SegmenterNetwork | null = null;
+  try {
+    network = loadNetwork(rt, weightsPath).network;
+    if (size !== undefined && size % network.stride !== 0) throw new ArgError(`--size must be a multiple of the segmenter's stride ${network.stride}, got ${size}`);
+    const names = outputNames(inputs);
+    for (const [i, path] of inputs.entries()) {
+      const prefix = inputs.length > 1 ? `[${i + 1}/${inputs.length}] ` : '';
+      try {
+        const image = await readImageFile(path);
+        const s = segmentPicture(network, image, { size });
+        const dir = join(out, names[i]);
+        writeFolderAtomically(dir, [
+          { path: join(dir, 'parts.png'), data: encodePng(partsImage(s.labels, s.width, s.height)) },
+          { path: join(dir, 'labels.png'), data: encodePng(labelIndexImage(s.labels, s.width, s.height)) },
+          { path: join(dir, 'overlay.png'), data: encodePng(segmentationOverlay(image, s.labels)) },
+        ]);
+        let person = 0;
+        const present = new Set<number>();
+        for (const l of s.labels) if (l > 0) { person++; present.add(l); }
+        console.log(`${prefix}${path} (${s.width}×${s.height}): person ${((100 * person) / s.labels.length).toFixed(1)} % of the picture, ${present.size}/12 parts, network ${s.networkMs.toFixed(0)} ms at ${s.inputSize}² → ${dir}/`);
+      } catch (e) {
+        if (!(e instanceof NbfError)) throw e;
+        failures++;
+        console.error(`${prefix}nbf segment: ${e.name === 'Error' || e.name === 'ImageError' ? '' : e.name + ': '}${e.message}; nothing written for it`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf segment: ${e.message}\nusage: ${SEGMENT_USAGE}`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    network?.dispose();
+    rt.destroy();
+  }
+  if (inputs.length > 1 && failures) console.error(`nbf segment: ${failures} of ${inputs.length} pictures failed`);
+  return failures ? 1 : 0;
+}
+
+// ─── dispatch ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * `nbf train|eval fitter|segmenter …`: the fitter's command gets argv as it is (it reads "fitter"
+ * itself), the segmenter's the rest after "segmenter"; anything else is one line and exit 2.
+ */
+export function fitterOrSegmenter(verb: 'train' | 'eval', fitter: (argv: string[]) => Promise<number>, segmenter: (argv: string[]) => Promise<number>, usage: string): (argv: string[]) => Promise<number> {
+  return async (argv) => {
+    if (argv[0] === 'fitter') return fitter(argv);
+    if (argv[0] === 'segmenter') return segmenter(argv.slice(1));
+    console.error(`nbf ${verb}: say what to ${verb === 'eval' ? 'evaluate' : 'train'}: "fitter" or "segmenter" (got ${argv[0] ? `"${argv[0]}"` : 'nothing'})\nusage: ${usage}`);
+    return 2;
+  };
+}
