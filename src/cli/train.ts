@@ -9,7 +9,8 @@ import { NbfError } from '../runtime/errors.js';
 import { SynthGenerator } from '../synth/generate.js';
 import { fitterConfig, type FitterConfig } from '../nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, checkLossWeights, type FitterLossWeights } from '../nn/fitter-loss.js';
-import { trainFitter, type ProgressInfo } from '../train/fitter-trainer.js';
+import { trainFitter } from '../train/fitter-trainer.js';
+import { progressPrinter, stopOnSignals } from '../train/training-run.js';
 import { partNoiseCorruptor } from '../train/fitter-data.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
@@ -62,30 +63,6 @@ export function resolveFitterConfig(spec: string): FitterConfig {
   } catch (e) {
     throw new ArgError((e as Error).message);
   }
-}
-
-function formatDuration(s: number): string {
-  if (!Number.isFinite(s)) return '—';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-}
-
-function progressPrinter(tty: boolean): (p: ProgressInfo) => void {
-  let last = 0;
-  return (p) => {
-    const eta = p.etaSeconds === null ? '—' : formatDuration(p.etaSeconds);
-    const text = `step ${p.step}${p.targetStep ? `/${p.targetStep}` : ''}  ${p.samplesPerSecond.toFixed(1)} samples/s  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(1)}  ETA ${eta}`;
-    if (tty) {
-      const width = 24;
-      const frac = p.targetStep ? p.step / p.targetStep : 0;
-      const bar = p.targetStep ? `[${'#'.repeat(Math.round(width * frac)).padEnd(width, '.')}] ` : '';
-      process.stderr.write(`\r${bar}${text}\x1b[K`);
-    } else if (performance.now() - last > 30_000) {
-      last = performance.now();
-      process.stderr.write(`train fitter: ${text}\n`);
-    }
-  };
 }
 
 export async function train(argv: string[]): Promise<number> {
@@ -143,20 +120,12 @@ export async function train(argv: string[]): Promise<number> {
   const generator = new SynthGenerator(rt, model);
   const tty = !!process.stderr.isTTY;
   // Ctrl-C or a kill: finish the step, validate, checkpoint, then exit (a second signal aborts).
-  let stopRequested = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    process.stderr.write(`\ntrain fitter: ${signal}: stopping after this step (validation and checkpoint first; send it again to abort)\n`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = stopOnSignals('train fitter');
   try {
-    const result = await trainFitter(rt, generator, { ...options, shouldStop: () => stopRequested, progress: progressPrinter(tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
+    const result = await trainFitter(rt, generator, { ...options, shouldStop: signals.stopRequested, progress: progressPrinter('train fitter', tty), log: (l) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${l}\n`) });
     console.log(`nbf train fitter: ${result.step} steps in all; best PA-MPJPE ${result.best ? (result.best.paMpjpe * 1000).toFixed(1) + ' mm at step ' + result.best.step : '—'}; run in ${options.out}`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
     generator.dispose();
     rt.destroy();
   }
