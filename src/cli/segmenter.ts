@@ -16,6 +16,7 @@ import { createNodeContext } from '../runtime/node-context.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
 import { SynthGenerator } from '../synth/generate.js';
+import { loadBackgroundBank } from '../synth/backgrounds-node.js';
 import { segmenterConfig, checkSegmenterConfig, type SegmenterConfig, type SegmenterNetwork } from '../nn/refinenet.js';
 import { resnetStride } from '../nn/resnet.js';
 import { loadSegmenterWeights, type SegmenterWeightsMeta } from '../nn/weights-file.js';
@@ -32,7 +33,7 @@ import { writeFilesAtomically, writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
-export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--body-model FILE]';
 export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter --weights FILE.nbfw [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--body-model FILE]';
 export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... --weights FILE.nbfw [--out DIR] [--size S]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
@@ -97,8 +98,10 @@ export function resolveSegmenterConfig(spec: string, size?: number): SegmenterCo
 export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   let options;
   let modelPath: string;
+  let backgroundsDir: string | undefined;
+  let photoFraction = 0.6;
   try {
-    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model'], ['resume', 'cosine']);
+    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/segmenter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -130,6 +133,10 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
     };
     if (options.cosine && steps === undefined) throw new ArgError('--cosine anneals towards a step target: give --steps N');
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
+    backgroundsDir = stringFlag(args, 'backgrounds');
+    if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
+    photoFraction = numberFlag(args, 'photo-fraction', 0.6, 0, 1);
+    if (args.flags.has('photo-fraction') && backgroundsDir === undefined) throw new ArgError('--photo-fraction needs --backgrounds DIR');
   } catch (e) {
     if (e instanceof ArgError) {
       console.error(`nbf train: ${e.message}\nusage: ${TRAIN_SEGMENTER_USAGE}`);
@@ -139,7 +146,11 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   }
   const model = readBodyModelFile(modelPath);
   const rt = createNodeContext();
-  const generator = new SynthGenerator(rt, model);
+  // Photo backgrounds (scripts/fetch-backgrounds.sh) for a share of the pictures, training and
+  // validation alike; a resumed run must be given the same folder to draw the same pictures.
+  const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
+  if (backgrounds) process.stderr.write(`train segmenter: ${backgrounds.count} background photos from ${backgroundsDir}, ${Math.round(photoFraction * 100)} % of the pictures\n`);
+  const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction });
   const tty = !!process.stderr.isTTY;
   // Ctrl-C or a kill: finish the step, validate, checkpoint, then exit (a second signal aborts).
   const signals = stopOnSignals('train segmenter');
@@ -149,6 +160,7 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   } finally {
     signals.dispose();
     generator.dispose();
+    backgrounds?.dispose();
     rt.destroy();
   }
   return 0;
