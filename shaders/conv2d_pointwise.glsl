@@ -42,19 +42,7 @@ int xMask, xShift, wMask, wShift;
 vec4 fetchX(int t) { return textureLod(X, (vec2(t & xMask, t >> xShift) + 0.5) * u_xTexelSize, 0.0); }
 vec4 fetchW(int t) { return textureLod(Wt, (vec2(t & wMask, t >> wShift) + 0.5) * u_wTexelSize, 0.0); }
 
-// (a / b, a % b) for 0 ≤ a < u_outTexels and b ≥ 1; FLOAT_DIVMOD (u_outTexels < 2^24): a float
-// quotient corrected by one step, as in conv2d_depthwise.glsl.
-ivec2 divmod(int a, int b) {
-#if FLOAT_DIVMOD
-  int q = int((float(a) + 0.5) / float(b));
-  int r = a - q * b;
-  if (r < 0) { q--; r += b; } else if (r >= b) { q++; r -= b; }
-  return ivec2(q, r);
-#else
-  int q = a / b;
-  return ivec2(q, a - q * b);
-#endif
-}
+#include "lib/divmod"
 
 void main() {
   int t = outputTexelIndex();

@@ -1,0 +1,17 @@
+// Shared helper (#include "lib/divmod"): (a / b, a % b) for 0 ≤ a < u_outTexels and b ≥ 1, for the
+// index decode of the written-out convolution kernels (conv2d_depthwise, conv2d_pointwise,
+// conv2d_small). FLOAT_DIVMOD (set while u_outTexels < 2^24, so a is exact in float32): a float
+// quotient corrected by one step. llvmpipe has no vector integer division (each `/` or `%` becomes
+// one scalar division per lane); the integer decode measured ~10% of the whole kernel on the
+// 256×256×8 3×3 depthwise layer.
+ivec2 divmod(int a, int b) {
+#if FLOAT_DIVMOD
+  int q = int((float(a) + 0.5) / float(b));
+  int r = a - q * b;
+  if (r < 0) { q--; r += b; } else if (r >= b) { q++; r -= b; }
+  return ivec2(q, r);
+#else
+  int q = a / b;
+  return ivec2(q, a - q * b);
+#endif
+}
