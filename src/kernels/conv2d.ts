@@ -221,16 +221,9 @@ function smallConv(x: Tensor, packed: Tensor, g: Conv2dGeometry, bias: Tensor | 
     },
     inputs,
     uniforms: {
-      u_inSize: [...g.inSize],
-      u_outSize: [...g.outSize],
-      u_stride: [...g.stride],
-      u_dilation: [...g.dilation],
-      u_padBefore: [g.padding[0], g.padding[2]],
+      ...geometryUniforms(g),
+      ...fastReadUniforms(x, packed),
       u_outChannels: g.outChannels,
-      u_xWidthLog2: widthLog2(x),
-      u_wWidthLog2: widthLog2(packed),
-      u_xTexelSize: texelSize(x),
-      u_wTexelSize: texelSize(packed),
       u_activationAlpha: activation.alpha,
     },
     outShape: g.outShape,
@@ -257,16 +250,9 @@ function depthwiseConv(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | u
     },
     inputs,
     uniforms: {
-      u_inSize: [...g.inSize],
-      u_outSize: [...g.outSize],
-      u_stride: [...g.stride],
-      u_dilation: [...g.dilation],
-      u_padBefore: [g.padding[0], g.padding[2]],
+      ...geometryUniforms(g),
+      ...fastReadUniforms(x, w),
       u_channels: g.inChannels,
-      u_xWidthLog2: widthLog2(x),
-      u_wWidthLog2: widthLog2(w),
-      u_xTexelSize: texelSize(x),
-      u_wTexelSize: texelSize(w),
       u_activationAlpha: activation.alpha,
     },
     outShape: g.outShape,
@@ -282,6 +268,11 @@ const outTexels = (g: Conv2dGeometry) => g.batch * g.outSize[0] * g.outSize[1] *
 /** 1 / (width, height) of a tensor's texture: texel-centre coordinates without textureSize. */
 function texelSize(t: Tensor): [number, number] {
   return [1 / t.texture.width, 1 / t.texture.height];
+}
+
+/** The mask/shift texel reads of x and w in the written-out kernels (their fetchX / fetchW). */
+function fastReadUniforms(x: Tensor, w: Tensor) {
+  return { u_xWidthLog2: widthLog2(x), u_wWidthLog2: widthLog2(w), u_xTexelSize: texelSize(x), u_wTexelSize: texelSize(w) };
 }
 
 /**
@@ -305,10 +296,7 @@ function productByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tens
     inputs: bias ? { X: a, Wt: weights, Bias: bias } : { X: a, Wt: weights },
     uniforms: {
       u_N: N,
-      u_xWidthLog2: widthLog2(a),
-      u_wWidthLog2: widthLog2(weights),
-      u_xTexelSize: texelSize(a),
-      u_wTexelSize: texelSize(weights),
+      ...fastReadUniforms(a, weights),
       u_activationAlpha: activation.alpha,
     },
     outShape: [M, N],
