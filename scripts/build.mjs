@@ -2,6 +2,7 @@
 // Builds dist/: the browser bundle (ESM, minified, no Node modules), the Node library, the CLI and the
 // type declarations (dist/types).
 import { build } from 'esbuild';
+import { BROWSER_BUNDLE } from './browser-bundle.mjs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -12,17 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 
-await build({
-  entryPoints: [join(root, 'src/browser.ts')],
-  outfile: join(root, 'dist/nbf-gl.browser.js'),
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'none',
-});
+await build(BROWSER_BUNDLE);
 await build({
   entryPoints: { index: join(root, 'src/node.ts'), cli: join(root, 'src/cli/main.ts') },
   outdir: join(root, 'dist'),

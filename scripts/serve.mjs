@@ -13,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { BROWSER_BUNDLE } from './browser-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pageDir = join(root, 'examples', 'web');
@@ -68,15 +69,7 @@ export async function buildBundle() {
     throw new Error('src/generated/shaders.ts is missing: run `node scripts/gen-shaders.mjs` (npm run serve does)');
   }
   const result = await build({
-    entryPoints: [join(root, 'src/browser.ts')],
-    outfile: join(root, 'dist/nbf-gl.browser.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    sourcemap: true,
-    legalComments: 'none',
+    ...BROWSER_BUNDLE,
     write: false,
     logLevel: 'silent',
   });
