@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
-import { expectTensorClose } from './helpers/compare.js';
+import { expectMostlyClose, expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
 import { ShapeError } from '../src/runtime/errors.js';
 import type { Tensor } from '../src/runtime/tensor.js';
@@ -359,20 +359,3 @@ describe('generateBatch with a bank of generated pictures', () => {
   });
 });
 
-/**
- * Like expectTensorClose, for kernels with discontinuities (stripes, checks): padding lanes 0, every
- * value written, up to `maxFraction` of values beyond `tol` (float32 rounding across a pattern edge).
- */
-function expectMostlyClose(t: Tensor, want: ArrayLike<number>, shape: number[], tol: number, maxFraction: number): void {
-  expect([...t.shape]).toEqual(shape);
-  const raw = t.runtime.readTexels(t);
-  const { texelsPerRow, channels } = t.geometry;
-  for (let i = 0; i < raw.length; i++) if (i % (texelsPerRow * 4) >= channels) expect(raw[i]).toBe(0);
-  const got = t.readSync();
-  let bad = 0;
-  for (let i = 0; i < want.length; i++) {
-    expect(Number.isFinite(got[i])).toBe(true);
-    if (!(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])))) bad++;
-  }
-  expect(bad / want.length).toBeLessThanOrEqual(maxFraction);
-}

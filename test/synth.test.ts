@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { testRuntime } from './helpers/gl.js';
-import { expectTensorClose } from './helpers/compare.js';
+import { expectMostlyClose, expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
 import { NbfError, ShapeError } from '../src/runtime/errors.js';
 import type { Tensor } from '../src/runtime/tensor.js';
@@ -22,24 +22,6 @@ const modelBytes = new Uint8Array(readFileSync('weights/nbf-open-body.nbfm'));
 const model = decodeBodyModel(modelBytes, 'weights/nbf-open-body.nbfm');
 const rng = new Rng(2024);
 
-/**
- * Like expectTensorClose, for kernels with discontinuities (stripes, checks, mask edges): padding
- * lanes must be 0 and every value written, but up to `maxFraction` of the values may differ by more
- * than `tol` — pixels whose pattern boundary float32 rounding puts on the other side.
- */
-function expectMostlyClose(t: Tensor, want: ArrayLike<number>, shape: number[], tol: number, maxFraction: number): void {
-  expect([...t.shape]).toEqual(shape);
-  const raw = t.runtime.readTexels(t);
-  const { texelsPerRow, channels } = t.geometry;
-  for (let i = 0; i < raw.length; i++) if (i % (texelsPerRow * 4) >= channels) expect(raw[i]).toBe(0);
-  const got = t.readSync();
-  let bad = 0;
-  for (let i = 0; i < want.length; i++) {
-    expect(Number.isFinite(got[i])).toBe(true);
-    if (!(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])))) bad++;
-  }
-  expect(bad / want.length).toBeLessThanOrEqual(maxFraction);
-}
 
 /** A rendered G-buffer of N random bodies at H×W (odd sizes) plus what the shader needs. */
 function renderedBodies(N: number, H: number, W: number) {
