@@ -26,7 +26,7 @@ export { BodyModelError } from './smpl/errors.js';
 export { FileFormatError } from './io/errors.js';
 export { encodeObj } from './io/obj.js';
 export { encodeGlb } from './io/glb.js';
-export { vertexNormals, partColors, cameraToViewerPositions, type Mesh } from './io/mesh.js';
+export { vertexNormals, partColors, cameraToViewerPositions, fittedBodyMesh, type Mesh } from './io/mesh.js';
 export { sha256, sha256Hex, Sha256 } from './util/sha256.js';
 export { GpuBodyModel, MAX_JOINTS } from './smpl/gpu/model.js';
 export { smplForward as smplForwardGpu, smplBackward as smplBackwardGpu, absoluteToRelativeAxisAngle as absoluteToRelativeAxisAngleGpu, SmplSaved } from './smpl/gpu/layer.js';

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeGlb } from '../io/glb.js';
-import { cameraToViewerPositions, partColors } from '../io/mesh.js';
+import { fittedBodyMesh } from '../io/mesh.js';
 import { partColourMap, partLabelMap } from '../render/maps.js';
 import { createNodeContext } from '../runtime/node-context.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -162,8 +162,7 @@ function renderFit(generator: SynthGenerator, vertices: Float32Array, camera: Fl
  * to glTF's (y up, z towards the viewer) by a half turn about x, so a viewer sees what the camera saw.
  */
 function fitGlb(model: BodyModel, body: BodyState): Uint8Array {
-  const positions = cameraToViewerPositions(body.vertices, body.joints3d);
-  return encodeGlb({ positions, faces: model.faces, colors: partColors(model.parts12) }, { name: 'nbf demo fit', extras: { bodyModel: model.name, licence: model.licence } });
+  return encodeGlb(fittedBodyMesh(model, body), { name: 'nbf demo fit', extras: { bodyModel: model.name, licence: model.licence } });
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));

@@ -13,7 +13,7 @@ import { readImageFile } from '../io/image-file.js';
 import { encodePng, type RgbaImage } from '../io/image.js';
 import { encodeGlb } from '../io/glb.js';
 import { encodeObj } from '../io/obj.js';
-import { cameraToViewerPositions, partColors } from '../io/mesh.js';
+import { fittedBodyMesh } from '../io/mesh.js';
 import { partColourMap, partLabelMap } from '../render/maps.js';
 import { MeshRenderer } from '../render/renderer.js';
 import { GpuBodyModel } from '../smpl/gpu/model.js';
@@ -82,10 +82,6 @@ function overlay(rt: Runtime, renderer: MeshRenderer, image: RgbaImage, fit: Pho
     data[4 * i + 3] = 255;
   }
   return encodePng({ width, height, data });
-}
-
-function meshOf(model: BodyModel, fit: PhotoFit) {
-  return { positions: cameraToViewerPositions(fit.vertices, fit.joints3d), faces: model.faces, colors: partColors(model.parts12) };
 }
 
 function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoFit, totalMs: number) {
@@ -171,10 +167,11 @@ export async function fitPhotos(argv: string[]): Promise<number> {
           });
           if (tty) process.stderr.write('\r\x1b[K');
           const dir = join(out, names[i]);
+          const mesh = fittedBodyMesh(model, fit);
           const files = [
             { path: join(dir, 'params.json'), data: '' },
-            { path: join(dir, 'body.glb'), data: encodeGlb(meshOf(model, fit), { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
-            { path: join(dir, 'body.obj'), data: encodeObj(meshOf(model, fit), { comments: [`nbf fit ${path}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
+            { path: join(dir, 'body.glb'), data: encodeGlb(mesh, { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
+            { path: join(dir, 'body.obj'), data: encodeObj(mesh, { comments: [`nbf fit ${path}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
             { path: join(dir, 'overlay.png'), data: overlay(rt, renderer, image, fit) },
             { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson(fit), null, 1) + '\n' },
             { path: join(dir, 'mask.png'), data: encodePng(maskImage(fit.landmarks)) },

@@ -15,7 +15,7 @@ import { GpuBodyModel } from '../smpl/gpu/model.js';
 import type { BodyModel } from '../smpl/types.js';
 import { encodeGlb } from '../io/glb.js';
 import { encodeObj } from '../io/obj.js';
-import { cameraToViewerPositions, partColors } from '../io/mesh.js';
+import { fittedBodyMesh } from '../io/mesh.js';
 import { loadFitterWeights, type WeightsMeta } from '../nn/weights-file.js';
 import { defaultFitterWeightsPath, DEFAULT_FITTER_FILE } from '../nn/default-weights.js';
 import type { FitterNetwork } from '../nn/fitter.js';
@@ -86,11 +86,6 @@ function overlayPng(rt: Runtime, renderer: MeshRenderer, fit: BodyFit, map: Clas
   return PNG.sync.write(png);
 }
 
-/** The body in glTF's frame (y up, z towards the viewer), centred on the pelvis, part-coloured. */
-function meshOf(model: BodyModel, fit: BodyFit) {
-  return { positions: cameraToViewerPositions(fit.vertices, fit.joints3d), faces: model.faces, colors: partColors(model.parts12) };
-}
-
 const round = (x: number, d = 6) => Number(x.toFixed(d));
 
 export async function fit(argv: string[]): Promise<number> {
@@ -143,11 +138,12 @@ export async function fit(argv: string[]): Promise<number> {
       joints2d: Array.from({ length: 24 }, (_, j) => [0, 1].map((k) => round(result.joints2d[2 * j + k], 3))),
       crop: { x0: round(result.crop.x0, 3), y0: round(result.crop.y0, 3), side: round(result.crop.side, 3), networkInput: result.crop.size },
     };
+    const mesh = fittedBodyMesh(model, result);
     mkdirSync(out, { recursive: true });
     writeFilesAtomically([
       { path: join(out, 'params.json'), data: JSON.stringify(params, null, 2) + '\n' },
-      { path: join(out, 'body.glb'), data: encodeGlb(meshOf(model, result), { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
-      { path: join(out, 'body.obj'), data: encodeObj(meshOf(model, result), { comments: [`nbf fit --from parts ${partsPath}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
+      { path: join(out, 'body.glb'), data: encodeGlb(mesh, { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
+      { path: join(out, 'body.obj'), data: encodeObj(mesh, { comments: [`nbf fit --from parts ${partsPath}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
       { path: join(out, 'overlay.png'), data: overlayPng(rt, renderer, result, map) },
     ]);
     console.log(`nbf fit: ${partsPath} (${map.width}×${map.height}) → ${out}/{params.json, body.glb, body.obj, overlay.png} in ${fitMs.toFixed(0)} ms (weights ${weightsPath}, "${loaded.meta.config.name}" at ${loaded.meta.config.inputSize}²)`);

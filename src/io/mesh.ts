@@ -1,6 +1,6 @@
 /** Triangle meshes for export: positions, faces, smooth normals and per-vertex part colours. */
 import { ShapeError } from '../runtime/errors.js';
-import { NBF_PARTS } from '../smpl/types.js';
+import { NBF_PARTS, type BodyModel } from '../smpl/types.js';
 
 export interface Mesh {
   /** V·3 positions in metres. */
@@ -88,4 +88,12 @@ export function cameraToViewerPositions(vertices: ArrayLike<number>, origin: Arr
     positions[i + 2] = -(vertices[i + 2] - oz);
   }
   return positions;
+}
+
+/**
+ * A fitted body as an exportable mesh: in glTF's frame (y up, z towards the viewer), centred on the
+ * pelvis (cameraToViewerPositions), with the model's faces and 12-part colours.
+ */
+export function fittedBodyMesh(model: Pick<BodyModel, 'faces' | 'parts12'>, body: { vertices: ArrayLike<number>; joints3d: ArrayLike<number> }): Mesh {
+  return { positions: cameraToViewerPositions(body.vertices, body.joints3d), faces: model.faces, colors: partColors(model.parts12) };
 }
