@@ -12,8 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { BROWSER_BUNDLE } from './browser-bundle.mjs';
+import { buildBrowserBundle } from './browser-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pageDir = join(root, 'examples', 'web');
@@ -68,11 +67,7 @@ export async function buildBundle() {
   if (!existsSync(join(root, 'src', 'generated', 'shaders.ts'))) {
     throw new Error('src/generated/shaders.ts is missing: run `node scripts/gen-shaders.mjs` (npm run serve does)');
   }
-  const result = await build({
-    ...BROWSER_BUNDLE,
-    write: false,
-    logLevel: 'silent',
-  });
+  const result = await buildBrowserBundle({ write: false, logLevel: 'silent' });
   const files = {};
   for (const f of result.outputFiles) files[f.path.slice(f.path.lastIndexOf(sep) + 1)] = Buffer.from(f.contents);
   return files;

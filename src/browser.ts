@@ -1,3 +1,7 @@
-/** Browser entry point: the runtime plus canvas / OffscreenCanvas contexts. */
-export * from './index.js';
+/**
+ * Browser entry point (`nbf-gl/browser`, dist/nbf-gl.browser.js): the inference API (src/inference.ts)
+ * plus canvas / OffscreenCanvas contexts — what the web page runs. Training, the networks, synthetic
+ * data and the SMPL file loaders are in src/browser-full.ts.
+ */
+export * from './inference.js';
 export { createBrowserContext as createContext } from './runtime/browser-context.js';

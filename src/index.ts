@@ -1,48 +1,21 @@
-/** Platform-independent API. Import from 'nbf-gl' (Node) or the browser bundle for createContext(). */
-export { Runtime } from './runtime/runtime.js';
-export type { KernelCall, RuntimeOptions, MemoryInfo } from './runtime/runtime.js';
-export { Tensor } from './runtime/tensor.js';
-export * from './runtime/errors.js';
-export * from './kernels/elementwise.js';
-export * from './kernels/conv2d-transpose.js';
-export * from './kernels/pool.js';
-export * from './kernels/batchnorm.js';
-export * from './kernels/resize.js';
-export { transpose } from './kernels/transpose.js';
-export { slice } from './kernels/slice.js';
-export { pad } from './kernels/pad.js';
-export { concat } from './kernels/concat.js';
-export { reshape } from './kernels/reshape.js';
-export { reduce, sum, mean, max, min, type ReduceOp } from './kernels/reduce.js';
-export { softmax, logSoftmax } from './kernels/softmax.js';
-export { argmax } from './kernels/argmax.js';
-export type { BodyModel, SparseRows, SkinWeights } from './smpl/types.js';
-export { SMPL_JOINT_NAMES, SMPL_PARENTS, NBF_PARTS } from './smpl/types.js';
-export { encodeBodyModel, decodeBodyModel, validateBodyModel, isBodyModelFile, type EncodeOptions } from './smpl/format.js';
+/**
+ * Platform-independent API, all of it: the inference API (src/inference.ts, which is what the small
+ * browser bundle `nbf-gl/browser` ships) plus training, the networks, synthetic data, evaluation and
+ * the SMPL file loaders. Import from 'nbf-gl' (Node) or `nbf-gl/browser-full` for createContext().
+ */
+export * from './inference.js';
+// The body model on the CPU, writing .nbfm files, reading your own SMPL .pkl/.npz, 24 → 12 parts.
+export { encodeBodyModel, type EncodeOptions } from './smpl/format.js';
 export { loadBodyModel, loadBodyModelWithNotes, type LoadedBodyModel } from './smpl/load.js';
 export { smplForward as smplForwardCpu, smplForwardFromRotations as smplForwardFromRotationsCpu, rodrigues as rodriguesCpu, inverseRodrigues, absoluteToRelative, absoluteToRelativeRotations, relativeToAbsoluteRotations, globalRotationsOf, projectPerspective, projectWeakPerspective, nbfCamera, type PoseParameters, type ForwardResult, type PinholeCamera } from './smpl/cpu-forward.js';
 export { PARTS24_TO_PARTS12, partsFromWeights, parts12FromParts24 } from './smpl/parts.js';
-export { BodyModelError } from './smpl/errors.js';
-export { FileFormatError } from './io/errors.js';
-export { encodeObj } from './io/obj.js';
-export { encodeGlb } from './io/glb.js';
-export { vertexNormals, partColors, cameraToViewerPositions, fittedBodyMesh, type Mesh } from './io/mesh.js';
 export { sha256, sha256Hex, Sha256 } from './util/sha256.js';
-export { GpuBodyModel, MAX_JOINTS } from './smpl/gpu/model.js';
-export { smplForward as smplForwardGpu, smplBackward as smplBackwardGpu, absoluteToRelativeAxisAngle as absoluteToRelativeAxisAngleGpu, SmplSaved } from './smpl/gpu/layer.js';
-export type { SmplCamera, SmplGpuInputs, SmplGpuResult, SmplGradients, SmplOutputGradients } from './smpl/gpu/layer.js';
-export { matmul, type MatmulOptions } from './kernels/matmul.js';
-export { conv2d, conv2dGeometry, type Conv2dOptions, type Conv2dPadding, type Conv2dGeometry } from './kernels/conv2d.js';
-export type { Activation, ActivationName } from './kernels/activation.js';
-export { MeshRenderer, atlasLayout, MAX_IMAGE_SIZE, type RenderOptions, type AtlasLayout } from './render/renderer.js';
-export { partLabelMap, partColourMap, depthMap, type ColourOptions } from './render/maps.js';
-export { GRANULARITIES, partPalette, partTable, classCount, type Granularity } from './render/parts.js';
 export { SynthGenerator, generateBatch, disposeBatch, FLAG_COLUMNS, type SynthBatch, type BatchOptions } from './synth/generate.js';
 export { sampleExample, exampleSeed, nbfFocalLength, type ExampleParams, type SamplerOptions } from './synth/sampler.js';
 export { POSE_FAMILIES, JOINT_LIMITS } from './synth/pose.js';
-export { Skeleton } from './synth/skeleton.js';
 // Autodiff and training: `ad` holds the differentiable ops (ad.conv2d, ad.l1Loss, ad.smpl, ...).
 export * as ad from './autodiff/index.js';
+export { maxPoolWithArgmax, maxPoolBackward, avgPoolBackward } from './kernels/pool.js';
 export { valueAndGrad, GradientAccumulator, recordOp } from './autodiff/tape.js';
 export * from './optim/index.js';
 export { ParamStore, initialValues, fans, type Initializer } from './nn/params.js';
@@ -66,17 +39,5 @@ export { fitterBatch, targetLatent, meanLatent, partNoiseCorruptor, type FitterB
 export { segmenterBatch, disposeSegmenterBatch, classPixelCounts, inverseSqrtClassWeights, type SegmenterBatch, type SegmenterDataOptions } from './train/segmenter-data.js';
 export { evaluateSegmenter, confusionMetrics, accumulateConfusion, allBackgroundConfusion, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvaluation, type SegmenterSummary, type SegmenterEvalOptions, type SegmentationMetrics } from './eval/segmenter-eval.js';
 export { segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay, type PictureSegmentation } from './pipeline/segment.js';
-// TF.js graph models on our kernels, and BlazePose landmarks on them (photo-trained front end).
-export { GraphModel, type GraphInputInfo } from './graph/graph-model.js';
-export { fetchGraphModel, type FetchLike } from './graph/load.js';
-export { GraphModelError, parseModelJson, decodeWeights, type GraphModelJson, type HostTensor } from './graph/model-file.js';
-export { OPS as GRAPH_OPS } from './graph/ops.js';
-export { PoseLandmarker, NoPersonError, BLAZEPOSE_LANDMARKS, BLAZEPOSE_SKELETON, BLAZEPOSE_INPUT, type PoseLandmarks, type DetectOptions } from './landmarks/blazepose.js';
-export { PersonDetector, detectorAnchors, DETECTOR_INPUT, type PersonDetection } from './landmarks/detector.js';
-export { bodyJointTargets, type BodyJointTargets } from './landmarks/to-body-joints.js';
-export { refineBody, type RefineTarget, type RefineStart, type RefineOptions, type RefineResult } from './pipeline/refine.js';
-export { wholePictureRoi, alignmentRoi, cropPicture, cropToPicture, pictureToCrop, cropMapToPicture, type Roi } from './landmarks/roi.js';
+// Landmarks drawn over a picture (the CLI's overlay.png and mask.png).
 export { drawLandmarks, maskImage } from './landmarks/draw.js';
-export type { RgbaImage } from './io/image.js';
-export { fitPhoto, type PhotoFit, type PhotoFitOptions } from './pipeline/fit-photo.js';
-export { NbfPipeline, PIPELINE_FILES, type NbfPipelineOptions, type PipelineResult, type PipelineParts } from './pipeline/nbf-pipeline.js';

@@ -1,13 +1,17 @@
 /**
- * The same kernels, autodiff and body model in a real browser: the esbuild browser bundle runs in headless Chromium (WebGL2 on
- * SwiftShader) and its results are compared with the float64 CPU references here in Node.
+ * The same kernels, autodiff and body model in a real browser: the esbuild browser bundles (built as
+ * scripts/build.mjs builds them, with only the shaders their code names, but not minified) run in
+ * headless Chromium (WebGL2 on SwiftShader) and their results are compared with the float64 CPU
+ * references here in Node. `nbf` is the inference bundle (src/browser.ts), `nbfFull` the whole API
+ * (src/browser-full.ts: autodiff, the fitting network).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { buildBrowserBundle, BROWSER_FULL_BUNDLE } from '../scripts/browser-bundle.mjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Rng } from '../src/util/random.js';
 import { binaryRef, unaryRef } from '../src/kernels/elementwise.ref.js';
@@ -49,17 +53,17 @@ function tinyFitterWeights(): Uint8Array {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nbf-browser-'));
-  await build({
-    entryPoints: ['src/browser.ts'], outfile: join(dir, 'nbf-gl.js'), bundle: true, format: 'esm',
-    platform: 'browser', target: 'es2022', logLevel: 'silent',
-  });
+  const options = { minify: false, sourcemap: false, logLevel: 'silent' };
+  await buildBrowserBundle({ ...options, outfile: join(dir, 'nbf-gl.js') });
+  await buildBrowserBundle({ ...BROWSER_FULL_BUNDLE, ...options, outfile: join(dir, 'nbf-gl-full.js') });
   const bundle = readFileSync(join(dir, 'nbf-gl.js'));
+  const fullBundle = readFileSync(join(dir, 'nbf-gl-full.js'));
   const bodyModel = readFileSync('weights/nbf-open-body.nbfm');
   fitterBytes = tinyFitterWeights();
   server = createServer((req, res) => {
-    if (req.url === '/nbf-gl.js') {
+    if (req.url === '/nbf-gl.js' || req.url === '/nbf-gl-full.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(bundle);
+      res.end(req.url === '/nbf-gl.js' ? bundle : fullBundle);
     } else if (req.url === '/fitter.nbfw') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(fitterBytes);
@@ -72,7 +76,8 @@ beforeAll(async () => {
     } else {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><html><body><canvas id="c"></canvas>' +
-        '<script type="module">import * as nbf from "/nbf-gl.js"; window.nbf = nbf; window.nbfReady = true;</script></body></html>');
+        '<script type="module">import * as nbf from "/nbf-gl.js"; import * as nbfFull from "/nbf-gl-full.js"; ' +
+        'window.nbf = nbf; window.nbfFull = nbfFull; window.nbfReady = true;</script></body></html>');
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -152,7 +157,7 @@ describe('browser bundle', () => {
     };
     const got = await page.evaluate(async ({ d, source }) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const nbf = (window as any).nbf;
+      const nbf = (window as any).nbfFull; // ad.smpl: the whole API
       const bytes = new Uint8Array(await (await fetch('/nbf-open-body.nbfm')).arrayBuffer());
       // A canvas of its own: the first test destroyed the page's context.
       const rt = nbf.createContext({ canvas: document.createElement('canvas'), poisonOutputs: true });
@@ -195,7 +200,7 @@ describe('browser bundle', () => {
     const map = { width, height, labels: Array.from(labels) };
     const got = await page.evaluate(async ({ map, source }) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const nbf = (window as any).nbf;
+      const nbf = (window as any).nbfFull; // the fitting network: the whole API
       const fetchBytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
       const rt = nbf.createContext({ canvas: document.createElement('canvas'), poisonOutputs: true });
       const result = (0, eval)(`(${source})`)(nbf, rt, await fetchBytes('/fitter.nbfw'), await fetchBytes('/nbf-open-body.nbfm'), map);

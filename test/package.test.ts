@@ -19,7 +19,8 @@ describe('npm package', () => {
     const json = execFileSync('npm', ['pack', '--json', '--pack-destination', root], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const [info] = JSON.parse(json.slice(json.indexOf('['))) as { filename: string; files: { path: string }[]; size: number }[];
     const files = info.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/cli.js', 'dist/nbf-gl.browser.js', 'dist/types/node.d.ts', 'dist/types/browser.d.ts', 'bin/nbf.mjs',
+    for (const f of ['dist/index.js', 'dist/cli.js', 'dist/nbf-gl.browser.js', 'dist/nbf-gl.browser-full.js', 'dist/types/node.d.ts',
+      'dist/types/browser.d.ts', 'dist/types/browser-full.d.ts', 'bin/nbf.mjs',
       'weights/nbf-open-body.nbfm', 'weights/nbf-fitter-compact.nbfw', 'weights/blazepose/blazepose-lite.bin', 'weights/blazepose/blazepose-detector.bin', 'weights/README.md']) {
       expect(files, f).toContain(f);
     }
@@ -48,6 +49,20 @@ describe('npm package', () => {
     const run = spawnSync(process.execPath, ['fit.mjs'], { cwd: project, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toMatchObject({ joints: 48, pose: 72 });
+    // The browser bundles by their export paths (imported here only to list what they export): the
+    // inference API in nbf-gl/browser, all of it in nbf-gl/browser-full.
+    writeFileSync(join(project, 'exports.mjs'), [
+      "const small = await import('nbf-gl/browser');",
+      "const full = await import('nbf-gl/browser-full');",
+      'const has = (m) => ({ createContext: typeof m.createContext, NbfPipeline: typeof m.NbfPipeline, add: typeof m.add, ad: typeof m.ad, adam: typeof m.adam });',
+      'console.log(JSON.stringify({ small: has(small), full: has(full) }));',
+    ].join('\n'));
+    const exported = spawnSync(process.execPath, ['exports.mjs'], { cwd: project, encoding: 'utf8' });
+    expect(exported.stderr).toBe('');
+    expect(JSON.parse(exported.stdout)).toEqual({
+      small: { createContext: 'function', NbfPipeline: 'function', add: 'function', ad: 'undefined', adam: 'undefined' },
+      full: { createContext: 'function', NbfPipeline: 'function', add: 'function', ad: 'object', adam: 'function' },
+    });
     // The CLI from dist/ (no sources in the package).
     const cli = spawnSync(process.execPath, [join(unpacked, 'bin', 'nbf.mjs'), 'landmarks', 'sample.png', '--out', 'out'], { cwd: project, encoding: 'utf8' });
     expect(cli.status, cli.stderr).toBe(0);

@@ -11,6 +11,13 @@ function walk(dir: string): string[] {
   });
 }
 
+function walkTs(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((n) => {
+    const full = join(dir, n);
+    return statSync(full).isDirectory() ? walkTs(full) : n.endsWith('.ts') ? [full] : [];
+  });
+}
+
 describe('shader sources', () => {
   const files = walk('shaders').filter((f) => !f.includes('/lib/'));
 
@@ -30,6 +37,14 @@ describe('shader sources', () => {
       return !(header.includes('output') || header.includes('out ') || header.includes('writes'));
     });
     expect(bad).toEqual([]);
+  });
+
+  it('every kernel is named by a string literal in src/ (the browser bundles embed only the kernels their code names)', () => {
+    const sources = walkTs('src').filter((f) => !f.includes('generated')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const unnamed = files
+      .map((f) => f.replace(/\\/g, '/').replace(/^shaders\//, '').replace(/\.glsl$/, ''))
+      .filter((name) => !['"', "'", '`'].some((q) => sources.includes(`${q}${name}${q}`)));
+    expect(unnamed, 'pick kernels by literal names (scripts/browser-bundle.mjs finds them that way)').toEqual([]);
   });
 
   it('docs/kernels.md is regenerated from the current shaders', () => {
