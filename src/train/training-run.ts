@@ -218,12 +218,15 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
   const optimizer = adamw({ lr: (optimizerStep) => scheduledLr(optimizerStep), weightDecay: s.weightDecay, beta1: 0.9, beta2: 0.999 });
   let step = 0;
   const scheduledLr = (at: number) => {
+    // The warm-up counts from the run's first step, so a fresh cosine run warms up too and a
+    // resumed one (past the warm-up) is unaffected.
+    const warm = Math.min(1, (at + 1) / s.warmup);
     const c = state.cosine;
     if (c) {
       const t = Math.min(1, Math.max(0, (at - c.from) / Math.max(1, c.to - c.from)));
-      return c.lr * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * t)));
+      return warm * c.lr * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * t)));
     }
-    return lr * state.lrScale * Math.min(1, (at + 1) / s.warmup);
+    return lr * state.lrScale * warm;
   };
   const bestText = (b: BestSoFar) => metric.format(b[metric.key]);
   try {
