@@ -7,15 +7,15 @@ import { demo } from '../src/cli/demo.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import { NBF_PARTS } from '../src/smpl/types.js';
-import { FitterNetwork } from '../src/nn/fitter.js';
-import { encodeFitterWeights } from '../src/nn/weights-file.js';
+import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
+import { encodeSegmenterWeights } from '../src/nn/weights-file.js';
 import { captureCommand, type CommandRun } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nbf-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const SIZE = 64;
-const FILES = ['fit.glb', 'fit_parts.png', 'person_parts.png', 'person_rgb.png', 'summary.json'];
+const FILES = ['fit.glb', 'fit_parts.png', 'parts.png', 'person_parts.png', 'person_rgb.png', 'summary.json'];
 
 /** Runs the command with stdout/stderr captured. */
 function run(argv: string[], runtime?: Runtime): Promise<CommandRun> {
@@ -42,9 +42,9 @@ function withoutTimings(summary: Record<string, unknown>): Record<string, unknow
 }
 
 describe('nbf demo', () => {
-  it('fits the body model to a synthetic person, writes valid files, frees its tensors and repeats exactly', async () => {
+  it('fits the body to a synthetic person\'s part map, writes valid files, frees its tensors and repeats exactly', async () => {
     const a = join(root, 'a');
-    const argv = ['--size', String(SIZE), '--steps', '60', '--seed', '3'];
+    const argv = ['--size', String(SIZE), '--steps', '30', '--seed', '3', '--parts', 'truth'];
     const rt = createNodeContext();
     let first;
     try {
@@ -57,12 +57,14 @@ describe('nbf demo', () => {
       rt.destroy();
     }
     expect(first.code, first.err).toBe(0);
-    expect(first.err).toMatch(/fit stage 2\/2 .* step 42\/42/);
-    expect(first.out).toMatch(/2D joint error: [\d.]+ px at the start → [\d.]+ px after the fit/);
+    expect(first.err).toMatch(/refinement stage 2\/2 .* step 21\/21/);
+    expect(first.out).toMatch(/fitting network \(.*\) from the part map: 3D joint error [\d.]+ mm \(PA [\d.]+ mm\), 2D [\d.]+ px/);
+    expect(first.out).toMatch(/refined on the part map in 30 Adam steps/);
     expect(first.out).toContain(join(a, 'summary.json'));
     expect(readdirSync(a).sort()).toEqual(FILES); // no temporaries left behind
 
     expect(bodyPixels(join(a, 'person_parts.png'))).toBeGreaterThan(100);
+    expect(bodyPixels(join(a, 'parts.png'))).toBe(bodyPixels(join(a, 'person_parts.png'))); // --parts truth: the map the fit read
     expect(bodyPixels(join(a, 'fit_parts.png'))).toBeGreaterThan(100);
     const rgb = PNG.sync.read(readFileSync(join(a, 'person_rgb.png')));
     expect([rgb.width, rgb.height]).toEqual([SIZE, SIZE]);
@@ -72,17 +74,24 @@ describe('nbf demo', () => {
     expect(glb.readUInt32LE(8)).toBe(glb.length);
 
     const summary = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ seed: 3, size: SIZE, steps: 60 });
-    const { joints2dBeforePx, joints2dAfterPx, mpjpeRootAlignedMm } = summary.errors;
-    // Measured: 11.3 px → 0.57 px, 99 mm.
-    expect(joints2dAfterPx).toBeLessThan(0.3 * joints2dBeforePx);
-    expect(joints2dAfterPx).toBeLessThan(1.5);
-    expect(mpjpeRootAlignedMm).toBeGreaterThan(0);
-    expect(mpjpeRootAlignedMm).toBeLessThan(250);
+    expect(summary).toMatchObject({ seed: 3, size: SIZE, steps: 30, parts: 'truth' });
+    expect(summary.errors.segmentation).toBeNull();
+    const { network, refined } = summary.errors;
+    // The refinement lowers its loss; at 64² both answers are within a few pixels (test/part-refine
+    // checks that the refinement moves a body towards the truth).
+    expect(summary.refinement.lossAfter).toBeLessThan(summary.refinement.lossBefore);
+    expect(network.joints2dPx).toBeLessThan(4);
+    expect(refined.joints2dPx).toBeLessThan(4);
+    for (const e of [network, refined]) {
+      expect(e.mpjpeMm).toBeGreaterThan(0);
+      expect(e.mpjpeMm).toBeLessThan(250);
+      expect(e.paMpjpeMm).toBeGreaterThan(0);
+      expect(e.paMpjpeMm).toBeLessThanOrEqual(e.mpjpeMm + 1e-6);
+    }
     expect(summary.fitted.betas).toHaveLength(10);
     expect(summary.fitted.pose).toHaveLength(72);
     expect(summary.fitted.trans).toHaveLength(3);
-    for (const k of ['context', 'synth', 'network', 'fit', 'perStep', 'output', 'total']) expect(summary.timingsMs[k]).toBeGreaterThanOrEqual(0);
+    for (const k of ['context', 'synth', 'segment', 'network', 'refine', 'output', 'total']) expect(summary.timingsMs[k]).toBeGreaterThanOrEqual(0);
 
     // Again with its own context (created and destroyed by the demo): the same numbers.
     const b = join(root, 'b');
@@ -91,37 +100,49 @@ describe('nbf demo', () => {
     expect(withoutTimings(JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8')))).toEqual(withoutTimings(summary));
   });
 
-  it('starts one candidate from the fitting network\'s prediction, or none with --no-fitter', async () => {
-    // A small network with fixed random weights: what matters here is the wiring, not its accuracy.
-    const weights = join(root, 'tiny.nbfw');
+  it('runs the segmenter on the RGB picture when given one, and skips the refinement with --no-refine', async () => {
+    // A small segmenter with fixed random weights: what matters here is the wiring, not its accuracy.
+    const weights = join(root, 'tiny-segmenter.nbfw');
     const rt = createNodeContext();
-    const mean = new Float32Array(229);
-    for (let j = 0; j < 24; j++) mean.set([1, 0, 0, 0, 1, 0, 0, 0, 1], 10 + 9 * j);
-    mean.set([Math.log(20), 0, 0], 226);
-    const net = new FitterNetwork(rt, {
-      name: 'tiny', inputSize: 32, shapeCount: 10,
-      encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
-    }, { seed: 2, meanLatent: mean });
-    writeFileSync(weights, encodeFitterWeights(net));
+    const net = new SegmenterNetwork(rt, {
+      name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
+      encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
+      decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
+    }, { seed: 5 });
+    writeFileSync(weights, encodeSegmenterWeights(net));
     net.dispose();
     rt.destroy();
-    const argv = ['--size', String(SIZE), '--steps', '20', '--seed', '4'];
-    const withNet = await run([...argv, '--weights', weights, '--out', join(root, 'net')]);
-    expect(withNet.code, withNet.err).toBe(0);
-    expect(withNet.out).toMatch(/fitting network \(.*tiny\.nbfw\) from the part map: 3D joint error [\d.]+ mm, 2D [\d.]+ px/);
-    const s1 = JSON.parse(readFileSync(join(root, 'net', 'summary.json'), 'utf8'));
-    expect(s1.errors.network.mpjpeRootAlignedMm).toBeGreaterThan(0);
-    expect(['network', 'facing']).toContain(s1.start);
-    const without = await run([...argv, '--no-fitter', '--out', join(root, 'plain')]);
-    expect(without.code, without.err).toBe(0);
-    const s2 = JSON.parse(readFileSync(join(root, 'plain', 'summary.json'), 'utf8'));
-    expect(s2.errors.network).toBeNull();
-    expect(s2.start).toBe('facing');
-    expect(s2.weights).toBeNull();
-    const bad = await run([...argv, '--weights', join(root, 'none.nbfw'), '--out', join(root, 'nonet')]);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/none\.nbfw: no such file/);
-    expect(existsSync(join(root, 'nonet'))).toBe(false);
+    const out = join(root, 'seg');
+    const r = await run(['--size', String(SIZE), '--seed', '4', '--segmenter', weights, '--no-refine', '--out', out]);
+    // Seed 5's random network labels enough pixels as parts to find a "person".
+    expect(r.code, r.err).toBe(0);
+    {
+      const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      expect(s.parts).toBe('segmenter');
+      expect(s.weights.segmenter).toBe(weights);
+      expect(s.errors.segmentation.mIoU).toBeGreaterThanOrEqual(0);
+      expect(s.errors.segmentation.mIoU).toBeLessThanOrEqual(1);
+      expect(s.errors.refined).toBeNull();
+      expect(s.refinement).toBeNull();
+      expect(s.steps).toBe(0);
+      expect(r.out).toMatch(/segmenter \(.*tiny-segmenter\.nbfw\) on the RGB picture: mIoU [\d.]+ %/);
+    }
+    for (const [argv, message] of [
+      [['--parts', 'maybe'], /--parts must be segmenter or truth/],
+      [['--parts', 'truth', '--segmenter', weights], /exclude each other/],
+      [['--segmenter', join(root, 'none.nbfw')], /none\.nbfw: no such file/],
+      [['--weights', join(root, 'none.nbfw')], /none\.nbfw: no such file/],
+    ] as const) {
+      const bad = await run([...argv, '--out', join(root, 'nothing')]);
+      expect(bad.code, argv.join(' ')).toBe(2);
+      expect(bad.err).toMatch(message);
+    }
+    const corrupt = join(root, 'corrupt.nbfw');
+    writeFileSync(corrupt, 'not weights');
+    const bad = await run(['--segmenter', corrupt, '--out', join(root, 'nothing')]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(corrupt);
+    expect(existsSync(join(root, 'nothing'))).toBe(false);
   });
 
   it('bad arguments exit 2 with the usage, a bad body model exits 1 naming it; nothing is written', async () => {

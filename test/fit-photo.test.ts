@@ -19,6 +19,9 @@ import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 import { encodePng, rgbFloatsToImage } from '../src/io/image.js';
 import type { PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { createNodePipeline } from '../src/pipeline/nbf-pipeline-node.js';
+import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
+import { FitterNetwork } from '../src/nn/fitter.js';
+import { encodeFitterWeights, encodeSegmenterWeights } from '../src/nn/weights-file.js';
 
 const rt = testRuntime();
 const generator = new SynthGenerator(rt, loadOpenBodyModel());
@@ -27,6 +30,27 @@ afterAll(() => {
   generator.dispose();
   rmSync(root, { recursive: true, force: true });
 });
+
+/** Tiny segmenter and fitter weights with fixed random values: the wiring, not the accuracy. */
+let tiny: { segmenter: string; fitter: string } | null = null;
+function tinyNetworks(): { segmenter: string; fitter: string } {
+  if (tiny) return tiny;
+  const segmenter = new SegmenterNetwork(rt, {
+    name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
+    encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
+    decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
+  }, { seed: 5 });
+  const fitter = new FitterNetwork(rt, {
+    name: 'tiny', inputSize: 32, shapeCount: 10,
+    encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+  }, { seed: 2 });
+  tiny = { segmenter: join(root, 'tiny-segmenter.nbfw'), fitter: join(root, 'tiny-fitter.nbfw') };
+  writeFileSync(tiny.segmenter, encodeSegmenterWeights(segmenter));
+  writeFileSync(tiny.fitter, encodeFitterWeights(fitter));
+  segmenter.dispose();
+  fitter.dispose();
+  return tiny;
+}
 
 function person(seed: number, index: number, size = 256) {
   const batch = generator.generateBatch(1, { size, seed, start: index });
@@ -111,6 +135,31 @@ describe('NbfPipeline', () => {
     expect(rt.memory().liveTextures).toBeLessThan(held);
     expect(() => pipeline.fit(pictures[0].image)).toThrow(/after dispose/);
   });
+
+  it('fitParts runs NBF\'s route when created with the networks, and refuses without them', () => {
+    const files = tinyNetworks();
+    const plain = createNodePipeline(rt, { noDetector: true });
+    try {
+      expect(() => plain.fitParts(person(7, 2, 96).image)).toThrow(/no segmenter and fitting network/);
+    } finally {
+      plain.dispose();
+    }
+    expect(() => createNodePipeline(rt, { parts: { segmenter: join(root, 'missing.nbfw'), fitter: files.fitter } })).toThrow(/missing\.nbfw: no such file/);
+    const pipeline = createNodePipeline(rt, { parts: files, noDetector: true });
+    try {
+      const picture = person(7, 2, 96).image;
+      pipeline.fitParts(picture, { steps: 4, landmarks: true }); // first use of each kernel may cache a constant
+      const before = rt.memory();
+      const result = pipeline.fitParts(picture, { steps: 4, landmarks: true });
+      expect(rt.memory().tensors).toBe(before.tensors);
+      expect(result.faces.length).toBeGreaterThan(0);
+      expect(result.landmarks).not.toBeNull();
+      expect(result.refine!.landmarks).toBe(true);
+      expect(result.timings.totalMs).toBeGreaterThan(0);
+    } finally {
+      pipeline.dispose();
+    }
+  });
 });
 
 describe('nbf fit PHOTO (CLI)', () => {
@@ -180,12 +229,38 @@ describe('nbf fit PHOTO (CLI)', () => {
     expect(run.err).toMatch(/cannot create the output folder ".*a-file\/sub\/ok": a part of the path is a file, not a folder/);
   });
 
+  it('--route parts and both: segmenter → fitting network → refinement; parts.png beside the body', async () => {
+    const { segmenter, fitter } = tinyNetworks();
+    const p = person(7, 1, 160);
+    const photo = join(root, 'parts-walker.png');
+    writeFileSync(photo, encodePng(p.image));
+    const out = join(root, 'parts-out');
+    const run = await captureCommand(() => main(['fit', photo, '--route', 'parts', '--segmenter', segmenter, '--fitter', fitter, '--out', out, '--steps', '6']));
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/body fitted to the predicted part map, refinement loss [\d.e+-]+ → [\d.e+-]+/);
+    expect(readdirSync(join(out, 'parts-walker')).sort()).toEqual(['body.glb', 'body.obj', 'overlay.png', 'params.json', 'parts.png']);
+    const params = JSON.parse(readFileSync(join(out, 'parts-walker', 'params.json'), 'utf8'));
+    expect(params.route).toBe('parts');
+    expect(params.refinement.steps).toBe(6);
+    expect(params.joints2d).toHaveLength(24);
+    expect(params.personBox).toHaveLength(4);
+    const both = await captureCommand(() => main(['fit', photo, '--route', 'both', '--segmenter', segmenter, '--fitter', fitter, '--out', join(root, 'both-out'), '--no-refine']));
+    expect(both.code, both.err).toBe(0);
+    expect(both.out).toMatch(/predicted part map and landmarks, not refined/);
+    expect(readdirSync(join(root, 'both-out', 'parts-walker')).sort()).toEqual(['body.glb', 'body.obj', 'landmarks.json', 'mask.png', 'overlay.png', 'params.json', 'parts.png']);
+    expect(JSON.parse(readFileSync(join(root, 'both-out', 'parts-walker', 'params.json'), 'utf8')).refinement).toBeNull();
+  });
+
   it('bad arguments: one clear line, exit 2, nothing written', async () => {
     const out = join(root, 'none');
     for (const [argv, message] of [
       [['fit', '--out', out], /give at least one photo/],
       [['fit', 'x.png', '--focal', '-3', '--out', out], /--focal must be/],
       [['fit', 'x.png', '--model', 'giant', '--out', out], /--model must be one of/],
+      [['fit', 'x.png', '--route', 'magic', '--out', out], /--route must be one of landmarks, parts, both/],
+      [['fit', 'x.png', '--no-refine', '--out', out], /--no-refine needs a part route/],
+      [['fit', 'x.png', '--segmenter', 'x.nbfw', '--out', out], /belong to the part routes/],
+      [['fit', 'x.png', '--route', 'parts', '--segmenter', join(root, 'none.nbfw'), '--out', out], /none\.nbfw: no such file/],
     ] as const) {
       const run = await captureCommand(() => main([...argv]));
       expect(run.code, argv.join(' ')).toBe(2);

@@ -1,63 +1,84 @@
 /**
- * `nbf demo`: the project end to end on shipped defaults, on a synthetic person whose body we know:
+ * `nbf demo`: NBF's whole pipeline on shipped defaults, on a synthetic person whose body we know:
  *
  *   1. the open body model (or --body-model FILE: .nbfm, .pkl, .npz);
- *   2. one synthetic person rendered on the GPU (part map and RGB picture, src/synth);
- *   3. the fitting network (weights/nbf-fitter-compact.nbfw) predicts the body from the part map;
- *   4. the refinement (src/pipeline/refine.ts) fits β, pose and translation to the person's 2D joints
- *      by Adam on the GPU through the differentiable body layer, from 8 facing directions and the
- *      network's prediction at once, keeping the start with the lowest loss;
- *   5. errors against the ground truth, the fitted body rendered with the same camera, a part-coloured
- *      mesh and a summary, all written atomically into --out. See docs/demo.md.
+ *   2. one synthetic person rendered on the GPU (RGB picture, and the true part map and body, src/synth);
+ *   3. the segmenter (weights/nbf-segmenter-compact.nbfw) finds and segments the person in the RGB
+ *      picture (two passes, src/pipeline/segment.ts) — or, with --parts truth, the rendered part map;
+ *   4. the fitting network (weights/nbf-fitter-compact.nbfw) predicts the body from that part map;
+ *   5. the refinement (src/pipeline/refine.ts) fits β, pose and translation so that the body's parts
+ *      fall on the part map's pixels, by Adam on the GPU through the differentiable body layer;
+ *   6. errors against the ground truth (segmentation IoU, 3D joints, 2D joints), the fitted body
+ *      rendered, a mesh and a summary, all written atomically into --out. See docs/demo.md.
+ *
+ * Nothing of the truth reaches the fit: it sees the RGB picture (or, with --parts truth, the part map).
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeGlb } from '../io/glb.js';
 import { fittedBodyMesh } from '../io/mesh.js';
+import { encodePng, rgbFloatsToImage } from '../io/image.js';
 import { partColourMap, partLabelMap } from '../render/maps.js';
 import { createNodeContext } from '../runtime/node-context.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { NbfError } from '../runtime/errors.js';
 import type { BodyModel } from '../smpl/types.js';
 import { disposeBatch, SynthGenerator } from '../synth/generate.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { encodeRgb } from './synth.js';
-import { loadFitterWeights } from '../nn/weights-file.js';
-import { defaultFitterWeightsPath } from '../nn/default-weights.js';
+import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
+import { defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import type { FitterNetwork } from '../nn/fitter.js';
-import { fitPartMap, type BodyFit } from '../pipeline/fit-parts.js';
-import { joint2dError, JOINTS, refineBody, YAW_HYPOTHESES, type BodyState, type RefineResult } from '../pipeline/refine.js';
+import type { SegmenterNetwork } from '../nn/refinenet.js';
+import { fitLabels, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
+import { partsImage, segmentPerson } from '../pipeline/segment.js';
+import { accumulateConfusion, confusionMetrics } from '../eval/segmenter-eval.js';
+import { mpjpe, paMpjpe } from '../eval/metrics.js';
+import { SEGMENTER_CLASSES } from '../nn/refinenet.js';
 
-export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--out DIR] [--body-model FILE] [--weights FILE.nbfw | --no-fitter]';
-export const DEMO_SUMMARY = 'render a synthetic person on the GPU, predict its body from the part map (fitting network), refine on its 2D joints';
+export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--no-refine] [--parts segmenter|truth] [--out DIR] [--body-model FILE] [--weights FITTER.nbfw] [--segmenter FILE.nbfw]';
+export const DEMO_SUMMARY = 'NBF on a synthetic person whose body we know: segmenter → part map → fitting network → refinement, errors against the truth';
 
 interface DemoOptions {
   seed: number;
   size: number;
   steps: number;
+  refine: boolean;
   out: string;
   modelPath: string;
-  /** The fitting network's weights, or null to fit from the facing directions alone. */
-  weightsPath: string | null;
+  fitterPath: string;
+  /** The segmenter's weights, or null: the fit reads the rendered (true) part map. */
+  segmenterPath: string | null;
 }
 
 /** Parses and checks the flags (throws ArgError); a missing model file is checked when it is read. */
 function parseDemoArgs(argv: string[]): DemoOptions {
-  const args = parseArgs(argv, ['seed', 'size', 'steps', 'out', 'body-model', 'weights'], ['no-fitter']);
+  const args = parseArgs(argv, ['seed', 'size', 'steps', 'out', 'body-model', 'weights', 'segmenter', 'parts'], ['no-refine']);
   if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
   const out = stringFlag(args, 'out') ?? join('out', 'demo');
   if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
   const modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
-  const weightsFlag = stringFlag(args, 'weights');
-  if (weightsFlag && args.flags.has('no-fitter')) throw new ArgError('--weights and --no-fitter exclude each other');
-  if (weightsFlag && !existsSync(weightsFlag)) throw new ArgError(`--weights ${weightsFlag}: no such file`);
-  const weightsPath = args.flags.has('no-fitter') ? null : weightsFlag ?? defaultFitterWeightsPath();
+  const fitterPath = stringFlag(args, 'weights') ?? defaultFitterWeightsPath();
+  if (!fitterPath) throw new ArgError('no fitting network: weights/nbf-fitter-compact.nbfw is not here; pass --weights FILE.nbfw');
+  if (!existsSync(fitterPath)) throw new ArgError(`--weights ${fitterPath}: no such file`);
+  const parts = stringFlag(args, 'parts');
+  if (parts !== undefined && parts !== 'segmenter' && parts !== 'truth') throw new ArgError(`--parts must be segmenter or truth, got "${parts}"`);
+  if (parts === 'truth' && args.flags.has('segmenter')) throw new ArgError('--segmenter and --parts truth exclude each other');
+  let segmenterPath: string | null = null;
+  if (parts !== 'truth') {
+    segmenterPath = stringFlag(args, 'segmenter') ?? defaultSegmenterWeightsPath();
+    if (parts === 'segmenter' && !segmenterPath) throw new ArgError('--parts segmenter: no weights/nbf-segmenter-compact.nbfw here; pass --segmenter FILE.nbfw');
+    if (segmenterPath && !existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
+  }
   return {
-    weightsPath,
+    fitterPath,
+    segmenterPath,
     seed: intFlag(args, 'seed', 1, 0, 2 ** 32 - 1),
     size: intFlag(args, 'size', 224, 32, 1024),
-    steps: intFlag(args, 'steps', 300, 2, 10_000),
+    steps: intFlag(args, 'steps', DEFAULT_PICTURE_REFINE_STEPS, 2, 10_000),
+    refine: !args.flags.has('no-refine'),
     out,
     modelPath,
   };
@@ -68,6 +89,8 @@ function parseDemoArgs(argv: string[]): DemoOptions {
 interface Person {
   partsPng: Uint8Array;
   rgbPng: Uint8Array;
+  /** RGB floats in [0, 1], size² × 3. */
+  rgb: Float32Array;
   /** 24·2 ground-truth joints, pixels. */
   joints2d: Float32Array;
   /** 24·3 ground-truth joints, camera frame, metres. */
@@ -77,7 +100,7 @@ interface Person {
   betas: Float64Array;
   pose: Float64Array;
   trans: Float64Array;
-  /** 12-part class per pixel (the fitting network's input before colouring). */
+  /** 12-part class per pixel (the true part map). */
   labels: Uint8Array;
 }
 
@@ -85,9 +108,11 @@ function synthesisePerson(generator: SynthGenerator, seed: number, size: number)
   const batch = generator.generateBatch(1, { size, seed });
   try {
     const example = batch.examples[0];
+    const rgb = batch.inputs.rgb.readSync();
     return {
       partsPng: encodeRgb(batch.inputs.parts.readSync(), 0, size, 1),
-      rgbPng: encodeRgb(batch.inputs.rgb.readSync(), 0, size, 255),
+      rgbPng: encodeRgb(rgb, 0, size, 255),
+      rgb,
       joints2d: batch.targets.joints2d.readSync(),
       joints3d: batch.targets.joints3d.readSync(),
       camera: example.camera,
@@ -101,53 +126,33 @@ function synthesisePerson(generator: SynthGenerator, seed: number, size: number)
   }
 }
 
-// ---- the fitting network ----------------------------------------------------------------------------
+// ---- the networks and the fit --------------------------------------------------------------------
 
-/**
- * The fitting network's prediction from the person's part map. The synthetic person is framed as the
- * network's training renders are, so the whole picture is its input and the result is in the
- * person's own camera.
- */
-function predictBody(generator: SynthGenerator, person: Person, size: number, weightsPath: string): BodyFit {
-  let network: FitterNetwork | null = null;
-  try {
-    network = loadFitterWeights(generator.runtime, new Uint8Array(readFileSync(weightsPath)), weightsPath).network;
-    return fitPartMap(network, generator.gpuModel, { width: size, height: size, labels: person.labels }, { framing: 'image' });
-  } finally {
-    network?.dispose();
-  }
+/** The part map the fit reads: the segmenter's from the RGB picture, or the true one. */
+function partMap(segmenter: SegmenterNetwork | null, person: Person, size: number): { labels: Uint8Array; segmentMs: number } {
+  if (!segmenter) return { labels: person.labels, segmentMs: 0 };
+  const t0 = performance.now();
+  const seg = segmentPerson(segmenter, rgbFloatsToImage(person.rgb, size, size));
+  return { labels: seg.labels, segmentMs: performance.now() - t0 };
 }
 
-// ---- fitting ---------------------------------------------------------------------------------------
-
-/**
- * Refines β, pose and translation on the person's ground-truth 2D joints from every facing direction
- * (and the network's prediction), keeping the best (src/pipeline/refine.ts).
- */
-function fitBody(generator: SynthGenerator, person: Person, size: number, steps: number, progress: Progress, predicted: BodyFit | null): RefineResult {
-  return refineBody(generator.gpuModel, generator.skeleton, { joints2d: person.joints2d, camera: person.camera, size }, {
-    steps,
-    starts: predicted ? [{ pose: predicted.pose, betas: predicted.betas, trans: predicted.trans }] : [],
-    progress,
-  });
+/** Pelvis-aligned MPJPE, PA-MPJPE (mm) and the mean 2D joint distance (px) against the truth. */
+interface BodyErrors {
+  mpjpeMm: number;
+  paMpjpeMm: number;
+  joints2dPx: number;
 }
 
-type Progress = (stage: number, step: number, steps: number, loss: number) => void;
-
-/** Mean per-joint 3D distance in millimetres after moving both skeletons' pelvis to the origin. */
-function rootAlignedError(predicted: Float32Array, target: Float32Array): number {
-  let total = 0;
-  for (let j = 0; j < JOINTS; j++) {
-    const d = [0, 1, 2].map((a) => predicted[3 * j + a] - predicted[a] - (target[3 * j + a] - target[a]));
-    total += Math.hypot(d[0], d[1], d[2]);
-  }
-  return (1000 * total) / JOINTS;
+function bodyErrors(joints3d: ArrayLike<number>, joints2d: ArrayLike<number>, person: Person): BodyErrors {
+  let px = 0;
+  for (let j = 0; j < 24; j++) px += Math.hypot(joints2d[2 * j] - person.joints2d[2 * j], joints2d[2 * j + 1] - person.joints2d[2 * j + 1]) / 24;
+  return { mpjpeMm: 1000 * mpjpe(joints3d, person.joints3d, 24), paMpjpeMm: 1000 * paMpjpe(joints3d, person.joints3d, 24), joints2dPx: px };
 }
 
 // ---- outputs ---------------------------------------------------------------------------------------
 
-/** The fitted body rendered with the person's camera as an NBF 12-part colour map PNG. */
-function renderFit(generator: SynthGenerator, vertices: Float32Array, camera: Float64Array, size: number): Uint8Array {
+/** The fitted body rendered with the fit's camera as an NBF 12-part colour map PNG. */
+function renderFit(generator: SynthGenerator, vertices: Float32Array, camera: ArrayLike<number>, size: number): Uint8Array {
   const rt = generator.runtime;
   const colours = rt.scope(() => {
     const v = rt.tensor(vertices, [1, vertices.length / 3, 3]);
@@ -161,54 +166,54 @@ function renderFit(generator: SynthGenerator, vertices: Float32Array, camera: Fl
  * The fitted mesh as glTF: centred on the pelvis and turned from the camera frame (y down, z forward)
  * to glTF's (y up, z towards the viewer) by a half turn about x, so a viewer sees what the camera saw.
  */
-function fitGlb(model: BodyModel, body: BodyState): Uint8Array {
-  return encodeGlb(fittedBodyMesh(model, body), { name: 'nbf demo fit', extras: { bodyModel: model.name, licence: model.licence } });
+function fitGlb(model: BodyModel, fit: Pick<PictureFit, 'vertices' | 'joints3d'>): Uint8Array {
+  return encodeGlb(fittedBodyMesh(model, fit), { name: 'nbf demo fit', extras: { bodyModel: model.name, licence: model.licence } });
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 const numbers = (xs: ArrayLike<number>) => Array.from(xs, (x) => round(x, 6));
-
-/** 2D error of the start and of the fit (pixels), 3D error of the fit (mm, pelvis aligned). */
-interface FitErrors {
-  before: number;
-  after: number;
-  mpjpe: number;
-  /** The fitting network's own prediction, before the 2D fit (null without one). */
-  network: { joints2d: number; mpjpe: number } | null;
-}
+const roundErrors = (e: BodyErrors) => ({ mpjpeMm: round(e.mpjpeMm, 2), paMpjpeMm: round(e.paMpjpeMm, 2), joints2dPx: round(e.joints2dPx, 3) });
 
 interface Timings {
   contextMs: number;
   synthMs: number;
+  segmentMs: number;
   networkMs: number;
-  fitMs: number;
+  refineMs: number;
   outputMs: number;
   totalMs: number;
 }
 
-function summaryJson(o: DemoOptions, model: BodyModel, person: Person, fit: RefineResult, errors: FitErrors, timings: Timings): string {
+interface Report {
+  segmentation: { mIoU: number; foregroundIoU: number } | null;
+  network: BodyErrors;
+  refined: BodyErrors | null;
+}
+
+function summaryJson(o: DemoOptions, model: BodyModel, person: Person, fit: Omit<PictureFit, 'segmentation'>, report: Report, timings: Timings): string {
   const ms = (x: number) => round(x, 1);
   return JSON.stringify({
     seed: o.seed,
     size: o.size,
-    steps: o.steps,
+    steps: fit.refine ? o.steps : 0,
     bodyModel: model.name,
-    weights: o.weightsPath,
-    start: fit.chosen === YAW_HYPOTHESES.length ? 'network' : 'facing',
-    startYawDeg: fit.chosen === YAW_HYPOTHESES.length ? null : round((YAW_HYPOTHESES[fit.chosen] * 180) / Math.PI, 1),
+    parts: o.segmenterPath ? 'segmenter' : 'truth',
+    weights: { fitter: o.fitterPath, segmenter: o.segmenterPath },
     errors: {
-      joints2dBeforePx: round(errors.before, 4), joints2dAfterPx: round(errors.after, 4), mpjpeRootAlignedMm: round(errors.mpjpe, 3),
-      network: errors.network ? { joints2dPx: round(errors.network.joints2d, 4), mpjpeRootAlignedMm: round(errors.network.mpjpe, 3) } : null,
+      segmentation: report.segmentation ? { mIoU: round(report.segmentation.mIoU, 4), foregroundIoU: round(report.segmentation.foregroundIoU, 4) } : null,
+      network: roundErrors(report.network),
+      refined: report.refined ? roundErrors(report.refined) : null,
     },
-    timingsMs: { context: ms(timings.contextMs), synth: ms(timings.synthMs), network: ms(timings.networkMs), fit: ms(timings.fitMs), perStep: ms(timings.fitMs / o.steps), output: ms(timings.outputMs), total: ms(timings.totalMs) },
-    fitted: { betas: numbers(fit.betas), pose: numbers(fit.pose), trans: numbers(fit.trans) },
+    refinement: fit.refine ? { lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter } : null,
+    timingsMs: { context: ms(timings.contextMs), synth: ms(timings.synthMs), segment: ms(timings.segmentMs), network: ms(timings.networkMs), refine: ms(timings.refineMs), output: ms(timings.outputMs), total: ms(timings.totalMs) },
+    fitted: { betas: numbers(fit.betas), pose: numbers(fit.pose), trans: numbers(fit.trans), camera: numbers(fit.camera) },
     groundTruth: { betas: numbers(person.betas), pose: numbers(person.pose), trans: numbers(person.trans), camera: numbers(person.camera) },
   }, null, 2) + '\n';
 }
 
 function progressLine(stage: number, step: number, steps: number, loss: number): void {
-  const what = stage === 1 ? `orientation + translation, ${YAW_HYPOTHESES.length} facing directions and the network's start` : 'β, pose, translation';
-  process.stderr.write(`demo: fit stage ${stage}/2 (${what}) step ${step}/${steps}, loss ${loss.toExponential(3)}\n`);
+  const what = stage === 1 ? 'orientation + translation' : 'β, pose, translation';
+  process.stderr.write(`demo: refinement stage ${stage}/2 (${what}) step ${step}/${steps}, loss ${loss.toExponential(3)}\n`);
 }
 
 /**
@@ -238,48 +243,71 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
   const rt = options.runtime ?? createNodeContext();
   const tContext = performance.now();
   let generator: SynthGenerator | undefined;
+  let fitter: FitterNetwork | undefined;
+  let segmenter: SegmenterNetwork | null = null;
   try {
+    try {
+      fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(o.fitterPath)), o.fitterPath).network;
+      if (o.segmenterPath) segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(o.segmenterPath)), o.segmenterPath).network;
+    } catch (e) {
+      if (!(e instanceof NbfError)) throw e;
+      console.error(`nbf demo: ${e.message}`);
+      return 1;
+    }
+    if (!segmenter) process.stderr.write('demo: no segmenter weights: the fit reads the rendered (true) part map\n');
     generator = new SynthGenerator(rt, model);
     const person = synthesisePerson(generator, o.seed, o.size);
     const tSynth = performance.now();
-    const predicted = o.weightsPath ? predictBody(generator, person, o.size, o.weightsPath) : null;
-    const tNetwork = performance.now();
-    const fit = fitBody(generator, person, o.size, o.steps, progressLine, predicted);
+    const map = partMap(segmenter, person, o.size);
+    const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, { width: o.size, height: o.size, labels: map.labels }, { refine: o.refine, steps: o.steps, progress: progressLine });
     const tFit = performance.now();
-    const errors: FitErrors = {
-      before: fit.startError,
-      after: joint2dError(fit.body.joints2d, person.joints2d),
-      mpjpe: rootAlignedError(fit.body.joints3d, person.joints3d),
-      network: predicted ? { joints2d: joint2dError(predicted.joints2d, person.joints2d), mpjpe: rootAlignedError(predicted.joints3d, person.joints3d) } : null,
+    let segmentation: Report['segmentation'] = null;
+    if (segmenter) {
+      const confusion = new Float64Array(SEGMENTER_CLASSES * SEGMENTER_CLASSES);
+      accumulateConfusion(confusion, person.labels, map.labels, SEGMENTER_CLASSES);
+      segmentation = confusionMetrics(confusion, SEGMENTER_CLASSES);
+    }
+    const report: Report = {
+      segmentation,
+      network: bodyErrors(fit.network.joints3d, fit.network.joints2d, person),
+      refined: fit.refine ? bodyErrors(fit.joints3d, fit.joints2d, person) : null,
     };
     const files = [
-      { path: join(o.out, 'person_parts.png'), data: person.partsPng },
       { path: join(o.out, 'person_rgb.png'), data: person.rgbPng },
-      { path: join(o.out, 'fit_parts.png'), data: renderFit(generator, fit.body.vertices, person.camera, o.size) },
-      { path: join(o.out, 'fit.glb'), data: fitGlb(model, fit.body) },
+      { path: join(o.out, 'person_parts.png'), data: person.partsPng },
+      { path: join(o.out, 'parts.png'), data: encodePng(partsImage(map.labels, o.size, o.size)) },
+      { path: join(o.out, 'fit_parts.png'), data: renderFit(generator, fit.vertices, fit.camera, o.size) },
+      { path: join(o.out, 'fit.glb'), data: fitGlb(model, fit) },
     ];
     const tEnd = performance.now();
-    const timings = { contextMs: tContext - t0, synthMs: tSynth - tContext, networkMs: tNetwork - tSynth, fitMs: tFit - tNetwork, outputMs: tEnd - tFit, totalMs: tEnd - t0 };
-    files.push({ path: join(o.out, 'summary.json'), data: new TextEncoder().encode(summaryJson(o, model, person, fit, errors, timings)) });
+    const timings: Timings = {
+      contextMs: tContext - t0, synthMs: tSynth - tContext, segmentMs: map.segmentMs, networkMs: fit.timings.networkMs,
+      refineMs: fit.timings.refineMs, outputMs: tEnd - tFit, totalMs: tEnd - t0,
+    };
+    files.push({ path: join(o.out, 'summary.json'), data: new TextEncoder().encode(summaryJson(o, model, person, fit, report, timings)) });
     mkdirSync(o.out, { recursive: true });
     writeFilesAtomically(files);
-    printReport(o, model, errors, timings, files.map((f) => f.path), fit.chosen === YAW_HYPOTHESES.length);
+    printReport(o, model, report, fit, timings, files.map((f) => f.path));
     return 0;
   } finally {
     generator?.dispose();
+    fitter?.dispose();
+    segmenter?.dispose();
     if (!options.runtime) rt.destroy();
   }
 }
 
-function printReport(o: DemoOptions, model: BodyModel, errors: FitErrors, t: Timings, paths: string[], fromNetwork: boolean): void {
+function printReport(o: DemoOptions, model: BodyModel, r: Report, fit: Omit<PictureFit, 'segmentation'>, t: Timings, paths: string[]): void {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const line = (e: BodyErrors) => `3D joint error ${e.mpjpeMm.toFixed(1)} mm (PA ${e.paMpjpeMm.toFixed(1)} mm), 2D ${e.joints2dPx.toFixed(2)} px`;
   console.log(`nbf demo: a synthetic person (seed ${o.seed}, ${o.size}×${o.size}), body model "${model.name}"`);
-  if (errors.network) {
-    console.log(`  fitting network (${o.weightsPath}) from the part map: 3D joint error ${errors.network.mpjpe.toFixed(1)} mm, 2D ${errors.network.joints2d.toFixed(2)} px`);
+  if (r.segmentation) console.log(`  segmenter (${o.segmenterPath}) on the RGB picture: mIoU ${(100 * r.segmentation.mIoU).toFixed(1)} % over the 12 parts, person IoU ${(100 * r.segmentation.foregroundIoU).toFixed(1)} %`);
+  else console.log('  part map: the rendered one (no segmenter)');
+  console.log(`  fitting network (${o.fitterPath}) from the part map: ${line(r.network)}`);
+  if (r.refined && fit.refine) {
+    console.log(`  refined on the part map in ${o.steps} Adam steps on the GPU (loss ${fit.refine.lossBefore.toExponential(2)} → ${fit.refine.lossAfter.toExponential(2)}): ${line(r.refined)}`);
   }
-  console.log(`  refined on the 2D joints in ${o.steps} Adam steps on the GPU, kept the start ${fromNetwork ? 'the network predicted' : 'of a facing direction'}:`);
-  console.log(`  2D joint error: ${errors.before.toFixed(2)} px at the start → ${errors.after.toFixed(2)} px after the fit (mean over ${JOINTS} joints; the start facing the camera)`);
-  console.log(`  3D joint error: ${errors.mpjpe.toFixed(1)} mm (mean per joint, pelvis aligned) against the ground-truth pose`);
-  console.log(`  time: context ${s(t.contextMs)} · synth ${s(t.synthMs)} · network ${s(t.networkMs)} · fit ${s(t.fitMs)} (${(t.fitMs / o.steps).toFixed(0)} ms/step) · output ${s(t.outputMs)} · total ${s(t.totalMs)}`);
+  console.log('  (3D: mean per joint after aligning the pelvis; PA: after the best similarity; against the true body)');
+  console.log(`  time: context ${s(t.contextMs)} · synth ${s(t.synthMs)} · segmenter ${s(t.segmentMs)} · network ${s(t.networkMs)} · refinement ${s(t.refineMs)} · output ${s(t.outputMs)} · total ${s(t.totalMs)}`);
   console.log(`  wrote ${paths.join(', ')}`);
 }

@@ -1,8 +1,15 @@
 /**
- * `nbf fit PHOTO|FOLDER...`: photos (PNG/JPEG, any size) → bodies, through BlazePose landmarks and the
- * refinement (src/pipeline/fit-photo.ts). Per picture DIR/<name>/: params.json, body.glb, body.obj,
- * overlay.png (the fitted body's parts over the photo), landmarks.json and mask.png, written
- * atomically. A batch runs on one model and one context; a bad picture is reported and skipped.
+ * `nbf fit PHOTO|FOLDER...`: photos (PNG/JPEG, any size) → bodies, by one of three routes:
+ *
+ *   landmarks  BlazePose landmarks → refinement on them (src/pipeline/fit-photo.ts)
+ *   parts      NBF's: segmenter → part map → fitting network → refinement on the part map
+ *              (src/pipeline/fit-picture.ts); needs the segmenter's weights
+ *   both       parts, with the landmarks' 2D joints joining the refinement
+ *
+ * Per picture DIR/<name>/: params.json, body.glb, body.obj, overlay.png (the fitted body's parts over
+ * the photo); parts.png (the predicted segmentation) on the part routes; landmarks.json and mask.png
+ * where landmarks ran — written atomically. A batch runs on one model and one context; a bad picture
+ * is reported and skipped.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +31,28 @@ import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from 
 import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
 import { maskImage } from '../landmarks/draw.js';
 import { fitPhoto, type PhotoFit } from '../pipeline/fit-photo.js';
+import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
+import { partsImage } from '../pipeline/segment.js';
+import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
+import { defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
+import type { SegmenterNetwork } from '../nn/refinenet.js';
+import type { FitterNetwork } from '../nn/fitter.js';
+import { readFileSync } from 'node:fs';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
 
-export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--out DIR] [--steps N] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--body-model FILE]';
+export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
+
+export const FIT_ROUTES = ['landmarks', 'parts', 'both'] as const;
+export type FitRoute = (typeof FIT_ROUTES)[number];
+
+/** The route `nbf fit` takes when --route is not given. */
+export function defaultFitRoute(): FitRoute {
+  return 'landmarks';
+}
 
 /** Overlays are drawn at most this many pixels on the longer side (the body is rendered at that size). */
 const OVERLAY_MAX = 1024;
@@ -59,7 +81,7 @@ function scaled(image: RgbaImage, width: number, height: number): Float32Array {
 }
 
 /** The fitted body's 12 parts drawn over the (darkened) photo, at most OVERLAY_MAX pixels wide or high. */
-function overlay(rt: Runtime, renderer: MeshRenderer, image: RgbaImage, fit: PhotoFit): Uint8Array {
+function overlay(rt: Runtime, renderer: MeshRenderer, image: RgbaImage, fit: Pick<PhotoFit, 'camera' | 'vertices'>): Uint8Array {
   const s = Math.min(1, OVERLAY_MAX / Math.max(image.width, image.height));
   const width = Math.max(1, Math.round(image.width * s));
   const height = Math.max(1, Math.round(image.height * s));
@@ -105,7 +127,28 @@ function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoF
   };
 }
 
-function landmarksJson(fit: PhotoFit) {
+/** params.json of the part routes. */
+function partsParamsJson(path: string, model: BodyModel, route: FitRoute, fit: PictureFit, totalMs: number, landmarksMs: number) {
+  return {
+    source: path,
+    route,
+    bodyModel: model.name,
+    width: fit.width,
+    height: fit.height,
+    betas: Array.from(fit.betas, (x) => r(x)),
+    pose: Array.from(fit.pose, (x) => r(x)),
+    trans: Array.from(fit.trans, (x) => r(x)),
+    camera: { fx: r(fit.camera[0], 3), fy: r(fit.camera[1], 3), cx: r(fit.camera[2], 3), cy: r(fit.camera[3], 3) },
+    jointNames: [...JOINT_NAMES],
+    joints3d: Array.from({ length: 24 }, (_, j) => [0, 1, 2].map((k) => r(fit.joints3d[3 * j + k]))),
+    joints2d: Array.from({ length: 24 }, (_, j) => [0, 1].map((k) => r(fit.joints2d[2 * j + k], 3))),
+    personBox: fit.segmentation.box,
+    refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks } : null,
+    timingsMs: { landmarks: r(landmarksMs, 1), segment: r(fit.timings.segmentMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
+  };
+}
+
+function landmarksJson(fit: Pick<PhotoFit, 'landmarks'>) {
   const p = fit.landmarks;
   return {
     score: r(p.score, 4),
@@ -125,12 +168,30 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let weight3d: number;
   let variant: BlazePoseVariant;
   let modelPath: string;
+  let route: FitRoute;
+  let refine: boolean;
+  let segmenterPath: string | null = null;
+  let fitterPath: string | null = null;
   try {
-    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model']);
+    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine']);
     if (!args.positional.length) throw new ArgError('give at least one photo (PNG or JPEG) or folder');
     out = stringFlag(args, 'out') ?? 'out/fit';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
-    steps = intFlag(args, 'steps', 300, 2, 10_000);
+    const routeFlag = stringFlag(args, 'route') ?? defaultFitRoute();
+    if (!(FIT_ROUTES as readonly string[]).includes(routeFlag)) throw new ArgError(`--route must be one of ${FIT_ROUTES.join(', ')}; got "${routeFlag}"`);
+    route = routeFlag as FitRoute;
+    refine = !args.flags.has('no-refine');
+    if (!refine && route === 'landmarks') throw new ArgError('--no-refine needs a part route (--route parts): the landmarks route is a refinement');
+    if (route === 'landmarks' && (args.flags.has('segmenter') || args.flags.has('fitter'))) throw new ArgError('--segmenter and --fitter belong to the part routes (--route parts|both)');
+    if (route !== 'landmarks') {
+      segmenterPath = stringFlag(args, 'segmenter') ?? defaultSegmenterWeightsPath();
+      if (!segmenterPath) throw new ArgError('the part routes need a segmenter: no weights/nbf-segmenter-compact.nbfw here; pass --segmenter FILE.nbfw');
+      if (!existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
+      fitterPath = stringFlag(args, 'fitter') ?? defaultFitterWeightsPath();
+      if (!fitterPath) throw new ArgError('the part routes need the fitting network: no weights/nbf-fitter-compact.nbfw here; pass --fitter FILE.nbfw');
+      if (!existsSync(fitterPath)) throw new ArgError(`--fitter ${fitterPath}: no such file`);
+    }
+    steps = intFlag(args, 'steps', route === 'landmarks' ? 300 : DEFAULT_PICTURE_REFINE_STEPS, 2, 10_000);
     focal = args.flags.has('focal') ? numberFlag(args, 'focal', 1, 1, 1e6) : undefined;
     weight3d = numberFlag(args, 'weight-3d', 0.05, 0, 100);
     const m = stringFlag(args, 'model') ?? 'lite';
@@ -152,8 +213,21 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   const renderer = new MeshRenderer(rt, model);
   const tty = !!process.stderr.isTTY;
   let failures = 0;
+  let segmenter: SegmenterNetwork | null = null;
+  let fitter: FitterNetwork | null = null;
   try {
-    const landmarker = createPoseLandmarker(rt, { variant });
+    if (segmenterPath && fitterPath) {
+      try {
+        segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath).network;
+        fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath).network;
+      } catch (e) {
+        if (!(e instanceof NbfError)) throw e;
+        console.error(`nbf fit: ${e.message}`);
+        return 1;
+      }
+    }
+    // The landmark model is loaded only for the routes that read landmarks.
+    const landmarker = route === 'parts' ? null : createPoseLandmarker(rt, { variant });
     try {
       const names = outputNames(inputs);
       for (const [i, path] of inputs.entries()) {
@@ -161,6 +235,35 @@ export async function fitPhotos(argv: string[]): Promise<number> {
         try {
           const image = await readImageFile(path);
           const t0 = performance.now();
+          if (segmenter && fitter) {
+            const landmarks = route === 'both' && landmarker ? landmarker.detect(image) : null;
+            const tLandmarks = performance.now();
+            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, {
+              refine, steps, landmarks,
+              progress: (stage, step, total) => { if (tty) process.stderr.write(`\r${prefix}${path}: refinement stage ${stage}/2 step ${step}/${total}\x1b[K`); },
+            });
+            if (tty) process.stderr.write('\r\x1b[K');
+            const dir = join(out, names[i]);
+            const mesh = fittedBodyMesh(model, fit);
+            const files = [
+              { path: join(dir, 'params.json'), data: '' },
+              { path: join(dir, 'body.glb'), data: encodeGlb(mesh, { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
+              { path: join(dir, 'body.obj'), data: encodeObj(mesh, { comments: [`nbf fit ${path}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
+              { path: join(dir, 'overlay.png'), data: overlay(rt, renderer, image, fit) },
+              { path: join(dir, 'parts.png'), data: encodePng(partsImage(fit.segmentation.labels, image.width, image.height)) },
+              ...(landmarks ? [
+                { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson({ landmarks }), null, 1) + '\n' },
+                { path: join(dir, 'mask.png'), data: encodePng(maskImage(landmarks)) },
+              ] : []),
+            ];
+            const totalMs = performance.now() - t0;
+            files[0].data = JSON.stringify(partsParamsJson(path, model, route, fit, totalMs, tLandmarks - t0), null, 2) + '\n';
+            writeFolderAtomically(dir, files);
+            const loss = fit.refine ? `, refinement loss ${fit.refine.lossBefore.toExponential(2)} → ${fit.refine.lossAfter.toExponential(2)}` : ', not refined';
+            console.log(`${prefix}${path}: body fitted to the predicted part map${landmarks ? ' and landmarks' : ''}${loss}, ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
+            continue;
+          }
+          if (!landmarker) throw new NbfError('internal: the landmarks route without a landmark model');
           const fit = fitPhoto(landmarker, gpuModel, skeleton, image, {
             steps, focal, weight3d,
             progress: (stage, step, total) => { if (tty) process.stderr.write(`\r${prefix}${path}: refinement stage ${stage}/2 step ${step}/${total}\x1b[K`); },
@@ -188,9 +291,11 @@ export async function fitPhotos(argv: string[]): Promise<number> {
         }
       }
     } finally {
-      landmarker.dispose();
+      landmarker?.dispose();
     }
   } finally {
+    segmenter?.dispose();
+    fitter?.dispose();
     renderer.dispose();
     gpuModel.dispose();
     rt.destroy();

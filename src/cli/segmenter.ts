@@ -20,7 +20,7 @@ import { loadBackgroundBank } from '../synth/backgrounds-node.js';
 import { segmenterConfig, checkSegmenterConfig, type SegmenterConfig, type SegmenterNetwork } from '../nn/refinenet.js';
 import { resnetStride } from '../nn/resnet.js';
 import { loadSegmenterWeights, type SegmenterWeightsMeta } from '../nn/weights-file.js';
-import { shippedWeightsPath } from '../smpl/default-model.js';
+import { defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import { trainSegmenter } from '../train/segmenter-trainer.js';
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
 import { evaluateSegmenter, rowNormalise, SEGMENTER_CLASS_NAMES } from '../eval/segmenter-eval.js';
@@ -39,11 +39,10 @@ export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... --weights FILE.nbfw [-
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
 /** Where a shipped segmenter would be (none is trained yet). */
-export const DEFAULT_SEGMENTER_FILE = 'nbf-segmenter-compact.nbfw';
 
 /** The --weights path, or the shipped file when there is one; otherwise one line saying what to do. */
 export function segmenterWeightsPath(flag: string | undefined): string {
-  const path = flag ?? shippedWeightsPath(DEFAULT_SEGMENTER_FILE);
+  const path = flag ?? defaultSegmenterWeightsPath();
   if (!path) throw new ArgError('--weights is required: no trained segmenter ships yet; train one with nbf train segmenter or pass --weights FILE.nbfw');
   if (!existsSync(path)) throw new ArgError(`--weights ${path}: no such file`);
   return path;

@@ -1,4 +1,4 @@
-/** `NbfPipeline` from the files under weights/ (Node): the shipped landmark model, detector and body model. */
+/** `NbfPipeline` from the files under weights/ (Node): the shipped landmark model, detector, body model and, with `parts`, the segmenter and fitter. */
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
 import { loadGraphModel } from '../graph/load-node.js';
@@ -6,13 +6,47 @@ import { loadOpenBodyModel } from '../smpl/default-model.js';
 import type { BodyModel } from '../smpl/types.js';
 import { blazePoseModelPath, personDetectorPath, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { NbfPipeline } from './nbf-pipeline.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
+import { DEFAULT_FITTER_FILE, DEFAULT_SEGMENTER_FILE, defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 
-export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVariant; bodyModel?: BodyModel; noDetector?: boolean } = {}): NbfPipeline {
+/**
+ * `parts`: also load the segmenter and the fitting network (NbfPipeline.fitParts) from weights/ or the
+ * given files; true needs the shipped files, an object names others.
+ */
+export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVariant; bodyModel?: BodyModel; noDetector?: boolean; parts?: boolean | { segmenter?: string; fitter?: string } } = {}): NbfPipeline {
   const variant = options.variant ?? 'lite';
   const path = blazePoseModelPath(variant);
   if (!path) throw new NbfError(`the BlazePose ${variant} model is not under weights/blazepose/${variant === 'lite' ? '' : ` (bash scripts/fetch-blazepose.sh ${variant})`}`);
   const detectorPath = options.noDetector ? null : personDetectorPath();
-  const landmarks = loadGraphModel(rt, path);
-  const detector = detectorPath ? loadGraphModel(rt, detectorPath) : null;
-  return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel() });
+  // The network files first (the likeliest to be missing or wrong); whatever loaded before a failure
+  // is freed again, so a failed call leaves no textures behind.
+  const owned: { dispose(): void }[] = [];
+  try {
+    let segmenter = null;
+    let fitter = null;
+    if (options.parts) {
+      const files = typeof options.parts === 'object' ? options.parts : {};
+      const segmenterPath = files.segmenter ?? defaultSegmenterWeightsPath();
+      const fitterPath = files.fitter ?? defaultFitterWeightsPath();
+      if (!segmenterPath) throw new NbfError(`no segmenter weights: weights/${DEFAULT_SEGMENTER_FILE} is not there (train one with nbf train segmenter and pass its file)`);
+      if (!fitterPath) throw new NbfError(`no fitter weights: weights/${DEFAULT_FITTER_FILE} is not there`);
+      const read = (file: string) => {
+        if (!existsSync(file)) throw new NbfError(`${file}: no such file`);
+        return new Uint8Array(readFileSync(file));
+      };
+      segmenter = loadSegmenterWeights(rt, read(segmenterPath), segmenterPath).network;
+      owned.push(segmenter);
+      fitter = loadFitterWeights(rt, read(fitterPath), fitterPath).network;
+      owned.push(fitter);
+    }
+    const landmarks = loadGraphModel(rt, path);
+    owned.push(landmarks);
+    const detector = detectorPath ? loadGraphModel(rt, detectorPath) : null;
+    if (detector) owned.push(detector);
+    return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter });
+  } catch (e) {
+    for (const o of owned) o.dispose();
+    throw e;
+  }
 }

@@ -1,8 +1,12 @@
 /**
  * `NbfPipeline`: a picture → a body, as one object that owns its models (Node and browser, same
- * code). Today's route is the photo route of fit-photo.ts (BlazePose person detector and landmarks →
- * refinement of the body model); the segmenter → fitting-network route joins it when the segmenter
- * ships.
+ * code). Two routes:
+ *
+ *   fit(image)       the photo route of fit-photo.ts: BlazePose person detector and landmarks →
+ *                    refinement of the body model on the landmarks
+ *   fitParts(image)  NBF's route, fit-picture.ts: segmenter → 12-part map → fitting network →
+ *                    refinement on the part map (plus the landmarks with { landmarks: true });
+ *                    needs the segmenter and fitter weights
  *
  *   const pipeline = await NbfPipeline.create({ runtime, baseUrl: '/weights/' });   // browser: fetch
  *   const result = pipeline.fit(imageData);                                          // ImageData or RGBA
@@ -22,18 +26,27 @@ import type { GraphModel } from '../graph/graph-model.js';
 import { PoseLandmarker } from '../landmarks/blazepose.js';
 import { PersonDetector } from '../landmarks/detector.js';
 import { fitPhoto, type PhotoFit, type PhotoFitOptions } from './fit-photo.js';
+import { fitPicture, type PictureFit, type PictureFitOptions } from './fit-picture.js';
+import type { SegmenterNetwork } from '../nn/refinenet.js';
+import type { FitterNetwork } from '../nn/fitter.js';
+import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
 
 /** The files a pipeline needs, relative to `baseUrl` (the layout of this package's weights/). */
 export const PIPELINE_FILES = {
   landmarks: 'blazepose/blazepose-lite.json',
   detector: 'blazepose/blazepose-detector.json',
   bodyModel: 'nbf-open-body.nbfm',
+  segmenter: 'nbf-segmenter-compact.nbfw',
+  fitter: 'nbf-fitter-compact.nbfw',
 } as const;
 
 export interface PipelineParts {
   landmarks: GraphModel;
   detector: GraphModel | null;
   bodyModel: BodyModel;
+  /** NBF's route (fitParts): both or neither. */
+  segmenter?: SegmenterNetwork | null;
+  fitter?: FitterNetwork | null;
 }
 
 export interface NbfPipelineOptions {
@@ -44,6 +57,8 @@ export interface NbfPipelineOptions {
   landmarks?: string;
   /** Leave the person detector out (the first pass then reads the whole picture). */
   noDetector?: boolean;
+  /** Also fetch the segmenter and fitting network for fitParts (default false: the photo route only). */
+  parts?: boolean;
   fetch?: FetchLike;
   /** Called as files arrive: files done, files in all. */
   onProgress?: (done: number, total: number) => void;
@@ -55,10 +70,24 @@ export interface PipelineResult extends PhotoFit {
   timings: PhotoFit['timings'] & { totalMs: number };
 }
 
+export interface PartsPipelineResult extends PictureFit {
+  faces: Uint32Array;
+  /** The landmarks that joined the refinement, when asked for. */
+  landmarks: PhotoFit['landmarks'] | null;
+  timings: PictureFit['timings'] & { landmarksMs: number; totalMs: number };
+}
+
+export interface FitPartsOptions extends Omit<PictureFitOptions, 'landmarks'> {
+  /** Run BlazePose too and add its 2D joints to the refinement (default false). */
+  landmarks?: boolean;
+}
+
 export class NbfPipeline {
   readonly skeleton: Skeleton;
   readonly gpuModel: GpuBodyModel;
   readonly landmarker: PoseLandmarker;
+  readonly segmenter: SegmenterNetwork | null;
+  readonly fitter: FitterNetwork | null;
   private disposed = false;
 
   /** From models already loaded (Node reads files; `create` fetches). Takes ownership of them. */
@@ -67,6 +96,9 @@ export class NbfPipeline {
     this.gpuModel = GpuBodyModel.upload(runtime, parts.bodyModel);
     const detector = parts.detector ? PersonDetector.fromModel(runtime, parts.detector) : null;
     this.landmarker = PoseLandmarker.fromModel(runtime, parts.landmarks, 'lite', detector);
+    if (!parts.segmenter !== !parts.fitter) throw new NbfError('NbfPipeline: the segmenter and the fitting network come together (both or neither)');
+    this.segmenter = parts.segmenter ?? null;
+    this.fitter = parts.fitter ?? null;
   }
 
   /** Fetches the models (landmarks, detector, body model) and builds a pipeline. */
@@ -74,21 +106,28 @@ export class NbfPipeline {
     const base = options.baseUrl ?? 'weights/';
     const fetchFn = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     if (!fetchFn) throw new NbfError('NbfPipeline.create: no fetch available; pass options.fetch, or use createNodePipeline in Node');
-    const total = options.noDetector ? 2 : 3;
+    const total = (options.noDetector ? 2 : 3) + (options.parts ? 2 : 0);
     let done = 0;
     const tick = <T>(p: Promise<T>) => p.then((v) => (options.onProgress?.(++done, total), v));
     const rt = options.runtime;
+    const bytesOf = async (url: string) => {
+      const response = await fetchFn(url);
+      if (!response.ok) throw new NbfError(`${url}: HTTP ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    };
     const bodyUrl = base + PIPELINE_FILES.bodyModel;
-    const [landmarks, detector, bodyBytes] = await Promise.all([
+    const segmenterUrl = base + PIPELINE_FILES.segmenter;
+    const fitterUrl = base + PIPELINE_FILES.fitter;
+    const [landmarks, detector, bodyBytes, segmenterBytes, fitterBytes] = await Promise.all([
       tick(fetchGraphModel(rt, base + (options.landmarks ?? PIPELINE_FILES.landmarks), fetchFn)),
       options.noDetector ? Promise.resolve(null) : tick(fetchGraphModel(rt, base + PIPELINE_FILES.detector, fetchFn)),
-      tick((async () => {
-        const response = await fetchFn(bodyUrl);
-        if (!response.ok) throw new NbfError(`${bodyUrl}: HTTP ${response.status}`);
-        return new Uint8Array(await response.arrayBuffer());
-      })()),
+      tick(bytesOf(bodyUrl)),
+      options.parts ? tick(bytesOf(segmenterUrl)) : Promise.resolve(null),
+      options.parts ? tick(bytesOf(fitterUrl)) : Promise.resolve(null),
     ]);
-    return new NbfPipeline(rt, { landmarks, detector, bodyModel: decodeBodyModel(bodyBytes, bodyUrl) });
+    const segmenter = segmenterBytes ? loadSegmenterWeights(rt, segmenterBytes, segmenterUrl).network : null;
+    const fitter = fitterBytes ? loadFitterWeights(rt, fitterBytes, fitterUrl).network : null;
+    return new NbfPipeline(rt, { landmarks, detector, bodyModel: decodeBodyModel(bodyBytes, bodyUrl), segmenter, fitter });
   }
 
   /** The body of the most prominent person; throws NoPersonError when there is none. */
@@ -99,11 +138,27 @@ export class NbfPipeline {
     return { ...fit, faces: this.bodyModel.faces, timings: { ...fit.timings, totalMs: performance.now() - t0 } };
   }
 
+  /**
+   * NBF's route: segmenter → part map → fitting network → refinement on the part map (fit-picture.ts).
+   * Throws NoPersonError when the segmenter finds no one.
+   */
+  fitParts(image: RgbaImage, options: FitPartsOptions = {}): PartsPipelineResult {
+    if (this.disposed) throw new NbfError('NbfPipeline: used after dispose()');
+    if (!this.segmenter || !this.fitter) throw new NbfError('NbfPipeline.fitParts: this pipeline has no segmenter and fitting network (create it with { parts: true })');
+    const t0 = performance.now();
+    const landmarks = options.landmarks ? this.landmarker.detect(image) : null;
+    const t1 = performance.now();
+    const fit = fitPicture(this.segmenter, this.fitter, this.gpuModel, this.skeleton, image, { ...options, landmarks });
+    return { ...fit, faces: this.bodyModel.faces, landmarks, timings: { ...fit.timings, landmarksMs: t1 - t0, totalMs: performance.now() - t0 } };
+  }
+
   /** Frees every texture the pipeline holds (its models); the runtime stays the caller's. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.landmarker.dispose();
     this.gpuModel.dispose();
+    this.segmenter?.dispose();
+    this.fitter?.dispose();
   }
 }

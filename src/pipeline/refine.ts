@@ -1,18 +1,28 @@
 /**
  * Model-based refinement: β, pose and translation fitted by Adam on the GPU, through the
- * differentiable body layer (ad.smpl) and the autodiff tape, so that the body's projected joints
- * land on 2D targets (ground truth in the demo, a photo-trained network's landmarks for photos) and,
- * when given, its pelvis-aligned 3D joints agree with metric 3D targets (BlazePose's world points).
+ * differentiable body layer (ad.smpl) and the autodiff tape, so that the body agrees with what the
+ * picture shows: its projected joints land on 2D targets (a photo-trained network's landmarks), its
+ * pelvis-aligned 3D joints agree with metric 3D targets (BlazePose's world points), and its projected
+ * vertices fall on the pixels of their part in a 12-part map (the segmenter's) — each term optional.
  *
  * Several starts are fitted side by side in one batch: upright bodies facing each of 8 directions
  * (2D joints alone do not tell which way a body faces, and a wrong start ends in a local minimum),
- * plus any starts the caller brings (the fitting network's prediction). Stage 1 turns and moves the
+ * plus any starts the caller brings (the fitting network's prediction). A part map tells front from
+ * back by itself (left and right parts), so with parts and no joints only the caller's starts run. Stage 1 turns and moves the
  * rigid mean-shape body; stage 2 refines everything; the start with the lowest final loss is kept.
  *
  * Loss (every term a mean over the starts, so starts do not interact):
  *   Σ_j w_j |proj_j / S − t_j / S|² / (2J)                         weighted 2D term (S: picture size)
  * + λ3d Σ_j w3_j |(J_j − J_0) − (T_j − T_0)|² / (3J)                 optional pelvis-aligned 3D term
- * + small β² and body-pose² priors + a stiff penalty on bends past the joint limits.
+ * + λd Σ_v a_v ρ(D_{p(v)}(π(v)) / G) / Σ_v a_v                       part terms, with a part map
+ *   + λc mean_s min_{v ∈ p(s)} |π(v) − q_s|² / G²                     (part-evidence.ts):
+ *   D_p is the distance to part p's pixels, π(v) vertex v projected onto the evidence grid (G cells
+ *   across the picture), a_v = 1 where v's part is seen, ρ(e) = e²/(e² + σ²) (Geman–McClure: a vertex
+ *   hidden behind another part cannot reach its part's pixels and should stop pulling), q_s sampled
+ *   pixels of each part — vertices into their part, and every part's pixels covered
+ * + small β² and body-pose² priors + a stiff penalty on bends past the joint limits
+ * + λs |θ_body − θ_start|² / 69, with a part map: stay near each start's pose (the network's answer)
+ *   where the picture leaves the pose open (depth, hidden limbs).
  */
 import * as ad from '../autodiff/index.js';
 import { slice } from '../kernels/slice.js';
@@ -22,6 +32,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
 import { inverseRodrigues } from '../smpl/cpu-forward.js';
+import { disposePointGroups, pointGroups, type PointGroups } from '../kernels/nearest-point.js';
+import { PART_COUNT, type PartEvidence } from './part-evidence.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { globalRotation, JOINT_LIMITS } from '../synth/pose.js';
 import type { Skeleton } from '../synth/skeleton.js';
@@ -42,6 +54,11 @@ const POSE_PRIOR = 1e-6;
 /** Weight of bends past the joint limits (radians², mean over the pose) and how far past they start. */
 const LIMIT_PRIOR = 1e-2;
 const LIMIT_MARGIN = 0.1;
+/** Weights of the part terms (distance field, coverage), the robust scale σ and the stay-near-start prior. */
+export const PART_DISTANCE_WEIGHT = 0.02;
+export const PART_COVER_WEIGHT = 10;
+const PART_SIGMA = 0.03;
+export const START_PRIOR = 0.1;
 /** Adam learning rates per parameter group (radians, shape units, metres per step). */
 const STAGE1_RATES = { orient: 0.05, trans: 0.05 };
 const STAGE2_RATES = { orient: 0.02, body: 0.05, betas: 0.05, trans: 0.02 };
@@ -56,8 +73,8 @@ export type BodyParams = Record<'orient' | 'body' | 'betas' | 'trans', Tensor>;
 
 /** What the refinement fits to. */
 export interface RefineTarget {
-  /** 24 × 2 joint positions, picture pixels (any value where the weight is 0). */
-  joints2d: Float32Array;
+  /** 24 × 2 joint positions, picture pixels (any value where the weight is 0); none: no 2D joint term. */
+  joints2d?: Float32Array;
   /** 24 per-joint weights of the 2D term (default all 1): a landmark's confidence, 0 for none. */
   weights2d?: Float32Array;
   /** 24 × 3 metric joints (any origin: compared pelvis-aligned), or none. */
@@ -70,6 +87,10 @@ export interface RefineTarget {
   camera: ArrayLike<number>;
   /** The picture's size S in pixels (the 2D term is in units of S). */
   size: number;
+  /** A 12-part map's evidence (part-evidence.ts) for the part terms, or none. */
+  parts?: PartEvidence;
+  /** Weights of the two part terms and of the stay-near-start prior (default PART_DISTANCE_WEIGHT, PART_COVER_WEIGHT, START_PRIOR). */
+  partWeights?: { distance?: number; cover?: number; start?: number };
 }
 
 /** A start the caller brings (e.g. the fitting network's prediction). */
@@ -83,6 +104,11 @@ export interface RefineOptions {
   /** Adam steps in all (default 300; 30 % on stage 1). */
   steps?: number;
   starts?: readonly RefineStart[];
+  /**
+   * Also start from upright bodies facing 8 directions (default: when there are 2D joints; with a part
+   * map alone they start at the first caller start's translation).
+   */
+  facing?: boolean;
   /** Progress: stage 1 or 2, step, steps of that stage, the batch's loss. */
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
@@ -101,17 +127,42 @@ export interface RefineResult {
   pose: Float32Array;
   trans: Float32Array;
   body: BodyState;
-  /** Weighted mean 2D distance (px) of the first facing start before fitting. */
+  /** Weighted mean 2D distance (px) of the first start before fitting (NaN without 2D joints). */
   startError: number;
-  /** Index of the start kept: < YAW_HYPOTHESES.length a facing direction, else options.starts[i − 8]. */
+  /** Index of the start kept: the facing directions first (when they ran), then options.starts. */
   chosen: number;
+  /** How many facing starts ran (YAW_HYPOTHESES.length or 0): chosen < facingStarts is one of them. */
+  facingStarts: number;
+  /** The kept start's loss before fitting. */
+  lossBefore: number;
   /** The kept start's final loss, and every start's. */
   loss: number;
   losses: number[];
 }
 
+/** The part terms' constants on the GPU (for K candidates). */
+interface PartTensors {
+  field: Tensor;
+  /** [V, 1] channel (part − 1) of each vertex. */
+  channel: Tensor;
+  /** [K, V, 1] a_v · V / Σ a (so that a mean is the weighted mean). */
+  weights: Tensor;
+  groups: PointGroups;
+  /** Grid coordinate = scale·X/Z + offset, per axis (x, y). */
+  scale: [number, number];
+  offset: [number, number];
+  side: number;
+  distanceWeight: number;
+  coverWeight: number;
+}
+
 interface FitTensors {
   model: GpuBodyModel;
+  parts: PartTensors | null;
+  /** [K, 3] and [K, 69]: each start's orientation and body pose, for the stay-near-start prior (parts only). */
+  startOrient: Tensor | null;
+  startBody: Tensor | null;
+  startPrior: number;
   target2d: Tensor;
   sqrtW2d: Tensor;
   target3d: Tensor | null;
@@ -137,9 +188,33 @@ function fitLoss(p: BodyParams, t: FitTensors): Tensor {
     const aligned = ad.mul(ad.sub(joints, pelvis), t.sqrtW3d);
     loss = ad.add(loss, ad.mulScalar(ad.l2Loss(aligned, t.target3d), t.weight3d));
   }
+  if (t.parts) loss = ad.add(loss, partLoss(out.vertices, t.parts));
+  if (t.startBody && t.startOrient) {
+    // Mean over all 72 pose numbers of the squared change from the start.
+    const change = ad.add(ad.mulScalar(ad.l2Loss(p.body, t.startBody), 69 / 72), ad.mulScalar(ad.l2Loss(p.orient, t.startOrient), 3 / 72));
+    loss = ad.add(loss, ad.mulScalar(change, t.startPrior));
+  }
   const priors = ad.add(ad.l2Regularization([p.betas], BETA_PRIOR / K), ad.l2Regularization([p.body], POSE_PRIOR / K));
   const outside = ad.add(ad.relu(ad.sub(p.body, t.limits.hi)), ad.relu(ad.sub(t.limits.lo, p.body)));
   return ad.add(ad.add(loss, priors), ad.mulScalar(ad.mean(ad.square(outside)), LIMIT_PRIOR));
+}
+
+/** The vertices [K, V, 3] projected onto the evidence grid: [K, V, 2]. */
+function gridPoints(vertices: Tensor, t: PartTensors): Tensor {
+  const [K, V] = vertices.shape;
+  const z = ad.slice(vertices, [0, 0, 2], [K, V, 1]);
+  const axis = (a: 0 | 1) => ad.addScalar(ad.mulScalar(ad.div(ad.slice(vertices, [0, 0, a], [K, V, 1]), z), t.scale[a]), t.offset[a]);
+  return ad.concat([axis(0), axis(1)], 2);
+}
+
+/** The two part terms (see the header). */
+function partLoss(vertices: Tensor, t: PartTensors): Tensor {
+  const points = gridPoints(vertices, t);
+  const e2 = ad.square(ad.mulScalar(ad.sampleField(t.field, points, t.channel), 1 / t.side));
+  const robust = ad.div(e2, ad.addScalar(e2, PART_SIGMA * PART_SIGMA));
+  const distance = ad.mean(ad.mul(robust, t.weights));
+  const cover = ad.mulScalar(ad.mean(ad.nearestPointDistance(points, t.groups)), 1 / (t.side * t.side));
+  return ad.add(ad.mulScalar(distance, t.distanceWeight), ad.mulScalar(cover, t.coverWeight));
 }
 
 /**
@@ -225,16 +300,19 @@ export function tile(row: ArrayLike<number>, k: number): Float32Array {
   return out;
 }
 
-function initialParams(rt: Runtime, skeleton: Skeleton, target: RefineTarget, starts: readonly RefineStart[]): ParamStore {
-  const Y = YAW_HYPOTHESES.length;
+function initialParams(rt: Runtime, skeleton: Skeleton, target: RefineTarget, starts: readonly RefineStart[], facing: boolean): ParamStore {
+  const Y = facing ? YAW_HYPOTHESES.length : 0;
   const K = Y + starts.length;
   const B = skeleton.shapeCount;
   const orient = new Float32Array(K * 3);
   const body = new Float32Array(K * 3 * (JOINTS - 1));
   const betas = new Float32Array(K * B);
   const trans = new Float32Array(K * 3);
-  orient.set(facingOrientations());
-  trans.set(tile(initialTranslation(skeleton, target.joints2d, target.camera, target.weights2d), Y));
+  if (facing) {
+    orient.set(facingOrientations());
+    const start = target.joints2d ? initialTranslation(skeleton, target.joints2d, target.camera, target.weights2d) : Array.from(starts[0].trans).slice(0, 3);
+    trans.set(tile(start, Y));
+  }
   starts.forEach((s, i) => {
     const k = Y + i;
     orient.set(Array.from(s.pose).slice(0, 3), k * 3);
@@ -278,10 +356,10 @@ export function joint2dError(predicted: ArrayLike<number>, target: ArrayLike<num
 
 /** Uploads the fit's constants for K candidates and for one. */
 function fitConstants(rt: Runtime, target: RefineTarget, K: number) {
-  const w2 = target.weights2d ?? new Float32Array(JOINTS).fill(1);
+  const w2 = target.joints2d ? target.weights2d ?? new Float32Array(JOINTS).fill(1) : new Float32Array(JOINTS);
   const sqrt2 = Float32Array.from(w2, (w) => Math.sqrt(Math.max(0, w)));
   const t2 = new Float32Array(2 * JOINTS);
-  for (let j = 0; j < JOINTS; j++) for (let a = 0; a < 2; a++) t2[2 * j + a] = (target.joints2d[2 * j + a] / target.size) * sqrt2[j];
+  if (target.joints2d) for (let j = 0; j < JOINTS; j++) for (let a = 0; a < 2; a++) t2[2 * j + a] = (target.joints2d[2 * j + a] / target.size) * sqrt2[j];
   let t3: Float32Array | null = null;
   let sqrt3: Float32Array | null = null;
   if (target.joints3d) {
@@ -309,40 +387,104 @@ function fitConstants(rt: Runtime, target: RefineTarget, K: number) {
   };
 }
 
+/** The part terms' constants: the distance field, each vertex's part, the sampled pixels. */
+function partConstants(model: GpuBodyModel, target: RefineTarget, K: number): { K: PartTensors; one: PartTensors; dispose: () => void } | null {
+  const e = target.parts;
+  if (!e) return null;
+  const rt = model.runtime;
+  const parts12 = model.source.parts12;
+  const V = model.vertexCount;
+  const channel = new Float32Array(V);
+  const pointGroup = new Float32Array(V);
+  const seen = new Float32Array(V);
+  for (let v = 0; v < V; v++) {
+    const p = parts12[v] - 1;
+    const valid = p >= 0 && p < PART_COUNT;
+    channel[v] = valid ? p : 0;
+    pointGroup[v] = valid ? p : -1;
+    seen[v] = valid && e.seen[p] ? 1 : 0;
+  }
+  const seenCount = seen.reduce((a, x) => a + x, 0);
+  const weights = Float32Array.from(seen, (x) => (seenCount > 0 ? (x * V) / seenCount : 0));
+  const keep = (data: ArrayLike<number>, shape: number[]) => rt.keep(rt.tensor(data, shape));
+  const field = keep(e.field, [e.height, e.width, PART_COUNT]);
+  const channelT = keep(channel, [V, 1]);
+  const groups = pointGroups(rt, pointGroup, PART_COUNT, e.samples);
+  for (const t of [groups.targetData, groups.targetSpans, groups.members, groups.memberSpans, groups.pointGroup]) rt.keep(t);
+  const [fx, fy, cx, cy] = Array.from(target.camera);
+  const common = {
+    field, channel: channelT, groups, side: e.side,
+    scale: [fx / e.scale, fy / e.scale] as [number, number],
+    offset: [cx / e.scale + e.margin, cy / e.scale + e.margin] as [number, number],
+    distanceWeight: target.partWeights?.distance ?? PART_DISTANCE_WEIGHT,
+    coverWeight: target.partWeights?.cover ?? PART_COVER_WEIGHT,
+  };
+  const weightsK = keep(tile(weights, K), [K, V, 1]);
+  const weights1 = keep(weights, [1, V, 1]);
+  return {
+    K: { ...common, weights: weightsK },
+    one: { ...common, weights: weights1 },
+    dispose: () => {
+      for (const t of [field, channelT, weightsK, weights1]) t.dispose();
+      disposePointGroups(groups);
+    },
+  };
+}
+
 /** Fits the body to the target from every start at once and keeps the best (see the header). */
 export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarget, options: RefineOptions = {}): RefineResult {
   const rt = model.runtime;
   const steps = options.steps ?? 300;
   if (!Number.isInteger(steps) || steps < 2) throw new NbfError(`refine: steps must be an integer ≥ 2, got ${steps}`);
-  if (target.joints2d.length !== 2 * JOINTS) throw new NbfError(`refine: joints2d must hold ${2 * JOINTS} numbers, got ${target.joints2d.length}`);
+  if (target.joints2d && target.joints2d.length !== 2 * JOINTS) throw new NbfError(`refine: joints2d must hold ${2 * JOINTS} numbers, got ${target.joints2d.length}`);
   if (target.joints3d && target.joints3d.length !== 3 * JOINTS) throw new NbfError(`refine: joints3d must hold ${3 * JOINTS} numbers, got ${target.joints3d.length}`);
+  if (!target.joints2d && !target.parts) throw new NbfError('refine: nothing to fit to: give 2D joints, a part map or both');
   const starts = options.starts ?? [];
+  const facing = options.facing ?? !!target.joints2d;
+  if (!facing && starts.length === 0) throw new NbfError('refine: no start: without 2D joints the refinement needs a start (the fitting network\'s prediction)');
   const progress = options.progress ?? (() => {});
-  const K = YAW_HYPOTHESES.length + starts.length;
+  const Y = facing ? YAW_HYPOTHESES.length : 0;
+  const K = Y + starts.length;
   const stage1Steps = Math.max(1, Math.round(steps * STAGE1_SHARE));
   const c = fitConstants(rt, target, K);
-  const params = initialParams(rt, skeleton, target, starts);
+  const parts = partConstants(model, target, K);
+  const params = initialParams(rt, skeleton, target, starts, facing);
+  const copyOf = (name: string) => rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
+  const startBody = parts ? copyOf('body') : null;
+  const startOrient = parts ? copyOf('orient') : null;
   try {
-    const common = { model, weight3d: target.weight3d ?? 0.05, size: target.size, limits: c };
-    const batch: FitTensors = { ...common, target2d: c.targetK, sqrtW2d: c.sqrtW2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK };
-    const single: FitTensors = { ...common, target2d: c.target1, sqrtW2d: c.sqrtW2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1 };
+    const common = { model, weight3d: target.weight3d ?? 0.05, size: target.size, limits: c, startPrior: target.partWeights?.start ?? START_PRIOR };
+    const batch: FitTensors = { ...common, target2d: c.targetK, sqrtW2d: c.sqrtW2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
+    const single = (k: number): FitTensors => ({
+      ...common, target2d: c.target1, sqrtW2d: c.sqrtW2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,
+      startBody: startBody ? slice(startBody, [k, 0], [1, startBody.shape[1]]) : null,
+      startOrient: startOrient ? slice(startOrient, [k, 0], [1, 3]) : null,
+    });
     const current = () => params.toRecord() as BodyParams;
-    const startError = rt.scope(() => joint2dError(evaluateBody(model, candidate(current(), 0), c.camera1).joints2d, target.joints2d, target.weights2d));
+    const candidateLosses = () => Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(current(), k), single(k)).readSync()[0]));
+    const startError = target.joints2d ? rt.scope(() => joint2dError(evaluateBody(model, candidate(current(), 0), c.camera1).joints2d, target.joints2d!, target.weights2d)) : NaN;
+    const lossesBefore = candidateLosses();
 
     runStage(params, STAGE1_RATES, stage1Steps, batch, (s, l) => progress(1, s, stage1Steps, l));
     runStage(params, STAGE2_RATES, steps - stage1Steps, batch, (s, l) => progress(2, s, steps - stage1Steps, l));
 
-    const losses = Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(current(), k), single).readSync()[0]));
+    const losses = candidateLosses();
     const chosen = losses.indexOf(Math.min(...losses));
     return rt.scope(() => {
       const best = candidate(current(), chosen);
       const pose = new Float32Array(3 * JOINTS);
       pose.set(best.orient.readSync());
       pose.set(best.body.readSync(), 3);
-      return { betas: best.betas.readSync(), pose, trans: best.trans.readSync(), body: evaluateBody(model, best, c.camera1), startError, chosen, loss: losses[chosen], losses };
+      return {
+        betas: best.betas.readSync(), pose, trans: best.trans.readSync(), body: evaluateBody(model, best, c.camera1),
+        startError, chosen, facingStarts: Y, loss: losses[chosen], lossBefore: lossesBefore[chosen], losses,
+      };
     });
   } finally {
     params.dispose();
+    startBody?.dispose();
+    startOrient?.dispose();
+    parts?.dispose();
     for (const t of Object.values(c)) t?.dispose();
   }
 }

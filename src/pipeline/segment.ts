@@ -17,6 +17,7 @@ import { NbfError } from '../runtime/errors.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
 import { cropPicture, wholePictureRoi, type Roi } from '../landmarks/roi.js';
 import { NBF_PARTS } from '../smpl/types.js';
+import { NoPersonError } from '../landmarks/blazepose.js';
 
 export interface PictureSegmentation {
   width: number;
@@ -35,12 +36,12 @@ export interface PictureSegmentation {
  * Segments a picture. `size`: the network's input side (default the configuration's, the size it was
  * trained at; any multiple of the encoder's stride works).
  */
-export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number } = {}): PictureSegmentation {
+export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; roi?: Roi } = {}): PictureSegmentation {
   const S = options.size ?? net.config.inputSize;
   if (!Number.isInteger(S) || S < net.stride || S % net.stride !== 0) throw new NbfError(`segmentPicture: the input size must be a multiple of ${net.stride}, got ${S}`);
   const { width, height } = image;
   if (!(width > 0 && height > 0)) throw new NbfError(`segmentPicture: empty picture (${width}×${height})`);
-  const roi = wholePictureRoi(width, height);
+  const roi = options.roi ?? wholePictureRoi(width, height);
   const crop = cropPicture(image, roi, S);
   const rt = net.runtime;
   const t0 = performance.now();
@@ -90,6 +91,47 @@ export function labelsToPicture(map: ArrayLike<number>, S: number, roi: Roi, wid
     }
   }
   return out;
+}
+
+/** Share of the first pass's pixels that must be foreground for a person to count as found. */
+export const MIN_PERSON_SHARE = 0.002;
+/** Fraction of the second pass's square the person's box fills (the training renders': about 0.8). */
+export const PERSON_FILL_SEGMENT = 0.8;
+
+export interface PersonSegmentation extends PictureSegmentation {
+  /** The person's box in the first pass (picture pixels: x0, y0, x1, y1). */
+  box: [number, number, number, number];
+  /** The first pass over the whole picture. */
+  first: PictureSegmentation;
+}
+
+/**
+ * Finds the person and segments them at the scale the segmenter was trained at: a first pass over
+ * the whole picture (letterboxed) gives the foreground's box; a second pass reads a square around it
+ * in which the person fills PERSON_FILL_SEGMENT of the side, as in the training renders. Throws
+ * NoPersonError when the first pass finds (almost) no foreground.
+ */
+export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number } = {}): PersonSegmentation {
+  const first = segmentPicture(net, image, options);
+  const { width, height } = image;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  let count = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (first.labels[y * width + x] === 0) continue;
+      count++;
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x + 1);
+      y1 = Math.max(y1, y + 1);
+    }
+  }
+  if (count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
+    throw new NoPersonError(`no person found: the segmenter labels ${count} of ${width * height} pixels as a body part`);
+  }
+  const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
+  const second = segmentPicture(net, image, { ...options, roi });
+  return { ...second, networkMs: first.networkMs + second.networkMs, box: [x0, y0, x1, y1], first };
 }
 
 /** The labels in NBF's palette (opaque RGBA). */

@@ -1,0 +1,90 @@
+/**
+ * The part-map route on synthetic people whose bodies we know: the fitting network's prediction from a
+ * 12-part map, then the refinement on that map (src/pipeline/refine.ts, part terms), each scored by
+ * MPJPE (pelvis-aligned), PA-MPJPE and the 2D joint error, beside the rest-pose floor. The map is the
+ * ground truth (`--maps truth`, default) or the segmenter's prediction from the RGB picture
+ * (`--maps segmenter --segmenter FILE.nbfw`).
+ *
+ *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
+ *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--json FILE]
+ *
+ * Seeds are validation seeds (900001 by default), never drawn by training.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createNodeContext } from '../src/runtime/node-context.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadFitterWeights, loadSegmenterWeights } from '../src/nn/weights-file.js';
+import { defaultFitterWeightsPath } from '../src/nn/default-weights.js';
+import { fitPartMap } from '../src/pipeline/fit-parts.js';
+import { partEvidence } from '../src/pipeline/part-evidence.js';
+import { refineBody } from '../src/pipeline/refine.js';
+import { segmentPicture } from '../src/pipeline/segment.js';
+import { rgbFloatsToImage } from '../src/io/image.js';
+import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
+
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const num = (name: string, fallback: number) => (flag(name) === undefined ? fallback : Number(flag(name)));
+const count = num('count', 16);
+const seed = num('seed', 900001);
+const size = num('size', 224);
+const steps = num('steps', 150);
+const distance = num('distance', NaN);
+const cover = num('cover', NaN);
+const start = num('start', NaN);
+const maps = flag('maps') ?? 'truth';
+const jsonPath = flag('json');
+
+const rt = createNodeContext();
+const model = loadOpenBodyModel();
+const generator = new SynthGenerator(rt, model);
+const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw')), 'fitter').network;
+const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array(readFileSync(flag('segmenter') ?? '')), flag('segmenter') ?? '').network : null;
+const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
+const rows: Record<string, number>[] = [];
+const mm = (x: number) => x * 1000;
+for (let i = 0; i < count; i++) {
+  const batch = generator.generateBatch(1, { size, seed, start: i });
+  const truthLabels = Uint8Array.from(batch.inputs.labels.readSync());
+  const rgb = batch.inputs.rgb.readSync();
+  const joints3d = batch.targets.joints3d.readSync();
+  const joints2d = batch.targets.joints2d.readSync();
+  const camera = Array.from(batch.examples[0].camera);
+  disposeBatch(batch);
+  const labels = segmenter ? segmentPicture(segmenter, rgbFloatsToImage(rgb, size, size)).labels : truthLabels;
+  const map = { width: size, height: size, labels };
+  const t0 = performance.now();
+  const net = fitPartMap(fitter, generator.gpuModel, map, { framing: 'image' });
+  const t1 = performance.now();
+  const evidence = partEvidence(map);
+  const partWeights = { distance: Number.isNaN(distance) ? undefined : distance, cover: Number.isNaN(cover) ? undefined : cover, start: Number.isNaN(start) ? undefined : start };
+  const fit = refineBody(generator.gpuModel, generator.skeleton, { camera, size, parts: evidence, partWeights }, { steps, starts: [{ pose: net.pose, betas: net.betas, trans: net.trans }] });
+  const t2 = performance.now();
+  const px = (p: ArrayLike<number>) => { let s = 0; for (let j = 0; j < 24; j++) s += Math.hypot(p[2 * j] - joints2d[2 * j], p[2 * j + 1] - joints2d[2 * j + 1]) / 24; return s; };
+  const row = {
+    index: i,
+    networkMpjpe: mm(mpjpe(net.joints3d, joints3d, 24)), networkPa: mm(paMpjpe(net.joints3d, joints3d, 24)), networkPx: px(net.joints2d),
+    refinedMpjpe: mm(mpjpe(fit.body.joints3d, joints3d, 24)), refinedPa: mm(paMpjpe(fit.body.joints3d, joints3d, 24)), refinedPx: px(fit.body.joints2d),
+    restPa: mm(paMpjpe(rest, joints3d, 24)), lossBefore: fit.lossBefore, lossAfter: fit.loss, networkMs: t1 - t0, refineMs: t2 - t1,
+  };
+  rows.push(row);
+  process.stderr.write(`${i + 1}/${count}: network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px; loss ${row.lossBefore.toExponential(2)} → ${row.lossAfter.toExponential(2)} (${(row.refineMs / 1000).toFixed(1)} s)\n`);
+}
+const mean = (k: string) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+const median = (k: string) => { const s = rows.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs'];
+const summary = { count, seed, size, steps, maps, distance: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start }; }
+console.log(JSON.stringify(summary, null, 2));
+if (jsonPath) {
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify({ summary, rows }, null, 2) + '\n');
+}
+fitter.dispose();
+segmenter?.dispose();
+generator.dispose();
+rt.destroy();

@@ -1,0 +1,104 @@
+/**
+ * A picture → a body by NBF's route, plus our refinement: the segmenter finds and segments the person
+ * (segment.ts, two passes), the fitting network predicts the body from the 12-part map (fit-parts.ts),
+ * and the refinement (refine.ts) fits β, pose and translation so that the body's projected parts agree
+ * with the predicted segmentation (part terms), staying near the network's answer where the picture
+ * says nothing. Photo-trained BlazePose landmarks, when given, add their 2D joint term.
+ *
+ * Camera: the fitting network answers in NBF's camera of the square crop around the person (focal
+ * 5000·side/512 pixels, fit-parts.ts); the refinement and every output stay in that camera, expressed
+ * in the original picture's pixels.
+ */
+import type { RgbaImage } from '../io/image.js';
+import type { GpuBodyModel } from '../smpl/gpu/model.js';
+import type { Skeleton } from '../synth/skeleton.js';
+import type { SegmenterNetwork } from '../nn/refinenet.js';
+import type { FitterNetwork } from '../nn/fitter.js';
+import type { PoseLandmarks } from '../landmarks/blazepose.js';
+import { bodyJointTargets } from '../landmarks/to-body-joints.js';
+import { segmentPerson, type PersonSegmentation } from './segment.js';
+import { fitPartMap, type BodyFit } from './fit-parts.js';
+import type { ClassMap } from './part-map.js';
+import { partEvidence } from './part-evidence.js';
+import { refineBody } from './refine.js';
+
+export interface PictureFitOptions {
+  /** Refine after the network (default true). */
+  refine?: boolean;
+  /** Refinement steps (default 150). */
+  steps?: number;
+  /** BlazePose landmarks of the same picture: their 2D joints join the refinement. */
+  landmarks?: PoseLandmarks | null;
+  progress?: (stage: number, step: number, steps: number, loss: number) => void;
+}
+
+export interface PictureFit {
+  width: number;
+  height: number;
+  /** fx, fy, cx, cy in the picture's pixels. */
+  camera: [number, number, number, number];
+  betas: Float32Array;
+  pose: Float32Array;
+  trans: Float32Array;
+  vertices: Float32Array;
+  /** 24 × 3, camera frame, metres. */
+  joints3d: Float32Array;
+  /** 24 × 2, picture pixels. */
+  joints2d: Float32Array;
+  /** The predicted segmentation (class per picture pixel) and how it was found. */
+  segmentation: PersonSegmentation;
+  /** The fitting network's own answer. */
+  network: BodyFit;
+  /** The refinement's loss before and after (null when it did not run). */
+  refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean } | null;
+  timings: { segmentMs: number; networkMs: number; refineMs: number };
+}
+
+export const DEFAULT_PICTURE_REFINE_STEPS = 150;
+
+export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PictureFitOptions = {}): PictureFit {
+  const t0 = performance.now();
+  const segmentation = segmentPerson(segmenter, image);
+  const t1 = performance.now();
+  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, options);
+  return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
+}
+
+/**
+ * The stages after the segmentation, from any 12-part class map at picture size (the segmenter's, a
+ * rendered ground truth, a user's drawing): fitting network, then the refinement on the same map.
+ */
+export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, map: ClassMap, options: PictureFitOptions = {}): Omit<PictureFit, 'segmentation'> {
+  const image = map;
+  const t1 = performance.now();
+  const network = fitPartMap(fitter, model, map);
+  const t2 = performance.now();
+  const base = {
+    width: image.width, height: image.height, camera: network.camera, network,
+  };
+  if (options.refine === false) {
+    return {
+      ...base,
+      betas: Float32Array.from(network.betas), pose: Float32Array.from(network.pose), trans: Float32Array.from(network.trans),
+      vertices: network.vertices, joints3d: network.joints3d, joints2d: network.joints2d, refine: null,
+      timings: { segmentMs: 0, networkMs: t2 - t1, refineMs: 0 },
+    };
+  }
+  const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
+  const targets = options.landmarks ? bodyJointTargets(options.landmarks) : null;
+  const result = refineBody(model, skeleton, {
+    camera: network.camera,
+    size: Math.max(image.width, image.height),
+    parts: partEvidence(map),
+    joints2d: targets?.joints2d,
+    weights2d: targets?.weights,
+  }, { steps, starts: [{ pose: network.pose, betas: network.betas, trans: network.trans }], facing: false, progress: options.progress });
+  const t3 = performance.now();
+  return {
+    ...base,
+    betas: result.betas, pose: result.pose, trans: result.trans,
+    vertices: result.body.vertices, joints3d: result.body.joints3d, joints2d: result.body.joints2d,
+    refine: { lossBefore: result.lossBefore, lossAfter: result.loss, steps, landmarks: !!targets },
+    timings: { segmentMs: 0, networkMs: t2 - t1, refineMs: t3 - t2 },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * NBF's route after the segmentation: the part evidence (distance fields and samples of a part map),
+ * the refinement's part terms moving a body towards the truth, and the picture pipeline
+ * (fitPicture / NbfPipeline.fitParts) with its "no person" and memory behaviour.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testRuntime } from './helpers/gl.js';
+import { Rng } from '../src/util/random.js';
+import { partEvidence, pictureToGrid, PART_COUNT } from '../src/pipeline/part-evidence.js';
+import { refineBody, joint2dError } from '../src/pipeline/refine.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { SEGMENTER_CLASSES, SegmenterNetwork, type SegmenterConfig } from '../src/nn/refinenet.js';
+import { FitterNetwork } from '../src/nn/fitter.js';
+import { fitPicture } from '../src/pipeline/fit-picture.js';
+import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { NbfError } from '../src/runtime/errors.js';
+import type { RgbaImage } from '../src/io/image.js';
+
+const rng = new Rng(31);
+
+describe('part evidence', () => {
+  it('distance fields equal brute-force Euclidean distances; samples lie in their parts', () => {
+    const W = 23;
+    const H = 17;
+    const labels = new Uint8Array(W * H);
+    // A few rectangles of parts 1, 4 and 12 and scattered pixels of part 7.
+    const fill = (p: number, x0: number, y0: number, x1: number, y1: number) => { for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) labels[y * W + x] = p; };
+    fill(1, 2, 2, 6, 5);
+    fill(4, 10, 3, 14, 15);
+    fill(12, 17, 9, 22, 12);
+    for (let i = 0; i < 6; i++) labels[Math.floor(rng.uniform(0, W * H))] = 7;
+    const e = partEvidence({ width: W, height: H, labels }, { margin: 3, samplesPerPart: 5, minCells: 1 });
+    expect(e.scale).toBe(1);
+    expect([e.width, e.height, e.side]).toEqual([W + 6, H + 6, W]);
+    for (let p = 0; p < PART_COUNT; p++) {
+      const cells: [number, number][] = [];
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (labels[y * W + x] === p + 1) cells.push([x + 3, y + 3]);
+      expect(e.cells[p]).toBe(cells.length);
+      expect(e.seen[p]).toBe(cells.length > 0);
+      if (!cells.length) continue;
+      for (let y = 0; y < e.height; y++) {
+        for (let x = 0; x < e.width; x++) {
+          const want = Math.min(...cells.map(([cx, cy]) => Math.hypot(cx - x, cy - y)));
+          expect(e.field[(y * e.width + x) * PART_COUNT + p]).toBeCloseTo(want, 4);
+        }
+      }
+    }
+    const S = e.samples.length / 3;
+    expect(S).toBe(5 + 5 + 5 + Math.min(5, e.cells[6]));
+    for (let s = 0; s < S; s++) {
+      const [x, y, p] = [e.samples[3 * s], e.samples[3 * s + 1], e.samples[3 * s + 2]];
+      expect(labels[(Math.floor(y) - 3) * W + Math.floor(x) - 3]).toBe(p + 1);
+    }
+    expect(pictureToGrid(e, 0)).toBe(3);
+  });
+
+  it('downscales big maps, treats tiny parts as unseen and names bad maps', () => {
+    const W = 300;
+    const H = 150;
+    const labels = new Uint8Array(W * H);
+    for (let y = 30; y < 120; y++) for (let x = 100; x < 160; x++) labels[y * W + x] = 2;
+    labels[5] = 3; // one pixel of part 3
+    const e = partEvidence({ width: W, height: H, labels }, { maxSide: 100, margin: 4 });
+    expect(e.scale).toBe(3);
+    expect([e.width, e.height]).toEqual([108, 58]);
+    expect(e.seen[1]).toBe(true);
+    expect(e.seen[2]).toBe(false);
+    expect(() => partEvidence({ width: 4, height: 4, labels: new Uint8Array(16) })).toThrow(/shows no body part/);
+    expect(() => partEvidence({ width: 4, height: 4, labels: new Uint8Array(15) })).toThrow(/15 labels for a 4×4 map/);
+  });
+});
+
+describe('refinement on a part map', () => {
+  const model = loadOpenBodyModel();
+  let generator: SynthGenerator;
+  beforeAll(() => { generator = new SynthGenerator(testRuntime(), model); });
+  afterAll(() => generator.dispose());
+
+  it('moves a perturbed body towards the true one using the part map alone', () => {
+    const size = 128;
+    const batch = generator.generateBatch(1, { size, seed: 77 });
+    const labels = Uint8Array.from(batch.inputs.labels.readSync());
+    const truth2d = batch.targets.joints2d.readSync();
+    const ex = batch.examples[0];
+    disposeBatch(batch);
+    const noise = new Rng(5);
+    const pose = Array.from(ex.pose, (v, i) => (i < 3 ? v : v + noise.uniform(-0.25, 0.25)));
+    const trans = [ex.trans[0] + 0.06, ex.trans[1] - 0.04, ex.trans[2]];
+    const rt = generator.runtime;
+    const evidence = partEvidence({ width: size, height: size, labels });
+    const fit = () => refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, parts: evidence }, { steps: 60, starts: [{ pose, betas: ex.betas, trans }] });
+    fit(); // first use of each kernel may cache a constant
+    const before = rt.memory();
+    const result = fit();
+    expect(rt.memory().tensors).toBe(before.tensors);
+    expect(result.facingStarts).toBe(0);
+    expect(result.chosen).toBe(0);
+    expect(Number.isNaN(result.startError)).toBe(true); // no 2D joints given
+    expect(result.loss).toBeLessThan(0.5 * result.lossBefore);
+    // The start's joints, posed without fitting, against the fit's: the fit is much closer to the truth.
+    const start = refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, joints2d: truth2d }, { steps: 2, starts: [{ pose, betas: ex.betas, trans }], facing: false });
+    expect(joint2dError(result.body.joints2d, truth2d)).toBeLessThan(0.6 * start.startError);
+  });
+
+  it('refuses a fit with nothing to fit to, or with a part map and no start', () => {
+    const ex = { camera: [100, 100, 32, 32], size: 64 };
+    expect(() => refineBody(generator.gpuModel, generator.skeleton, ex)).toThrow(/nothing to fit to/);
+    const labels = new Uint8Array(64 * 64).fill(0);
+    labels.fill(2, 64 * 20, 64 * 40);
+    expect(() => refineBody(generator.gpuModel, generator.skeleton, { ...ex, parts: partEvidence({ width: 64, height: 64, labels }) })).toThrow(/needs a start/);
+  });
+});
+
+describe('fitPicture', () => {
+  const tinySegmenter: SegmenterConfig = {
+    name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
+    encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
+    decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
+  };
+  const picture = (w: number, h: number): RgbaImage => ({ width: w, height: h, data: Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256)) });
+
+  it('runs segmenter → fitter → refinement with flat memory, and says "no person found" for an empty map', () => {
+    const rt = testRuntime();
+    const model = loadOpenBodyModel();
+    const generator = new SynthGenerator(rt, model);
+    const segmenter = new SegmenterNetwork(rt, tinySegmenter, { seed: 5 });
+    const fitter = new FitterNetwork(rt, {
+      name: 'tiny', inputSize: 32, shapeCount: 10,
+      encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+    }, { seed: 2 });
+    try {
+      const image = picture(90, 70);
+      const first = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 10 });
+      const before = rt.memory();
+      for (let i = 0; i < 3; i++) fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 10 });
+      expect(rt.memory().tensors).toBe(before.tensors);
+      expect(rt.memory().liveTextures).toBe(before.liveTextures);
+      expect(first.segmentation.labels).toHaveLength(90 * 70);
+      expect(first.joints2d).toHaveLength(48);
+      expect(first.refine!.lossAfter).toBeLessThanOrEqual(first.refine!.lossBefore);
+      const plain = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false });
+      expect(plain.refine).toBeNull();
+      expect(Array.from(plain.joints2d)).toEqual(Array.from(plain.network.joints2d));
+
+      // A segmenter that sees background everywhere: the head's bias favours class 0.
+      const bias = segmenter.params.get('head/bias');
+      const b = new Float32Array(SEGMENTER_CLASSES);
+      b[0] = 1e4;
+      segmenter.params.set('head/bias', rt.tensor(b, bias.shape));
+      expect(() => fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image)).toThrow(NoPersonError);
+      expect(() => fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image)).toThrow(/no person found/);
+      expect(NoPersonError.prototype).toBeInstanceOf(NbfError);
+    } finally {
+      segmenter.dispose();
+      fitter.dispose();
+      generator.dispose();
+    }
+  });
+});
