@@ -2,7 +2,7 @@
 //   out[k, s] = (min_{v ∈ group(s)} |Points[k, v] − q_s|², argmin v)
 // (ties: the first member in Members order; an empty group gives (0, −1)). The refinement uses it as
 // the pixels → vertices half of a per-part chamfer distance: every sampled pixel of a body part should
-// have a projected vertex of that part nearby (src/pipeline/part-refine.ts).
+// have a projected vertex of that part nearby (src/pipeline/refine.ts).
 // Points [K, V, 2] (one texel per point: x, y); Targets [S, 1] (one texel per target: x, y, group);
 // Members [M, 1] (x: a point index; the groups' members one group after another);
 // Groups [G, 1] (x: first member, y: member count). Output [K, S, 2]: (d², nearest index as a float).

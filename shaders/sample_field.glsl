@@ -2,7 +2,7 @@
 //   out[k, p] = bilinear(Field[:, :, channel[p]], Points[k, p])
 // with the cell and clamping rules of lib/field_cell.glsl (points in field pixels, values at pixel
 // centres, clamped to the outermost centres). Used by the refinement to read a distance transform of
-// each body part at the projected vertices of that part (src/pipeline/part-refine.ts).
+// each body part at the projected vertices of that part (src/pipeline/refine.ts).
 // Field [H, W, C] channel-packed (row = pixel); Points [K, P, 2] (one texel per point: x, y);
 // Channel [P, 1] (one texel per point: the channel index as a float). Output [K, P, 1].
 // One fragment computes one point's sample.

@@ -16,7 +16,8 @@ import type { BodyModel } from '../smpl/types.js';
 import { encodeGlb } from '../io/glb.js';
 import { encodeObj } from '../io/obj.js';
 import { fittedBodyMesh } from '../io/mesh.js';
-import { loadFitterWeights, type WeightsMeta } from '../nn/weights-file.js';
+import { loadFitterWeights, type LoadFitterOptions, type WeightsMeta } from '../nn/weights-file.js';
+import { corruptibleInput, fitterInputInfo } from '../nn/fitter-inputs.js';
 import { defaultFitterWeightsPath, DEFAULT_FITTER_FILE } from '../nn/default-weights.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import { classifyPartColours, type ClassMap } from '../pipeline/part-map.js';
@@ -44,8 +45,9 @@ export function weightsPathOrDefault(flag: string | undefined): string {
   return path;
 }
 
-function loadNetwork(rt: Runtime, path: string): { network: FitterNetwork; meta: WeightsMeta } {
-  return loadFitterWeights(rt, new Uint8Array(readFileSync(path)), path);
+/** `inputs`: the input types the caller feeds (default: the 12-part map only; evaluation: any). */
+function loadNetwork(rt: Runtime, path: string, inputs: LoadFitterOptions['inputs'] = undefined): { network: FitterNetwork; meta: WeightsMeta } {
+  return loadFitterWeights(rt, new Uint8Array(readFileSync(path)), path, { inputs });
 }
 
 /** Decodes a PNG into classes (and keeps its pixels for the overlay); errors name the file. */
@@ -187,8 +189,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
   let generator: SynthGenerator | null = null;
   let network: FitterNetwork | null = null;
   try {
-    const loaded = loadNetwork(rt, o.weights);
+    // Synthetic bodies can be rendered as every input type (picture, part maps, joint heatmaps).
+    const loaded = loadNetwork(rt, o.weights, 'any');
     network = loaded.network;
+    if (o.corrupt > 0 && !corruptibleInput(network.input)) {
+      throw new ArgError(`--corrupt: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); corruption applies to 12-part maps only`);
+    }
     generator = new SynthGenerator(rt, model);
     const t0 = performance.now();
     const tty = !!process.stderr.isTTY;
@@ -206,7 +212,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       [`2D joints (px at ${network.config.inputSize}²)`, v.summary.joint2dPx.toFixed(2), v.baseline.joint2dPx.toFixed(2)],
       ['rotation error (deg, mean)', v.summary.angleDeg.toFixed(1), v.baseline.angleDeg.toFixed(1)],
     ];
-    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}²) on ${o.count} synthetic bodies, seed ${o.seed}${o.corrupt ? `, part maps corrupted (strength ${o.corrupt})` : ', ground-truth part maps'} — ${seconds.toFixed(1)} s`);
+    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}${o.corrupt ? `, part maps corrupted (strength ${o.corrupt})` : ', ground-truth inputs'} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(30)} ${'fitter'.padStart(9)} ${'mean pose'.padStart(10)}`);
     for (const [name, a, b] of rows) console.log(`${name.padEnd(30)} ${a.padStart(9)} ${b.padStart(10)}`);
     console.log('per-joint rotation error (deg):');

@@ -5,6 +5,7 @@ import { train, TRAIN_SUMMARY, TRAIN_USAGE } from './train.js';
 import { fit, evalCommand, FIT_SUMMARY, FIT_USAGE, EVAL_SUMMARY, EVAL_USAGE } from './fit.js';
 import { landmarks, LANDMARKS_SUMMARY, LANDMARKS_USAGE } from './landmarks.js';
 import { evalSegmenterCommand, fitterOrSegmenter, segment, trainSegmenterCommand, EVAL_SEGMENTER_USAGE, SEGMENT_SUMMARY, SEGMENT_USAGE, TRAIN_SEGMENTER_USAGE } from './segmenter.js';
+import { experiment, EXPERIMENT_SUMMARY, EXPERIMENT_USAGE } from './experiment.js';
 import { convertBodyModel, pose, CONVERT_BODY_MODEL_SUMMARY, CONVERT_BODY_MODEL_USAGE, POSE_SUMMARY, POSE_USAGE } from './body-model.js';
 
 export interface Command {
@@ -30,6 +31,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: `${TRAIN_USAGE}\n       ${TRAIN_SEGMENTER_USAGE}`,
     run: fitterOrSegmenter('train', train, trainSegmenterCommand, `${TRAIN_USAGE}\n       ${TRAIN_SEGMENTER_USAGE}`),
   },
+  experiment: { summary: EXPERIMENT_SUMMARY, usage: EXPERIMENT_USAGE, run: experiment },
   synth: { summary: 'render synthetic training samples (part maps, RGB, labels, json) on the GPU', usage: SYNTH_USAGE, run: synth },
 };
 

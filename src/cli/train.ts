@@ -7,7 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node-context.js';
 import { NbfError } from '../runtime/errors.js';
 import { SynthGenerator } from '../synth/generate.js';
-import { fitterConfig, type FitterConfig } from '../nn/fitter.js';
+import { fitterConfig, fitterConfigWithInput, type FitterConfig } from '../nn/fitter.js';
+import { checkFitterInputType, corruptibleInput, fitterInputInfo } from '../nn/fitter-inputs.js';
 import { DEFAULT_FITTER_LOSS, checkLossWeights, type FitterLossWeights } from '../nn/fitter-loss.js';
 import { trainFitter } from '../train/fitter-trainer.js';
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
@@ -15,7 +16,7 @@ import { partNoiseCorruptor } from '../train/fitter-data.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
 export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
 
 export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -74,16 +75,28 @@ export async function train(argv: string[]): Promise<number> {
   let options;
   let modelPath: string;
   try {
-    const args = parseArgs(rest, ['config', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count'], ['resume', 'cosine']);
+    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/fitter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
     const minutes = args.flags.has('minutes') ? numberFlag(args, 'minutes', 0, 0.01, 1e6) : undefined;
     const steps = args.flags.has('steps') ? intFlag(args, 'steps', 0, 1) : undefined;
     if (minutes === undefined && steps === undefined) throw new ArgError('give --minutes M or --steps N (or both: whichever comes first)');
-    const corrupt = numberFlag(args, 'corrupt', 0.5, 0, 4);
+    let config = resolveFitterConfig(stringFlag(args, 'config') ?? 'compact');
+    const inputFlag = stringFlag(args, 'input');
+    if (inputFlag !== undefined) {
+      try {
+        config = fitterConfigWithInput(config, checkFitterInputType(inputFlag, '--input'));
+      } catch (e) {
+        throw new ArgError((e as Error).message);
+      }
+    }
+    const input = config.input ?? 'parts12';
+    // Segmenter-like corruption is of 12-part maps: on by default for inputs that contain one.
+    const corrupt = numberFlag(args, 'corrupt', corruptibleInput(input) ? 0.5 : 0, 0, 4);
+    if (corrupt > 0 && !corruptibleInput(input)) throw new ArgError(`--corrupt applies to 12-part maps; input "${input}" (${fitterInputInfo(input).description}) has none`);
     options = {
-      config: resolveFitterConfig(stringFlag(args, 'config') ?? 'compact'),
+      config,
       out,
       minutes,
       steps,
@@ -99,6 +112,7 @@ export async function train(argv: string[]): Promise<number> {
       valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
       checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
       meanCount: intFlag(args, 'mean-count', 4096, 1, 1_000_000),
+      record: { corrupt },
       data: {
         has3dFraction: numberFlag(args, 'has3d', 1, 0, 1),
         corrupt: corrupt > 0 ? partNoiseCorruptor({ strength: corrupt }) : undefined,

@@ -1,6 +1,7 @@
 /**
  * Evaluation of a fitting network on synthetic bodies (`nbf eval fitter`, and the trainer's
- * validation): examples 0..count−1 of a seed rendered as ground-truth part maps, the network's
+ * validation): examples 0..count−1 of a seed rendered as the network's input type (ground-truth
+ * part maps, or the picture, or joint heatmaps: src/nn/fitter-inputs.ts), the network's
  * prediction posed by the body model, compared with the truth:
  *
  *   MPJPE      mean 3D joint error after aligning the root (pelvis) joints, metres
@@ -33,7 +34,10 @@ export interface FitterEvalOptions {
   batch?: number;
   loss?: FitterLossWeights;
   sampler?: Omit<SamplerOptions, 'size'>;
-  /** Corrupts the part maps first (a segmenter's mistakes); default: ground-truth maps. */
+  /**
+   * Replaces the 12-part class maps first (a segmenter's mistakes, or its labels); default:
+   * ground-truth maps. Only for networks whose input contains the 12-part map.
+   */
   corrupt?: FitterDataOptions['corrupt'];
   /** Skip the per-vertex error (saves reading vertices back). */
   skipVertices?: boolean;
@@ -98,7 +102,7 @@ export function evaluateFitter(rt: Runtime, net: FitterNetwork, generator: Synth
   let lossSum = 0;
   for (let start = 0; start < o.count; start += batchSize) {
     const n = Math.min(batchSize, o.count - start);
-    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, sampler: o.sampler, corrupt: o.corrupt });
+    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, input: net.input, sampler: o.sampler, corrupt: o.corrupt });
     try {
       const result = rt.scope(() => {
         const params = net.params.toRecord();

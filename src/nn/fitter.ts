@@ -2,8 +2,9 @@
  * NBF's fitting network: a colour-coded 12-part map → body-model parameters → body (Omran et al. 2018,
  * ../shared/reference/nbf.md), with the body model inside the graph so 3D and 2D joint losses train it.
  *
- *   input     [N, S, S, 3] part map in NBF's palette, scaled x·2/255 − 1 (partColourMap with
- *             FITTER_PART_SCALE, FITTER_PART_OFFSET)
+ *   input     [N, S, S, C] by the configuration's input type (fitter-inputs.ts; default "parts12":
+ *             the 12-part map in NBF's palette scaled x·2/255 − 1, partColourMap with
+ *             FITTER_PART_SCALE, FITTER_PART_OFFSET, C = 3); C is the encoder's inputChannels
  *   encoder   ResNet (resnet.ts) → global average pool → [N, C]
  *   head      dense C → L = B + 24·9 + 3 (LATENT layout below), added to the training-set mean
  *             (buffers "mean/latent"): the network predicts offsets from the mean, as NBF
@@ -33,6 +34,7 @@ import { nbfFocalLength } from '../synth/sampler.js';
 import { ParamStore } from './params.js';
 import { DenseLayer, type ParamRecord } from './layers.js';
 import { RESNET_CONFIGS, ResNet, checkResNetConfig, type ResNetConfig } from './resnet.js';
+import { checkFitterInputType, fitterInputChannels, fitterInputInfo, fitterInputType, type FitterInputType } from './fitter-inputs.js';
 
 export const FITTER_JOINTS = 24;
 export const CAMERA_LATENT = 3;
@@ -50,6 +52,11 @@ export interface FitterConfig {
   /** Shape coefficients predicted (NBF: 10). */
   shapeCount: number;
   encoder: ResNetConfig;
+  /**
+   * What the network reads (fitter-inputs.ts); absent: "parts12" (every file before input types).
+   * encoder.inputChannels must be its channel count (fitterConfigWithInput sets both).
+   */
+  input?: FitterInputType;
   /** Scale of the head's initial weights (small: the first predictions are the mean). */
   headInitScale?: number;
 }
@@ -80,7 +87,23 @@ export function checkFitterConfig(c: FitterConfig, what = 'fitter config'): void
   if (!Number.isInteger(c.inputSize) || c.inputSize < 8 || c.inputSize > 1024) throw new NbfError(`${what}: inputSize must be an integer in 8..1024, got ${c.inputSize}`);
   if (!Number.isInteger(c.shapeCount) || c.shapeCount < 0 || c.shapeCount > 300) throw new NbfError(`${what}: shapeCount must be an integer in 0..300, got ${c.shapeCount}`);
   checkResNetConfig(c.encoder, `${what}: encoder`);
-  if (c.encoder.inputChannels !== 3) throw new NbfError(`${what}: the encoder reads a colour part map (3 channels), got inputChannels ${c.encoder.inputChannels}`);
+  const input = checkFitterInputType(fitterInputType(c), `${what}: input`);
+  const channels = fitterInputChannels(input);
+  if (c.encoder.inputChannels !== channels) {
+    throw new NbfError(`${what}: input "${input}" (${fitterInputInfo(input).description}) has ${channels} channels, but the encoder's inputChannels is ${c.encoder.inputChannels}`);
+  }
+}
+
+/**
+ * The configuration reading another input type: `input` set and the encoder's inputChannels made
+ * to match (the rest of the network unchanged). "parts12" is recorded explicitly too.
+ */
+export function fitterConfigWithInput(config: FitterConfig, input: FitterInputType): FitterConfig {
+  checkFitterInputType(input, `fitter "${config.name}": input`);
+  const c = structuredClone(config) as FitterConfig;
+  c.input = input;
+  c.encoder = { ...c.encoder, inputChannels: fitterInputChannels(input) };
+  return c;
 }
 
 /** NBF's camera at S×S: (f, f, S/2, S/2). */
@@ -122,11 +145,14 @@ export class FitterNetwork {
   readonly encoder: ResNet;
   readonly head: DenseLayer;
   readonly latentSize: number;
+  /** What the network reads (its configuration's input, default parts12). */
+  readonly input: FitterInputType;
 
   constructor(readonly runtime: Runtime, config: FitterConfig, options: { seed?: number; meanLatent?: ArrayLike<number> } = {}) {
     checkFitterConfig(config);
     this.config = structuredClone(config) as FitterConfig;
     this.latentSize = latentSize(config);
+    this.input = fitterInputType(config);
     this.params = new ParamStore(runtime, { seed: options.seed ?? 0 });
     this.buffers = new ParamStore(runtime, { seed: options.seed ?? 0 });
     try {
@@ -150,16 +176,17 @@ export class FitterNetwork {
   }
 
   /**
-   * parts [N, S, S, 3] (scaled part map) → latent and its decoded parts. At inference with this
-   * network's own parameters (`this.params.toRecord()`) and no tape recording, the encoder runs with
-   * batch norm folded into its convolutions and the packed weights cached (ResNetForwardOptions;
-   * the cache lives until the parameters or buffers are replaced or disposed); `{ folded: false }`
-   * runs the plain path (batch norm as its own pass).
+   * parts [N, S, S, C] (the input of the configuration's type, e.g. a scaled part map) → latent and
+   * its decoded parts. At inference with this network's own parameters (`this.params.toRecord()`)
+   * and no tape recording, the encoder runs with batch norm folded into its convolutions and the
+   * packed weights cached (ResNetForwardOptions; the cache lives until the parameters or buffers are
+   * replaced or disposed); `{ folded: false }` runs the plain path (batch norm as its own pass).
    */
   forward(params: ParamRecord, parts: Tensor, training: boolean, options: { folded?: boolean } = {}): FitterPrediction {
     const S = this.config.inputSize;
-    if (parts.rank !== 4 || parts.shape[1] !== S || parts.shape[2] !== S || parts.shape[3] !== 3) {
-      throw new ShapeError(`fitter "${this.config.name}": part maps must be [N, ${S}, ${S}, 3], got [${parts.shape.join(', ')}]`);
+    const C = this.config.encoder.inputChannels;
+    if (parts.rank !== 4 || parts.shape[1] !== S || parts.shape[2] !== S || parts.shape[3] !== C) {
+      throw new ShapeError(`fitter "${this.config.name}" reads ${fitterInputInfo(this.input).description} (input "${this.input}"): inputs must be [N, ${S}, ${S}, ${C}], got [${parts.shape.join(', ')}]`);
     }
     const folded = !training && (options.folded ?? true);
     const features = this.encoder.features(params, parts, training, { foldBatchNorm: folded });

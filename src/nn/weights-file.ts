@@ -21,6 +21,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { decodeParamFile, encodeParamFile, ParamFormatError, type NamedArray, type ParamDtype } from './param-format.js';
 import type { ParamStore } from './params.js';
 import { checkFitterConfig, FitterNetwork, type FitterConfig } from './fitter.js';
+import { DEFAULT_FITTER_INPUT, FITTER_INPUT_TYPES, fitterInputInfo, fitterInputType, type FitterInputType } from './fitter-inputs.js';
 import { checkSegmenterConfig, SegmenterNetwork, type SegmenterConfig } from './refinenet.js';
 
 export const WEIGHTS_KIND = 'nbf-gl weights';
@@ -130,9 +131,23 @@ function loadInto<T extends TrainedNetwork & { dispose(): void }>(network: T, en
   return network;
 }
 
+export interface LoadFitterOptions {
+  /**
+   * The input types the caller can feed (fitter-inputs.ts; default only "parts12", what the
+   * part-map route, the demo and the pipeline feed); a file of another input type is refused.
+   * 'any' takes every type (the evaluation and the experiments render each one).
+   */
+  inputs?: readonly FitterInputType[] | 'any';
+}
+
 /** Builds the fitter a weights file describes and loads its tensors (all or nothing). */
-export function loadFitterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file'): { network: FitterNetwork; meta: WeightsMeta } {
+export function loadFitterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file', options: LoadFitterOptions = {}): { network: FitterNetwork; meta: WeightsMeta } {
   const { meta, entries } = readWeightsMeta(bytes, what, 'fitter');
+  const input = fitterInputType(meta.config);
+  const accepted = options.inputs === 'any' ? FITTER_INPUT_TYPES : options.inputs ?? [DEFAULT_FITTER_INPUT];
+  if (!accepted.includes(input)) {
+    throw new ParamFormatError(`${what} holds a fitter that reads ${fitterInputInfo(input).description} (input "${input}"); this caller feeds only ${accepted.map((t) => `"${t}"`).join(', ')}`);
+  }
   return { network: loadInto(new FitterNetwork(rt, meta.config), entries, what), meta };
 }
 

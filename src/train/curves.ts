@@ -1,7 +1,8 @@
 /**
  * Training curves as PNG: a small, dependency-free line-chart renderer (beyond pngjs for encoding).
  * Panels sit one above the other (a two-column grid from four panels on); each has a frame, light grid,
- * numeric tick labels in a built-in 5×7 bitmap font, a legend on its right and the x label "step".
+ * numeric tick labels in a built-in 5×7 bitmap font, a legend on its right and the x label ("step"
+ * unless the panel names another).
  * Non-finite points (and y ≤ 0 on a log axis) are skipped; lines join the remaining points in order.
  */
 import { PNG } from 'pngjs';
@@ -16,7 +17,14 @@ export interface CurveSeries {
   /** Line thickness in pixels (default 2; 1 suits a noisy raw curve drawn under its smoothed version). */
   lineWidth?: number;
 }
-export interface CurvePanel { title: string; yLabel?: string; logY?: boolean; series: CurveSeries[] }
+export interface CurvePanel {
+  title: string;
+  yLabel?: string;
+  /** Label under the x axis (default "step"). */
+  xLabel?: string;
+  logY?: boolean;
+  series: CurveSeries[];
+}
 export interface RenderCurvesOptions { width?: number; height?: number; title?: string }
 
 /** Default colours, in series order within a panel. */
@@ -172,7 +180,8 @@ export function renderCurves(panels: readonly CurvePanel[], options: RenderCurve
   return PNG.sync.write(cv.png);
 }
 
-function drawPanel(cv: Canvas, panel: CurvePanel, cx: number, cy: number, cw: number, ch: number) {
+/** Draws one panel into the cell (cx, cy, cw, ch) of a canvas (renderCurves' panels; other plots reuse it). */
+export function drawPanel(cv: Canvas, panel: CurvePanel, cx: number, cy: number, cw: number, ch: number) {
   const ty = (y: number) => (panel.logY ? (y > 0 ? Math.log10(y) : NaN) : y);
   const series = panel.series.map((s, i) => ({
     ...s, colour: s.colour ?? CURVE_PALETTE[i % CURVE_PALETTE.length],
@@ -216,7 +225,8 @@ function drawPanel(cv: Canvas, panel: CurvePanel, cx: number, cy: number, cw: nu
     cv.line(x, bottom + 1, x, bottom + 4, INK);
     if (x - lw / 2 > lastX + 6) { cv.text(label, x - lw / 2, bottom + 7, INK); lastX = x + lw / 2; }
   }
-  cv.text('step', (left + right - textWidth('step')) / 2, bottom + 19, INK);
+  const xLabel = panel.xLabel ?? 'step';
+  cv.text(xLabel, (left + right - textWidth(xLabel)) / 2, bottom + 19, INK);
   if (panel.yLabel) cv.text(panel.yLabel, cx + 3, (top + bottom + textWidth(panel.yLabel)) / 2, INK, 1, true);
   // Series, clipped to the plot area.
   cv.clip = { x0: left + 1, y0: top + 1, x1: right - 1, y1: bottom - 1 };

@@ -3,8 +3,10 @@
  * generator (src/synth/generate.ts): no dataset on disk. Example i of a seed is always the same body,
  * so a validation seed that training never draws gives a fixed validation set.
  *
- *   inputs   [N, S, S, 3] part map scaled for the network (x·2/255 − 1), optionally corrupted first
- *            by `corrupt` (a segmenter's mistakes, applied to the class map)
+ *   inputs   [N, S, S, C] the network's input of type `input` (src/nn/fitter-inputs.ts; default
+ *            parts12: the 12-part map scaled for the network, x·2/255 − 1), the 12-part class map
+ *            optionally corrupted first by `corrupt` (a segmenter's mistakes, or the segmenter's own
+ *            labels: any function of the batch's clean class maps)
  *   targets  latent [N, L] (β | 24 global rotations | camera latent), joints3d [N, 24, 3],
  *            joints2d [N, 24, 2] px, has3d / has2d [N]
  */
@@ -12,12 +14,17 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
 import { partColourMap } from '../render/maps.js';
-import { disposeBatch, type SynthGenerator } from '../synth/generate.js';
+import type { Granularity } from '../render/parts.js';
+import { addScalar, mulScalar } from '../kernels/elementwise.js';
+import { concat } from '../kernels/concat.js';
+import { jointHeatmaps } from '../kernels/joint-heatmaps.js';
+import { disposeBatch, type SynthBatch, type SynthGenerator } from '../synth/generate.js';
 import { absoluteRotations, exampleSeed, type ExampleParams, type SamplerOptions } from '../synth/sampler.js';
 import { Rng } from '../util/random.js';
 import { corruptPartLabels, packPartNoise, samplePartNoise, PART_NOISE_SIZE, type PartNoiseOptions } from '../synth/part-noise.js';
 import { cameraLatent, FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, latentSize } from '../nn/fitter.js';
 import type { FitterTargets } from '../nn/fitter-loss.js';
+import { corruptibleInput, DEFAULT_FITTER_INPUT, fitterInputInfo, JOINT_HEATMAP_SIGMA_FRACTION, type FitterInputType } from '../nn/fitter-inputs.js';
 
 export interface FitterBatch {
   inputs: Tensor;
@@ -28,9 +35,14 @@ export interface FitterBatch {
 export interface FitterDataOptions {
   size: number;
   shapeCount: number;
+  /** What the network reads (default parts12). */
+  input?: FitterInputType;
   /** Fraction of examples that keep their 3D labels (NBF's partial supervision; default 1). */
   has3dFraction?: number;
-  /** Corrupts the class maps [N, S, S, 1] of a batch (a segmenter's mistakes); gets the batch's examples. */
+  /**
+   * Replaces the 12-part class maps [N, S, S, 1] of a batch (a segmenter's mistakes, or its own
+   * labels); gets the batch's examples. Only for inputs that contain the 12-part map.
+   */
   corrupt?: (labels: Tensor, examples: ExampleParams[], seed: number) => Tensor;
   sampler?: Omit<SamplerOptions, 'size'>;
 }
@@ -67,9 +79,45 @@ export function keeps3d(seed: number, index: number, fraction: number): boolean 
   return exampleSeed(seed ^ 0x3d3d3d, index) / 2 ** 32 < fraction;
 }
 
+/** The heatmaps' σ in pixels at an input side (fitter-inputs.ts: JOINT_HEATMAP_SIGMA_FRACTION). */
+export function heatmapSigma(size: number): number {
+  return size * JOINT_HEATMAP_SIGMA_FRACTION;
+}
+
+/**
+ * The network input of type `input` from a rendered batch (its 12-part class map replaced by
+ * `labels12` where given, e.g. corrupted). A new tensor; the batch stays the caller's.
+ */
+export function fitterInput(synth: SynthBatch, input: FitterInputType, labels12: Tensor = synth.inputs.labels): Tensor {
+  const info = fitterInputInfo(input);
+  const size = synth.size;
+  const partsOf = (g: Granularity) => {
+    const labels = g === 12 ? labels12 : synth.inputs.variants[g]?.labels;
+    if (!labels) throw new NbfError(`fitter input "${input}": the batch was rendered without its ${g}-part map (generateBatch's granularities)`);
+    return partColourMap(labels, g, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
+  };
+  if (info.rgb) return addScalar(mulScalar(synth.inputs.rgb, 2), -1);
+  const heat = info.joints ? jointHeatmaps(synth.targets.joints2d, size, size, heatmapSigma(size)) : null;
+  if (info.parts === null) return heat!;
+  const parts = partsOf(info.parts);
+  if (!heat) return parts;
+  try {
+    return concat([parts, heat], 3);
+  } finally {
+    parts.dispose();
+    heat.dispose();
+  }
+}
+
 /** Renders examples start..start+n−1 of a seed as a fitter batch (the caller disposes it). */
 export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, seed: number, start: number, options: FitterDataOptions): FitterBatch {
-  const synth = generator.generateBatch(n, { ...options.sampler, size: options.size, seed, start });
+  const input = options.input ?? DEFAULT_FITTER_INPUT;
+  if (options.corrupt && !corruptibleInput(input)) {
+    throw new NbfError(`fitter data: part-map corruption (a segmenter's mistakes on the 12-part map) does not apply to input "${input}" (${fitterInputInfo(input).description}); it needs parts12 or parts12+joints`);
+  }
+  const g = fitterInputInfo(input).parts;
+  const granularities = g !== null && g !== 12 ? [g] : [];
+  const synth = generator.generateBatch(n, { ...options.sampler, size: options.size, seed, start, granularities });
   try {
     return rt.scope(() => {
       const L = latentSize(options);
@@ -79,7 +127,7 @@ export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, s
       const has3d = Float32Array.from(synth.examples, (e) => (keeps3d(seed, e.index, fraction) ? 1 : 0));
       const labels = options.corrupt ? options.corrupt(synth.inputs.labels, synth.examples, seed) : synth.inputs.labels;
       return {
-        inputs: partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET }),
+        inputs: fitterInput(synth, input, labels),
         targets: {
           latent: rt.tensor(latent, [n, L]),
           joints3d: rt.view(synth.targets.joints3d, synth.targets.joints3d.shape),

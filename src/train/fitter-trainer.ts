@@ -28,6 +28,7 @@ import { valueAndGrad } from '../autodiff/tape.js';
 import { concat as concatPlain } from '../kernels/concat.js';
 import { reshape as reshapePlain } from '../kernels/reshape.js';
 import { FitterNetwork, type FitterConfig } from '../nn/fitter.js';
+import { fitterInputType } from '../nn/fitter-inputs.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss, type FitterLossWeights } from '../nn/fitter-loss.js';
 import { encodeFitterWeights } from '../nn/weights-file.js';
 import type { ParamRecord } from '../nn/layers.js';
@@ -42,9 +43,12 @@ export { CHECKPOINT_FILE, BEST_FILE, LOG_FILE, CURVES_FILE, type ProgressInfo } 
 export interface TrainFitterOptions extends TrainingRunOptions {
   config: FitterConfig;
   loss?: FitterLossWeights;
-  data?: Omit<FitterDataOptions, 'size' | 'shapeCount'>;
+  /** Data options; the input type is the configuration's. */
+  data?: Omit<FitterDataOptions, 'size' | 'shapeCount' | 'input'>;
   /** Examples the mean latent is computed from (default 4096). */
   meanCount?: number;
+  /** Extra facts recorded with the training options (config.json, checkpoints, best weights' info). */
+  record?: Record<string, unknown>;
   /** Called with each validation (tests). */
   onValidation?: (v: FitterEvaluation & { step: number }) => void;
 }
@@ -66,14 +70,14 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
   const loss = o.loss ?? DEFAULT_FITTER_LOSS;
   const size = o.config.inputSize;
   const shapeCount = o.config.shapeCount;
-  const data: FitterDataOptions = { ...o.data, size, shapeCount };
+  const data: FitterDataOptions = { ...o.data, size, shapeCount, input: fitterInputType(o.config) };
   const net = new FitterNetwork(rt, o.config, { seed: o.initSeed ?? 0 });
   try {
     const result = await runTraining<FitterEvaluation>({
       label: 'train fitter',
       network: net,
       metric: { key: 'paMpjpe', name: 'PA-MPJPE', better: 'lower', format: (v) => `${(v * 1000).toFixed(1)} mm` },
-      trainingOptions: { loss, has3dFraction: data.has3dFraction ?? 1 },
+      trainingOptions: { ...o.record, loss, has3dFraction: data.has3dFraction ?? 1 },
       initialise: () => {
         net.setMeanLatent(meanLatent(generator, { size, shapeCount, seed: s.seed, count: o.meanCount ?? 4096, sampler: data.sampler }));
       },
