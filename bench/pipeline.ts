@@ -2,11 +2,14 @@
  * The photo → body pipeline (NbfPipeline, src/pipeline) per stage, cold and warm: the first picture on
  * a fresh context (every shader compiled on the way) against the median of the following ones.
  *
- *   npm run bench:pipeline [-- --runs N --steps N]   (Mesa's on-disk shader cache off, so cold is cold)
+ *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N]   (Mesa's on-disk shader cache off, so cold is cold)
  *
- * Pictures: examples/web/sample.png and rendered synthetic people (seed 900001) at 256², refinement
- * of 300 steps (the CLI's default). Writes bench/results/pipeline-shader-cache-off.json (a first run
- * on a machine: every shader compiled) or -on.json (run directly: Mesa's on-disk shader cache warm).
+ * Routes: landmarks (NbfPipeline.fit: BlazePose → refinement, 300 steps by default) or parts
+ * (NbfPipeline.fitParts: segmenter → fitting network → refinement on the part map, 150 steps by
+ * default; needs weights/nbf-segmenter-compact.nbfw) — each the CLI's default step count.
+ * Pictures: examples/web/sample.png and rendered synthetic people (seed 900001) at 256². Writes
+ * bench/results/pipeline[-parts]-shader-cache-off.json (a first run on a machine: every shader
+ * compiled) or -on.json (run directly: Mesa's on-disk shader cache warm).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,15 +26,18 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
+const routeIndex = process.argv.indexOf('--route');
+const route = routeIndex > 0 ? process.argv[routeIndex + 1] : 'landmarks';
+if (route !== 'landmarks' && route !== 'parts') throw new Error(`--route must be landmarks or parts, got ${route}`);
 const runs = arg('runs', 5);
-const steps = arg('steps', 300);
+const steps = arg('steps', route === 'parts' ? 150 : 300);
 const here = dirname(fileURLToPath(import.meta.url));
 
 const t0 = performance.now();
 const rt = createNodeContext();
 const contextMs = performance.now() - t0;
 const t1 = performance.now();
-const pipeline = createNodePipeline(rt);
+const pipeline = createNodePipeline(rt, { parts: route === 'parts' });
 const loadMs = performance.now() - t1;
 
 const pictures: RgbaImage[] = [decodeImage(readFileSync(join(here, '..', 'examples', 'web', 'sample.png')), 'sample.png')];
@@ -44,33 +50,36 @@ const pictures: RgbaImage[] = [decodeImage(readFileSync(join(here, '..', 'exampl
   generator.dispose();
 }
 
-type Row = { landmarksMs: number; refineMs: number; totalMs: number };
+type Row = Record<string, number>;
 const rows: Row[] = [];
 for (const [i, picture] of pictures.entries()) {
   try {
-    const r = pipeline.fit(picture, { steps });
-    rows.push({ landmarksMs: r.timings.landmarksMs, refineMs: r.timings.refineMs, totalMs: r.timings.totalMs });
-    console.log(`${i === 0 ? 'cold' : `warm ${i}`}: landmarks ${r.timings.landmarksMs.toFixed(0)} ms, refinement ${r.timings.refineMs.toFixed(0)} ms, total ${r.timings.totalMs.toFixed(0)} ms`);
+    const r = route === 'parts' ? pipeline.fitParts(picture, { steps }) : pipeline.fit(picture, { steps });
+    const row: Row = { ...r.timings };
+    rows.push(row);
+    console.log(`${i === 0 ? 'cold' : `warm ${i}`}: ${Object.entries(row).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)} ms`).join(', ')}`);
   } catch (e) {
     console.log(`picture ${i}: ${(e as Error).message}`);
   }
 }
 const cold = rows[0];
 const warm = rows.slice(1);
-const med = (k: keyof Row) => median(warm.map((r) => r[k]));
+const med = (k: string) => median(warm.map((r) => r[k]));
+const stages = Object.keys(cold);
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg() },
+  route,
   steps,
   contextMs: round(contextMs, 1),
   loadModelsMs: round(loadMs, 1),
-  cold: { landmarksMs: round(cold.landmarksMs, 1), refineMs: round(cold.refineMs, 1), totalMs: round(cold.totalMs, 1) },
-  warmMedian: { landmarksMs: round(med('landmarksMs'), 1), refineMs: round(med('refineMs'), 1), totalMs: round(med('totalMs'), 1), pictures: warm.length },
+  cold: Object.fromEntries(stages.map((k) => [k, round(cold[k], 1)])),
+  warmMedian: { ...Object.fromEntries(stages.map((k) => [k, round(med(k), 1)])), pictures: warm.length },
   coldOverWarm: round(cold.totalMs / med('totalMs')),
   mesaShaderCache: process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'off' : 'on',
 };
 console.log(JSON.stringify(result, null, 2));
-const file = join(here, 'results', `pipeline-shader-cache-${result.mesaShaderCache}.json`);
+const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : ''}-shader-cache-${result.mesaShaderCache}.json`);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 pipeline.dispose();

@@ -147,11 +147,15 @@ describe('NbfPipeline', () => {
     expect(() => createNodePipeline(rt, { parts: { segmenter: join(root, 'missing.nbfw'), fitter: files.fitter } })).toThrow(/missing\.nbfw: no such file/);
     const pipeline = createNodePipeline(rt, { parts: files, noDetector: true });
     try {
-      const picture = person(7, 2, 96).image;
-      pipeline.fitParts(picture, { steps: 4, landmarks: true }); // first use of each kernel may cache a constant
+      const pictures = [person(7, 2, 96).image, person(7, 3, 80).image];
+      pipeline.fitParts(pictures[0], { steps: 4, landmarks: true }); // first use of each kernel may cache a constant
       const before = rt.memory();
-      const result = pipeline.fitParts(picture, { steps: 4, landmarks: true });
+      const result = pipeline.fitParts(pictures[0], { steps: 4, landmarks: true });
+      // A batch of 50 pictures: texture memory stays flat.
+      for (let i = 0; i < 50; i++) pipeline.fitParts(pictures[i % 2], { steps: 2 });
       expect(rt.memory().tensors).toBe(before.tensors);
+      expect(rt.memory().liveTextures).toBe(before.liveTextures);
+      expect(rt.memory().pooledBytes).toBeLessThanOrEqual(1.05 * before.pooledBytes + 4e6);
       expect(result.faces.length).toBeGreaterThan(0);
       expect(result.landmarks).not.toBeNull();
       expect(result.refine!.landmarks).toBe(true);
@@ -193,15 +197,29 @@ describe('nbf fit PHOTO (CLI)', () => {
     new DataView(huge.buffer).setUint32(20, 10000);
     cases.push(['huge.png', huge, /huge\.png: ImageError: .*10000×10000/]);
     cases.push(['text.jpg', new TextEncoder().encode('hello'), /text\.jpg: ImageError: .*not a PNG or JPEG/]);
-    for (const [name, bytes, message] of cases) {
-      const path = join(root, name);
-      writeFileSync(path, bytes);
-      const out = join(root, `bad-${name}`);
-      const run = await captureCommand(() => main(['fit', path, '--out', out, '--steps', '4']));
-      expect(run.code, name).toBe(1);
-      expect(run.err, name).toMatch(message);
-      expect(run.err.trim().split('\n'), name).toHaveLength(1);
-      expect(existsSync(out), name).toBe(false);
+    const { segmenter, fitter } = tinyNetworks();
+    for (const route of [[], ['--route', 'parts', '--segmenter', segmenter, '--fitter', fitter]]) {
+      for (const [name, bytes, message] of cases) {
+        const path = join(root, name);
+        writeFileSync(path, bytes);
+        const out = join(root, `bad-${name}`);
+        const run = await captureCommand(() => main(['fit', path, ...route, '--out', out, '--steps', '4']));
+        expect(run.code, `${name} ${route.join(' ')}`).toBe(1);
+        expect(run.err, name).toMatch(message);
+        expect(run.err.trim().split('\n'), name).toHaveLength(1);
+        expect(existsSync(out), name).toBe(false);
+      }
+    }
+    // Weights of the wrong network, or not weights at all: one line naming the file, exit 1.
+    writeFileSync(join(root, 'ok-parts.png'), png);
+    writeFileSync(join(root, 'garbage.nbfw'), 'no weights here');
+    for (const [flags, file] of [[['--segmenter', fitter, '--fitter', fitter], fitter], [['--segmenter', segmenter, '--fitter', segmenter], segmenter], [['--segmenter', join(root, 'garbage.nbfw'), '--fitter', fitter], join(root, 'garbage.nbfw')]] as const) {
+      const out = join(root, 'bad-weights');
+      const run = await captureCommand(() => main(['fit', join(root, 'ok-parts.png'), '--route', 'parts', ...flags, '--out', out]));
+      expect(run.code, flags.join(' ')).toBe(1);
+      expect(run.err.trim().split('\n')).toHaveLength(1);
+      expect(run.err).toContain(file);
+      expect(existsSync(out)).toBe(false);
     }
   });
 
