@@ -9,6 +9,12 @@
 //   z_clip = (Z·(f + n) − 2fn) / (f − n)  (standard perspective depth, near n, far f).
 // a_label: the vertex's label code (1 + skinning part + 32·12-part class); passed `flat`, never
 // interpolated, so the provoking (last) vertex of each face labels it.
+// a_rest: the vertex's rest-pose (template) position in the body's own frame (metres; Y up, facing
+// +Z); passed on as v_rest and interpolated perspective-correctly, for the surface pass
+// (render_surface.glsl). The G-buffer pass (render_mesh.glsl) ignores it. Both passes run this same
+// shader, so they place every vertex identically (gl_Position is also declared invariant) and the
+// surface pass can reuse the G-buffer pass's depth buffer with an LEQUAL test.
+// Output: gl_Position (clip coordinates above), v_label, v_position (camera space), v_rest.
 precision highp float;
 precision highp int;
 precision highp sampler2D;
@@ -20,9 +26,12 @@ uniform int u_vertexCount;
 uniform vec2 u_imageSize;   // (W, H) in pixels
 uniform vec2 u_depthRange;  // (near, far) in metres
 
-in float a_label;
+layout(location = 0) in float a_label;   // fixed locations: both programs share one vertex array
+layout(location = 1) in vec3 a_rest;
 flat out float v_label;
 out vec3 v_position;        // camera-space position (metres)
+out vec3 v_rest;            // rest-pose position (metres, body frame)
+invariant gl_Position;
 
 vec4 texelAt(sampler2D s, int t) {
   int w = textureSize(s, 0).x;
@@ -40,4 +49,5 @@ void main() {
   gl_Position = vec4(clip, zClip, p.z);
   v_label = a_label;
   v_position = p;
+  v_rest = a_rest;
 }

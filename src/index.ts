@@ -11,7 +11,7 @@ export { smplForward as smplForwardCpu, smplForwardFromRotations as smplForwardF
 export { PARTS24_TO_PARTS12, partsFromWeights, parts12FromParts24 } from './smpl/parts.js';
 export { sha256, sha256Hex, Sha256 } from './util/sha256.js';
 export { SynthGenerator, generateBatch, disposeBatch, FLAG_COLUMNS, type SynthBatch, type BatchOptions } from './synth/generate.js';
-export { sampleExample, exampleSeed, nbfFocalLength, type ExampleParams, type SamplerOptions } from './synth/sampler.js';
+export { sampleExample, exampleSeed, detailSeed, otherPersonSeed, nbfFocalLength, type ExampleParams, type SamplerOptions, type OtherPerson } from './synth/sampler.js';
 export { POSE_FAMILIES, JOINT_LIMITS } from './synth/pose.js';
 // Autodiff and training: `ad` holds the differentiable ops (ad.conv2d, ad.l1Loss, ad.smpl, ...).
 export * as ad from './autodiff/index.js';

@@ -39,7 +39,7 @@ export { GpuBodyModel, MAX_JOINTS } from './smpl/gpu/model.js';
 export { smplForward as smplForwardGpu, smplBackward as smplBackwardGpu, absoluteToRelativeAxisAngle as absoluteToRelativeAxisAngleGpu, SmplSaved } from './smpl/gpu/layer.js';
 export type { SmplCamera, SmplGpuInputs, SmplGpuResult, SmplGradients, SmplOutputGradients } from './smpl/gpu/layer.js';
 // Rendering: part, label and depth maps of a posed body.
-export { MeshRenderer, atlasLayout, MAX_IMAGE_SIZE, type RenderOptions, type AtlasLayout } from './render/renderer.js';
+export { MeshRenderer, atlasLayout, MAX_IMAGE_SIZE, type RenderOptions, type AtlasLayout, type RenderLayers, type RenderableMesh } from './render/renderer.js';
 export { partLabelMap, partColourMap, depthMap, type ColourOptions } from './render/maps.js';
 export { GRANULARITIES, partPalette, partTable, classCount, type Granularity } from './render/parts.js';
 // TF.js graph models on our kernels, BlazePose landmarks on them, and the photo → body route.

@@ -224,11 +224,14 @@ describe('synth_background against its CPU reference', () => {
 
   it('synth_shade with photos: photo rows show the background where the G-buffer is empty (batch 3, 15×11)', () => {
     const [N, H, W] = [3, 15, 11];
-    // A synthetic G-buffer: about half background, the rest random parts with depth and normals.
+    // A synthetic G-buffer: about half background, the rest random parts with depth and normals, and
+    // random rest-pose positions in the surface buffer.
     const gbuffer = new Float32Array(N * H * W * 4);
+    const surface = new Float32Array(N * H * W * 4);
     for (let p = 0; p < N * H * W; p++) {
       const body = rng.next() < 0.5;
       gbuffer.set(body ? [rng.int(1, 24), rng.uniform(3, 5), rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5)] : [0, 0, 0, 0], 4 * p);
+      surface.set(body ? [rng.uniform(-0.8, 0.8), rng.uniform(-0.9, 0.8), rng.uniform(-0.1, 0.1), 1] : [0, 0, 0, 0], 4 * p);
     }
     const mask = Float32Array.from({ length: N * H * W }, () => (rng.next() < 0.1 ? 1 : 0));
     const appearance = new Float32Array(N * APPEARANCE_SIZE);
@@ -237,16 +240,15 @@ describe('synth_background against its CPU reference', () => {
       a.background.pattern = [Pattern.Noise, Pattern.Stripes, Pattern.Gradient][n];
       packAppearance(a, appearance, n * APPEARANCE_SIZE);
     }
-    const joints = Float32Array.from({ length: N * 72 }, () => rng.uniform(-0.5, 0.5));
-    const camera = Array.from({ length: N }, () => [40, 40, W / 2, H / 2]).flat();
+    const joints = Float32Array.from({ length: 72 }, () => rng.uniform(-0.5, 0.5));
     const background = rng.uniformArray(N * H * W * 3, 0, 1);
     const params = new Float32Array(N * PHOTO_SIZE);
     [true, false, true].forEach((enabled, n) => packPhotoBackground({ ...NO_PHOTO, enabled }, 8, params, n * PHOTO_SIZE));
     rt.scope(() => {
-      const inputs = [rt.tensor(gbuffer, [N, H, W, 4]), rt.tensor(mask, [N, H, W, 1]), rt.tensor(appearance, [N, APPEARANCE_SIZE]), rt.tensor(joints, [N, 24, 3]), rt.tensor(camera, [N, 4])] as const;
+      const inputs = [rt.tensor(gbuffer, [N, H, W, 4]), rt.tensor(surface, [N, H, W, 4]), rt.tensor(mask, [N, H, W, 1]), rt.tensor(appearance, [N, APPEARANCE_SIZE]), rt.tensor(joints, [24, 3])] as const;
       const photo = { background: rt.tensor(background, [N, H, W, 3]), params: rt.tensor(params, [N, PHOTO_SIZE]) };
       const rgb = shadePeople(...inputs, photo);
-      const want = shadePeopleRef(gbuffer, mask, appearance, joints, camera, N, H, W, { background, params });
+      const want = shadePeopleRef(gbuffer, surface, mask, appearance, joints, N, H, W, { background, params });
       expectMostlyClose(rgb, want, [N, H, W, 3], 1e-5, 0.005);
       // Photo rows: every empty, unoccluded pixel is the background exactly; the procedural row and all
       // body pixels are what shading without photos gives.

@@ -61,6 +61,35 @@ describe('nbf synth', () => {
     for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
   });
 
+  it('--other-person: a second person in the picture, background in the maps, named in the JSON', async () => {
+    const dir = join(root, 'other');
+    const plainDir = join(root, 'no-other');
+    const r = await run(['--count', '3', '--size', '40', '--out', dir, '--seed', '9', '--other-person', '1']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/second persons in 100 %/);
+    expect((await run(['--count', '3', '--size', '40', '--out', plainDir, '--seed', '9'])).code).toBe(0);
+    let drawn = 0;
+    for (let i = 0; i < 3; i++) {
+      const meta = JSON.parse(readFileSync(join(dir, `${i}.json`), 'utf8'));
+      expect(meta.occluded).toBe(true);
+      expect(meta.other.betas).toHaveLength(10);
+      expect(meta.other.pose).toHaveLength(72);
+      expect(meta.other.trans).toHaveLength(3);
+      const without = JSON.parse(readFileSync(join(plainDir, `${i}.json`), 'utf8'));
+      expect(without.other).toBeUndefined();
+      expect(meta.pose).toEqual(without.pose); // the same main person
+      const a = PNG.sync.read(readFileSync(join(dir, `${i}_labels.png`)));
+      const b = PNG.sync.read(readFileSync(join(plainDir, `${i}_labels.png`)));
+      const rgbA = PNG.sync.read(readFileSync(join(dir, `${i}_rgb.png`)));
+      const rgbB = PNG.sync.read(readFileSync(join(plainDir, `${i}_rgb.png`)));
+      for (let p = 0; p < 40 * 40; p++) {
+        if (a.data[4 * p] !== b.data[4 * p]) expect(a.data[4 * p]).toBe(0); // the second person only ever hides the main one
+        if ([0, 1, 2].some((k) => rgbA.data[4 * p + k] !== rgbB.data[4 * p + k])) drawn++;
+      }
+    }
+    expect(drawn).toBeGreaterThan(30); // the second persons are in the pictures
+  });
+
   it('bad arguments: a clear message and a non-zero exit, nothing written', async () => {
     const out = join(root, 'bad');
     for (const [argv, message] of [
@@ -69,6 +98,9 @@ describe('nbf synth', () => {
       [['--count', '2', '--size', 'big', '--out', out], /--size must be an integer/],
       [['--count', '2'], /--out DIR is required/],
       [['--count', '2', '--out', out, '--colour', 'red'], /unknown option --colour/],
+      [['--count', '2', '--out', out, '--other-person', '1.5'], /--other-person 1.5 must be a number in \[0, 1\]/],
+      [['--count', '2', '--out', out, '--other-person', 'some'], /--other-person some must be a number/],
+      [['--count', '2', '--out', out, '--plain', '--other-person', '0.5'], /cannot be used with --plain/],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).not.toBe(0);

@@ -8,6 +8,7 @@ import {
 } from '../src/synth/pose.js';
 import { firstPenetration, restPoseContacts, segmentDistance, Skeleton } from '../src/synth/skeleton.js';
 import { exampleSeed, nbfFocalLength, sampleExample, truncatedNormal } from '../src/synth/sampler.js';
+import { sampleAppearance } from '../src/synth/appearance.js';
 
 const model = decodeBodyModel(new Uint8Array(readFileSync('weights/nbf-open-body.nbfm')), 'weights/nbf-open-body.nbfm');
 const skeleton = new Skeleton(model);
@@ -160,5 +161,49 @@ describe('shape and camera sampling', () => {
     expect(Array.from(c.pose)).not.toEqual(Array.from(a.pose));
     expect(exampleSeed(1, 2)).not.toBe(exampleSeed(2, 1));
     expect(new Set(Array.from({ length: 1000 }, (_, i) => exampleSeed(0, i))).size).toBe(1000);
+  });
+});
+
+describe('appearance details and second persons come from streams of their own', () => {
+  it('the example stream is drawn as before surface textures: 49 numbers for the look, whatever the details', () => {
+    const a = new Rng(5);
+    const b = new Rng(5);
+    const lookA = sampleAppearance(a, true, new Rng(1));
+    const lookB = sampleAppearance(b, true, new Rng(2));
+    expect(a.getState()).toBe(b.getState());
+    const c = new Rng(5);
+    for (let i = 0; i < 49; i++) c.next();
+    expect(a.getState()).toBe(c.getState());
+    // The older draws agree; the details differ.
+    expect(lookA.skin).toEqual(lookB.skin);
+    expect(lookA.top.colourA).toEqual(lookB.top.colourA);
+    expect(lookA.hairSide).not.toBe(lookB.hairSide);
+  });
+
+  it('a second person: none by default, at the rate asked, the main example unchanged, entering from a side', () => {
+    const S = 96;
+    let count = 0;
+    for (let i = 0; i < 200; i++) {
+      const plain = sampleExample(skeleton, 3, i, { size: S });
+      expect(plain.other).toBeUndefined();
+      const withOther = sampleExample(skeleton, 3, i, { size: S, otherPersonRate: 0.3 });
+      const { other, ...main } = withOther;
+      expect(main).toEqual(plain);
+      if (!other) continue;
+      count++;
+      // Its pelvis projects beyond or near the left or right edge, at a depth near the main person's.
+      const pelvis = skeleton.posedJoints(skeleton.restJoints(other.betas), Array.from({ length: 24 }, (_, j) => Array.from(rodrigues(other.pose[3 * j], other.pose[3 * j + 1], other.pose[3 * j + 2]))).flat()).subarray(0, 3);
+      const z = pelvis[2] + other.trans[2];
+      const u = (plain.camera[0] * (pelvis[0] + other.trans[0])) / z + S / 2;
+      expect(u < 0.13 * S || u > 0.87 * S).toBe(true);
+      expect(z / plain.trans[2]).toBeGreaterThan(0.5);
+      expect(z / plain.trans[2]).toBeLessThan(1.45);
+      // Its stream does not depend on the rate: where both rates draw one, it is the same person.
+      const always = sampleExample(skeleton, 3, i, { size: S, otherPersonRate: 1 }).other;
+      expect(always).toEqual(other);
+    }
+    expect(count).toBeGreaterThan(40);
+    expect(count).toBeLessThan(80);
+    expect(sampleExample(skeleton, 3, 0, { size: S, otherPersonRate: 1, appearance: false }).other).toBeUndefined();
   });
 });

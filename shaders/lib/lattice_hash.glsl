@@ -13,3 +13,10 @@ uint hashUint(uint x) {
 float latticeHash(int x, int y, int seed) {
   return float(hashUint(uint(x + 1048576) ^ hashUint(uint(y + 1048576) ^ hashUint(uint(seed)))) >> 8) / 16777216.0;
 }
+// The same for a 3D lattice point (textures on the rest-pose surface, synth_shade): the coordinates
+// mixed by odd multipliers, one hash per point after the seed's (cheaper than nesting: llvmpipe runs
+// every branch of a shader, so each noise call costs every pixel).
+float latticeHash3(int x, int y, int z, int seed) {
+  uint h = uint(x + 1048576) * 0x8da6b343u ^ uint(y + 1048576) * 0xd8163841u ^ uint(z + 1048576) * 0xcb1ab31fu;
+  return float(hashUint(h ^ hashUint(uint(seed))) >> 8) / 16777216.0;
+}

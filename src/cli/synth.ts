@@ -12,6 +12,9 @@
  * `--backgrounds DIR` puts a crop of a real photograph behind 60 % of the people (the photos that
  * scripts/fetch-backgrounds.sh writes into DIR; src/synth/backgrounds.ts). Not with --plain, whose
  * backdrop stays plain.
+ *
+ * `--other-person RATE` lets a second person enter the frame in that fraction of the samples, drawn as
+ * an occluder (background in the part and label maps; src/synth/sampler.ts). Not with --plain.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +31,7 @@ import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const SYNTH_USAGE = 'nbf synth (--count N | --params FILE) --size S --out DIR [--seed S] [--batch B] [--plain] [--backgrounds DIR] [--body-model FILE]';
+export const SYNTH_USAGE = 'nbf synth (--count N | --params FILE) --size S --out DIR [--seed S] [--batch B] [--plain] [--backgrounds DIR] [--other-person RATE] [--body-model FILE]';
 
 // ---- --params: given bodies ---------------------------------------------------------------------------
 
@@ -112,9 +115,9 @@ export function parseSynthParams(text: string, source: string, shapeCount: numbe
  * occluder) of example `index` of `seed` as the sampler draws it at this size, or the plain grey look
  * with no augmentation and no occluder when `plain`.
  */
-export function paramsExample(skeleton: Skeleton, entry: SynthParamsEntry, index: number, options: { size: number; seed: number; plain: boolean }): ExampleParams {
+export function paramsExample(skeleton: Skeleton, entry: SynthParamsEntry, index: number, options: { size: number; seed: number; plain: boolean; otherPersonRate?: number }): ExampleParams {
   const { size, seed, plain } = options;
-  let look: Pick<ExampleParams, 'appearance' | 'augmentation' | 'occluder'>;
+  let look: Pick<ExampleParams, 'appearance' | 'augmentation' | 'occluder' | 'other'>;
   if (plain) {
     look = {
       appearance: sampleAppearance(new Rng(0), false),
@@ -122,8 +125,8 @@ export function paramsExample(skeleton: Skeleton, entry: SynthParamsEntry, index
       occluder: { enabled: false, shape: 0, centre: [0, 0], half: [0, 0], angle: 0 },
     };
   } else {
-    const drawn = sampleExample(skeleton, seed, index, { size });
-    look = { appearance: drawn.appearance, augmentation: drawn.augmentation, occluder: drawn.occluder };
+    const drawn = sampleExample(skeleton, seed, index, { size, otherPersonRate: options.otherPersonRate });
+    look = { appearance: drawn.appearance, augmentation: drawn.augmentation, occluder: drawn.occluder, ...(drawn.other ? { other: drawn.other } : {}) };
   }
   const focal = entry.focal ?? nbfFocalLength(size);
   const [cx, cy] = entry.center ?? [size / 2, size / 2];
@@ -197,7 +200,8 @@ function writeBatch(batch: SynthBatch, out: string, seed: number, modelName: str
       size: S,
       model: modelName,
       family: e.family,
-      occluded: e.occluder.enabled,
+      occluded: e.occluder.enabled || !!e.other,
+      ...(e.other ? { other: { family: e.other.family, betas: Array.from(e.other.betas), pose: Array.from(e.other.pose), trans: Array.from(e.other.trans) } } : {}),
       betas: Array.from(e.betas),
       pose: Array.from(e.pose),
       trans: Array.from(e.trans),
@@ -246,8 +250,9 @@ export async function synth(argv: string[]): Promise<number> {
   let paramsPath: string | undefined;
   let plain: boolean;
   let backgroundsDir: string | undefined;
+  let otherPersonRate = 0;
   try {
-    const args = parseArgs(argv, ['count', 'size', 'out', 'seed', 'batch', 'body-model', 'model', 'params', 'backgrounds'], ['plain']);
+    const args = parseArgs(argv, ['count', 'size', 'out', 'seed', 'batch', 'body-model', 'model', 'params', 'backgrounds', 'other-person'], ['plain']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     paramsPath = stringFlag(args, 'params');
     if (paramsPath !== undefined && args.flags.has('count')) throw new ArgError('--count cannot be used with --params (the count is the number of entries in the params file)');
@@ -260,6 +265,12 @@ export async function synth(argv: string[]): Promise<number> {
     backgroundsDir = stringFlag(args, 'backgrounds');
     if (backgroundsDir !== undefined && plain) throw new ArgError('--backgrounds cannot be used with --plain (the plain look has a plain backdrop)');
     if (backgroundsDir !== undefined && !(existsSync(backgroundsDir) && statSync(backgroundsDir).isDirectory())) throw new ArgError(`--backgrounds ${backgroundsDir} is not a directory (fill it with scripts/fetch-backgrounds.sh)`);
+    const rateFlag = stringFlag(args, 'other-person');
+    if (rateFlag !== undefined) {
+      otherPersonRate = Number(rateFlag);
+      if (!/^\s*[0-9.eE+-]+\s*$/.test(rateFlag) || !(otherPersonRate >= 0 && otherPersonRate <= 1)) throw new ArgError(`--other-person ${rateFlag} must be a number in [0, 1]`);
+      if (plain && otherPersonRate > 0) throw new ArgError('--other-person cannot be used with --plain (the plain look has no second person)');
+    }
     const outFlag = stringFlag(args, 'out');
     if (!outFlag) throw new ArgError('--out DIR is required');
     out = outFlag;
@@ -307,8 +318,8 @@ export async function synth(argv: string[]): Promise<number> {
     while (done < count) {
       const n = Math.min(batchSize, count - done);
       const batch = entries
-        ? generator.render(entries.slice(done, done + n).map((entry, k) => paramsExample(generator.skeleton, entry, done + k, { size, seed, plain })), size, [], { seed, photos: !plain })
-        : generator.generateBatch(n, plain ? { size, seed, start: done, appearance: false } : { size, seed, start: done });
+        ? generator.render(entries.slice(done, done + n).map((entry, k) => paramsExample(generator.skeleton, entry, done + k, { size, seed, plain, otherPersonRate })), size, [], { seed, photos: !plain })
+        : generator.generateBatch(n, plain ? { size, seed, start: done, appearance: false } : { size, seed, start: done, otherPersonRate });
       try {
         done += writeBatch(batch, out, seed, model.name, bank);
       } finally {
@@ -323,7 +334,7 @@ export async function synth(argv: string[]): Promise<number> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const source = paramsPath !== undefined ? `bodies of ${paramsPath}, ` : '';
-  const look = plain ? ', plain look' : bank ? `, ${bank.count} background photos` : '';
+  const look = (plain ? ', plain look' : bank ? `, ${bank.count} background photos` : '') + (otherPersonRate > 0 ? `, second persons in ${Math.round(100 * otherPersonRate)} %` : '');
   console.log(`nbf synth: wrote ${count} samples (${source}${size}×${size}, seed ${seed}${look}, model "${model.name}") to ${out} in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} samples/s)`);
   return 0;
 }

@@ -21,7 +21,21 @@ export function rasteriseRef(
   vertices: ArrayLike<number>, faces: ArrayLike<number>, labels: ArrayLike<number>, camera: RefCamera,
   width: number, height: number, near = 0.05, far = 1000,
 ): Float64Array {
+  return rasteriseLayersRef(vertices, faces, labels, null, camera, width, height, near, far).gbuffer;
+}
+
+/**
+ * The G-buffer of rasteriseRef and, with `rest` (V·3 rest-pose positions), the surface buffer [H, W, 4]
+ * of the surface pass (shaders/render_surface.glsl): (rest x, y, z, 1) of the visible point,
+ * interpolated perspective-correctly (A = Z·Σ wᵢ·Aᵢ/Zᵢ with screen-space barycentrics wᵢ), 0 for the
+ * background. Without `rest` the surface buffer is empty (all 0).
+ */
+export function rasteriseLayersRef(
+  vertices: ArrayLike<number>, faces: ArrayLike<number>, labels: ArrayLike<number>, rest: ArrayLike<number> | null,
+  camera: RefCamera, width: number, height: number, near = 0.05, far = 1000,
+): { gbuffer: Float64Array; surface: Float64Array } {
   const out = new Float64Array(width * height * 4);
+  const surface = new Float64Array(width * height * 4);
   const depth = new Float64Array(width * height).fill(Infinity);
   const V = vertices.length / 3;
   const u = new Float64Array(V);
@@ -64,10 +78,14 @@ export function rasteriseRef(
         if (!(Z < depth[p])) continue;
         depth[p] = Z;
         out.set([labels[c], Z, n[0], n[1]], 4 * p);
+        if (rest) {
+          for (let k = 0; k < 3; k++) surface[4 * p + k] = Z * ((wa * rest[3 * a + k]) / z[a] + (wb * rest[3 * b + k]) / z[b] + (wc * rest[3 * c + k]) / z[c]);
+          surface[4 * p + 3] = 1;
+        }
       }
     }
   }
-  return out;
+  return { gbuffer: out, surface };
 }
 
 /** Class map (one value per pixel) of G-buffer texels (4 values per pixel). */

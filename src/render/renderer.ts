@@ -9,7 +9,10 @@
  *   const colours = partColourMap(labels, 12);         // [N, H, W, 3] NBF palette
  *
  * G-buffer texel (shaders/render_mesh.glsl): (label code, depth Z in metres, nx, ny); all 0 for the
- * background. The runtime's dispatch only draws full-screen triangles, so the renderer owns its
+ * background. renderLayers() also returns the surface buffer [N, H, W, 4] (shaders/render_surface.glsl):
+ * (rest-pose position x, y, z in metres, 1) of the visible surface point, all 0 for the background —
+ * a second draw of the same meshes that reuses the first draw's depth buffer, so texture coordinates
+ * follow the body. The runtime's dispatch only draws full-screen triangles, so the renderer owns its
  * program, vertex array, buffers, framebuffer and depth renderbuffer, and puts back every piece of GL
  * state it changes. CPU reference: render.ref.ts.
  */
@@ -32,6 +35,17 @@ export interface RenderOptions extends RenderSize {
   far?: number;
 }
 
+/** What the renderer needs of a body model; `vTemplate` (V·3 rest-pose positions) only for surface buffers. */
+export type RenderableMesh = Pick<BodyModel, 'name' | 'vertexCount' | 'faces' | 'parts24' | 'parts12'> & { vTemplate?: ArrayLike<number> };
+
+/** The rasteriser's two per-pixel buffers (see MeshRenderer.renderLayers). */
+export interface RenderLayers {
+  /** [N, H, W, 4] (label code, depth Z, nx, ny); 0 for the background. */
+  gbuffer: Tensor;
+  /** [N, H, W, 4] (rest-pose x, y, z in metres, 1); 0 for the background. */
+  surface: Tensor;
+}
+
 /** Where each body's tile lies in the atlas texture. */
 export interface AtlasLayout {
   /** Size class (texels) of the atlas tensor; its texture is `textureWidth` × `textureHeight`. */
@@ -41,6 +55,10 @@ export interface AtlasLayout {
   tilesX: number;
   tilesY: number;
 }
+
+/** Vertex attribute locations (layout(location) in shaders/render_mesh_vertex.glsl). */
+const LABEL_LOCATION = 0;
+const REST_LOCATION = 1;
 
 /** Largest image side the renderer accepts. */
 export const MAX_IMAGE_SIZE = 4096;
@@ -98,6 +116,17 @@ function currentVertexArray(gl: WebGL2RenderingContext): WebGLVertexArrayObject 
   return tracked ?? null;
 }
 
+interface DrawCall {
+  vertices: Tensor;
+  camera: Tensor;
+  N: number;
+  width: number;
+  height: number;
+  near: number;
+  far: number;
+  layout: AtlasLayout;
+}
+
 interface SavedState {
   framebuffer: WebGLFramebuffer | null;
   renderbuffer: WebGLRenderbuffer | null;
@@ -122,8 +151,10 @@ export class MeshRenderer {
   readonly faceCount: number;
   private readonly gl: WebGL2RenderingContext;
   private program: CompiledKernel | null = null;
+  private surfaceProgram: CompiledKernel | null = null;
   private readonly vertexArray: WebGLVertexArrayObject;
   private readonly labelBuffer: WebGLBuffer;
+  private readonly restBuffer: WebGLBuffer;
   private readonly indexBuffer: WebGLBuffer;
   private readonly framebuffer: WebGLFramebuffer;
   private readonly depthBuffer: WebGLRenderbuffer;
@@ -133,8 +164,10 @@ export class MeshRenderer {
   readonly vertexLabels: Float32Array;
   /** Faces as drawn (see facesForFlatLabels). */
   readonly faces: Uint32Array;
+  /** Rest-pose positions V·3 of the surface pass (the model's vTemplate), or null without one. */
+  readonly restPositions: Float32Array | null;
 
-  constructor(readonly runtime: Runtime, model: Pick<BodyModel, 'name' | 'vertexCount' | 'faces' | 'parts24' | 'parts12'>) {
+  constructor(readonly runtime: Runtime, model: RenderableMesh) {
     const V = model.vertexCount;
     const where = `body model "${model.name}"`;
     if (model.faces.length === 0 || model.faces.length % 3 !== 0) throw new ShapeError(`MeshRenderer: ${where} has ${model.faces.length} face indices, not a positive multiple of 3`);
@@ -154,16 +187,25 @@ export class MeshRenderer {
     this.vertexLabels = new Float32Array(V);
     for (let v = 0; v < V; v++) this.vertexLabels[v] = encodeVertexLabel(model.parts24[v], model.parts12[v]);
     this.faces = facesForFlatLabels(model.faces, this.vertexLabels);
+    if (model.vTemplate !== undefined) {
+      if (model.vTemplate.length !== 3 * V) throw new ShapeError(`MeshRenderer: ${where} has ${model.vTemplate.length} template coordinates for ${V} vertices (want ${3 * V})`);
+      this.restPositions = Float32Array.from(model.vTemplate);
+      if (!this.restPositions.every(Number.isFinite)) throw new ShapeError(`MeshRenderer: ${where} has non-finite template coordinates`);
+    } else {
+      this.restPositions = null;
+    }
 
     const gl = (this.gl = runtime.gl);
     const vao = gl.createVertexArray();
     const labelBuffer = gl.createBuffer();
+    const restBuffer = gl.createBuffer();
     const indexBuffer = gl.createBuffer();
     const framebuffer = gl.createFramebuffer();
     const depthBuffer = gl.createRenderbuffer();
-    if (!vao || !labelBuffer || !indexBuffer || !framebuffer || !depthBuffer) throw new ContextError('MeshRenderer: could not create GL objects (context lost?)');
+    if (!vao || !labelBuffer || !restBuffer || !indexBuffer || !framebuffer || !depthBuffer) throw new ContextError('MeshRenderer: could not create GL objects (context lost?)');
     this.vertexArray = vao;
     this.labelBuffer = labelBuffer;
+    this.restBuffer = restBuffer;
     this.indexBuffer = indexBuffer;
     this.framebuffer = framebuffer;
     this.depthBuffer = depthBuffer;
@@ -174,10 +216,17 @@ export class MeshRenderer {
       gl.bindVertexArray(vao);
       gl.bindBuffer(gl.ARRAY_BUFFER, labelBuffer);
       gl.bufferData(gl.ARRAY_BUFFER, this.vertexLabels, gl.STATIC_DRAW);
+      // Attribute locations are fixed in the vertex shader (layout(location)), so the G-buffer and
+      // surface programs read the same vertex array.
       const location = gl.getAttribLocation(program.program, 'a_label');
-      if (location < 0) throw new NbfError('MeshRenderer: the vertex shader has no a_label attribute');
-      gl.enableVertexAttribArray(location);
-      gl.vertexAttribPointer(location, 1, gl.FLOAT, false, 0, 0);
+      if (location !== LABEL_LOCATION) throw new NbfError(`MeshRenderer: the vertex shader's a_label is at location ${location}, not ${LABEL_LOCATION}`);
+      gl.enableVertexAttribArray(LABEL_LOCATION);
+      gl.vertexAttribPointer(LABEL_LOCATION, 1, gl.FLOAT, false, 0, 0);
+      // Rest-pose positions (zeros without a template: only the surface pass reads them).
+      gl.bindBuffer(gl.ARRAY_BUFFER, restBuffer);
+      gl.bufferData(gl.ARRAY_BUFFER, this.restPositions ?? new Float32Array(3 * V), gl.STATIC_DRAW);
+      gl.enableVertexAttribArray(REST_LOCATION);
+      gl.vertexAttribPointer(REST_LOCATION, 3, gl.FLOAT, false, 0, 0);
       // The element buffer binding is part of the vertex array's state.
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, indexBuffer);
       gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.STATIC_DRAW);
@@ -195,12 +244,32 @@ export class MeshRenderer {
     const rt = this.runtime;
     return rt.scope(() => {
       const { atlas, layout } = this.renderAtlas(vertices, camera, options);
-      return rt.run({
-        kernel: 'render_gather',
-        inputs: { Atlas: atlas },
-        uniforms: { u_width: options.width, u_height: options.height, u_tilesX: layout.tilesX },
-        outShape: [vertices.shape[0], options.height, options.width, 4],
-      });
+      return this.gather(atlas, layout, vertices.shape[0], options);
+    });
+  }
+
+  /**
+   * render() plus the surface buffer [N, H, W, 4]: per pixel the rest-pose (template) position of the
+   * visible surface point and 1, 0 for the background (shaders/render_surface.glsl) — texture
+   * coordinates that follow the body. Needs a model with vTemplate. A pixel is covered in the surface
+   * buffer exactly when it is in the G-buffer (the second draw reuses the first one's depth buffer).
+   */
+  renderLayers(vertices: Tensor, camera: Tensor, options: RenderOptions): RenderLayers {
+    if (!this.restPositions) throw new NbfError('MeshRenderer.renderLayers: the body model has no template positions (vTemplate) for the surface buffer');
+    const rt = this.runtime;
+    return rt.scope(() => {
+      const { atlas, surfaceAtlas, layout } = this.drawAtlases(vertices, camera, options, true);
+      const N = vertices.shape[0];
+      return { gbuffer: this.gather(atlas, layout, N, options), surface: this.gather(surfaceAtlas!, layout, N, options) };
+    });
+  }
+
+  private gather(atlas: Tensor, layout: AtlasLayout, N: number, options: RenderSize): Tensor {
+    return this.runtime.run({
+      kernel: 'render_gather',
+      inputs: { Atlas: atlas },
+      uniforms: { u_width: options.width, u_height: options.height, u_tilesX: layout.tilesX },
+      outShape: [N, options.height, options.width, 4],
     });
   }
 
@@ -210,6 +279,11 @@ export class MeshRenderer {
    * and its layout. render() gathers it into [N, H, W, 4]. GL state is as it was before the call.
    */
   renderAtlas(vertices: Tensor, camera: Tensor, options: RenderOptions): { atlas: Tensor; layout: AtlasLayout } {
+    const { atlas, layout } = this.drawAtlases(vertices, camera, options, false);
+    return { atlas, layout };
+  }
+
+  private drawAtlases(vertices: Tensor, camera: Tensor, options: RenderOptions, withSurface: boolean): { atlas: Tensor; surfaceAtlas: Tensor | null; layout: AtlasLayout } {
     this.checkAlive();
     const { width, height } = options;
     const near = options.near ?? 0.05;
@@ -231,65 +305,80 @@ export class MeshRenderer {
     const layout = atlasLayout(N, width, height, rt.maxTextureSize);
     const saved = this.saveState();
     let atlas: Tensor | undefined;
+    let surfaceAtlas: Tensor | null = null;
     try {
       atlas = rt.zeros([layout.texels, 4]);
-      this.draw(atlas, vertices, camera, N, width, height, near, far, layout);
+      if (withSurface) surfaceAtlas = rt.zeros([layout.texels, 4]);
+      const draw = { vertices, camera, N, width, height, near, far, layout };
+      this.draw(atlas, this.compiledProgram(), draw, true);
+      if (surfaceAtlas) this.draw(surfaceAtlas, this.compiledSurfaceProgram(), draw, false);
     } catch (e) {
       atlas?.dispose();
+      surfaceAtlas?.dispose();
       throw e;
     } finally {
       this.restoreState(saved);
     }
-    return { atlas, layout };
+    return { atlas, surfaceAtlas, layout };
   }
 
-  private draw(atlas: Tensor, vertices: Tensor, camera: Tensor, N: number, width: number, height: number, near: number, far: number, layout: AtlasLayout): void {
+  /**
+   * Draws every body into its tile of `target`. The first pass clears colour and depth and writes depth
+   * (test LESS); a later pass over the same depth buffer clears colour only and draws with test LEQUAL
+   * and depth writes off, so it colours exactly the surface the first pass left visible.
+   */
+  private draw(target: Tensor, program: CompiledKernel, d: DrawCall, firstPass: boolean): void {
     const gl = this.gl;
-    const tex = atlas.texture;
-    {
-      this.ensureDepthBuffer(tex.width, tex.height);
-      gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
-      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex.texture, 0);
-      gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, this.depthBuffer);
-      gl.drawBuffers([gl.COLOR_ATTACHMENT0]);
-      const status = gl.checkFramebufferStatus(gl.FRAMEBUFFER);
-      if (status !== gl.FRAMEBUFFER_COMPLETE) throw new ContextError(`render: the atlas framebuffer is incomplete (status 0x${status.toString(16)})`);
-      const usedHeight = layout.tilesY * height;
-      gl.disable(gl.SCISSOR_TEST);
-      gl.disable(gl.BLEND);
-      gl.disable(gl.CULL_FACE);
-      gl.viewport(0, 0, tex.width, usedHeight);
-      // clear() rather than clearBufferfv(), which crashes headless-gl 9.0.0-rc.10.
-      gl.clearColor(0, 0, 0, 0);
+    const tex = target.texture;
+    const { N, width, height, layout } = d;
+    if (firstPass) this.ensureDepthBuffer(tex.width, tex.height);
+    else if (this.depthSize.width !== tex.width || this.depthSize.height !== tex.height) throw new NbfError('render: the surface atlas and the depth buffer differ in size');
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex.texture, 0);
+    gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, this.depthBuffer);
+    gl.drawBuffers([gl.COLOR_ATTACHMENT0]);
+    const status = gl.checkFramebufferStatus(gl.FRAMEBUFFER);
+    if (status !== gl.FRAMEBUFFER_COMPLETE) throw new ContextError(`render: the atlas framebuffer is incomplete (status 0x${status.toString(16)})`);
+    const usedHeight = layout.tilesY * height;
+    gl.disable(gl.SCISSOR_TEST);
+    gl.disable(gl.BLEND);
+    gl.disable(gl.CULL_FACE);
+    gl.viewport(0, 0, tex.width, usedHeight);
+    // clear() rather than clearBufferfv(), which crashes headless-gl 9.0.0-rc.10.
+    gl.clearColor(0, 0, 0, 0);
+    gl.enable(gl.DEPTH_TEST);
+    if (firstPass) {
       gl.clearDepth(1);
       gl.depthMask(true);
       gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
-      gl.enable(gl.DEPTH_TEST);
       gl.depthFunc(gl.LESS);
-      const program = this.compiledProgram();
-      gl.useProgram(program.program);
-      setUniforms(gl, program, {
-        Vertices: vertices.texture.texture,
-        Camera: camera.texture.texture,
-        u_vertexCount: this.vertexCount,
-        u_imageSize: [width, height],
-        u_depthRange: [near, far],
-      });
-      const bodyLocation = program.uniforms.get('u_body')?.location ?? null;
-      gl.bindVertexArray(this.vertexArray);
-      for (let n = 0; n < N; n++) {
-        const tx = n % layout.tilesX;
-        const ty = Math.floor(n / layout.tilesX);
-        gl.viewport(tx * width, ty * height, width, height);
-        gl.uniform1i(bodyLocation, n);
-        gl.drawElements(gl.TRIANGLES, this.faces.length, gl.UNSIGNED_INT, 0);
-      }
-      program.drawn = true;
-      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, null, 0);
-      if (this.runtime.checkErrors) {
-        const err = gl.getError();
-        if (err !== gl.NO_ERROR) throw new NbfError(`render: GL error 0x${err.toString(16)} while drawing ${N} bodies`);
-      }
+    } else {
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      gl.depthMask(false);
+      gl.depthFunc(gl.LEQUAL);
+    }
+    gl.useProgram(program.program);
+    setUniforms(gl, program, {
+      Vertices: d.vertices.texture.texture,
+      Camera: d.camera.texture.texture,
+      u_vertexCount: this.vertexCount,
+      u_imageSize: [width, height],
+      u_depthRange: [d.near, d.far],
+    });
+    const bodyLocation = program.uniforms.get('u_body')?.location ?? null;
+    gl.bindVertexArray(this.vertexArray);
+    for (let n = 0; n < N; n++) {
+      const tx = n % layout.tilesX;
+      const ty = Math.floor(n / layout.tilesX);
+      gl.viewport(tx * width, ty * height, width, height);
+      gl.uniform1i(bodyLocation, n);
+      gl.drawElements(gl.TRIANGLES, this.faces.length, gl.UNSIGNED_INT, 0);
+    }
+    program.drawn = true;
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, null, 0);
+    if (this.runtime.checkErrors) {
+      const err = gl.getError();
+      if (err !== gl.NO_ERROR) throw new NbfError(`render: GL error 0x${err.toString(16)} while drawing ${N} bodies`);
     }
   }
 
@@ -308,6 +397,15 @@ export class MeshRenderer {
       this.program = this.runtime.programs.compile('render_mesh', fragment, 'shaders/render_mesh.glsl', vertex);
     }
     return this.program;
+  }
+
+  private compiledSurfaceProgram(): CompiledKernel {
+    if (!this.surfaceProgram) {
+      const fragment = `#version 300 es\n${shaderText('render_surface')}`;
+      const vertex = `#version 300 es\n${shaderText('render_mesh_vertex')}`;
+      this.surfaceProgram = this.runtime.programs.compile('render_surface', fragment, 'shaders/render_surface.glsl', vertex);
+    }
+    return this.surfaceProgram;
   }
 
   private saveState(): SavedState {
@@ -368,10 +466,13 @@ export class MeshRenderer {
     const gl = this.gl;
     gl.deleteVertexArray(this.vertexArray);
     gl.deleteBuffer(this.labelBuffer);
+    gl.deleteBuffer(this.restBuffer);
     gl.deleteBuffer(this.indexBuffer);
     gl.deleteFramebuffer(this.framebuffer);
     gl.deleteRenderbuffer(this.depthBuffer);
     if (this.program) gl.deleteProgram(this.program.program);
+    if (this.surfaceProgram) gl.deleteProgram(this.surfaceProgram.program);
     this.program = null;
+    this.surfaceProgram = null;
   }
 }

@@ -20,7 +20,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
-import { mul, rsubScalar } from '../kernels/elementwise.js';
+import { add, mul, rsubScalar } from '../kernels/elementwise.js';
 import type { BodyModel } from '../smpl/types.js';
 import { GpuBodyModel } from '../smpl/gpu/model.js';
 import { smplForward } from '../smpl/gpu/layer.js';
@@ -29,7 +29,7 @@ import { depthMap, partColourMap, partLabelMap } from '../render/maps.js';
 import { checkGranularity, type Granularity } from '../render/parts.js';
 import { APPEARANCE_SIZE, AUGMENT_SIZE, OCCLUDER_SIZE, packAppearance, packAugmentation, packOccluder } from './appearance.js';
 import { absoluteRotations, sampleExample, type ExampleParams, type SamplerOptions } from './sampler.js';
-import { augmentImages, occluderMask, photoBackgrounds, shadePeople, type PhotoInputs } from './shade.js';
+import { augmentImages, occluderMask, personOccluderMask, photoBackgrounds, shadePeople, type PhotoInputs } from './shade.js';
 import { DEFAULT_PHOTO_FRACTION, NO_PHOTO, packPhotoBackground, PHOTO_SIZE, type BackgroundBank, type PhotoBackground } from './backgrounds.js';
 import { Skeleton } from './skeleton.js';
 
@@ -110,10 +110,13 @@ export class SynthGenerator {
   private disposed = false;
   private bank: BackgroundBank | null = null;
   private photoFraction = DEFAULT_PHOTO_FRACTION;
+  /** The template's rest joints (24·3): garments and hair are placed relative to them. */
+  private readonly templateJoints: Float32Array;
 
   constructor(readonly runtime: Runtime, readonly model: BodyModel, options: SynthGeneratorOptions = {}) {
     this.setBackgrounds(options.backgrounds ?? null, options.photoFraction);
     this.skeleton = new Skeleton(model);
+    this.templateJoints = Float32Array.from(this.skeleton.restJoints(new Float64Array(this.skeleton.shapeCount)));
     this.gpuModel = GpuBodyModel.upload(runtime, model);
     try {
       this.renderer = new MeshRenderer(runtime, model);
@@ -181,7 +184,7 @@ export class SynthGenerator {
       trans.set(e.trans, i * 3);
       camera.set(e.camera, i * 4);
       rotations.set(absoluteRotations(e.pose, this.skeleton.parents), i * 216);
-      flags.set([1, 1, e.occluder.enabled ? 1 : 0, e.familyIndex], i * 4);
+      flags.set([1, 1, e.occluder.enabled || e.other ? 1 : 0, e.familyIndex], i * 4);
       packAppearance(e.appearance, appearance, i * APPEARANCE_SIZE);
       packAugmentation(e.augmentation, augmentation, i * AUGMENT_SIZE);
       packOccluder(e.occluder, occluder, i * OCCLUDER_SIZE);
@@ -203,10 +206,13 @@ export class SynthGenerator {
         trans: targets.trans,
         camera: { type: 'perspective', params: targets.camera },
       });
-      const drawn = this.renderer.render(body.vertices, targets.camera, { width: size, height: size });
+      const { gbuffer: drawn, surface } = this.renderer.renderLayers(body.vertices, targets.camera, { width: size, height: size });
       const mask = occluderMask(rt.tensor(occluder, [N, OCCLUDER_SIZE]), size, size);
-      // Occluded pixels are background in every map: the G-buffer is cleared under the occluder.
-      const gbuffer = mul(drawn, rsubScalar(mask, 1));
+      // A second person, where one is drawn: its visible pixels (personMask) hide the main body.
+      const other = examples.some((e) => e.other) ? this.renderOthers(examples, targets.camera, size) : null;
+      const personMask = other ? personOccluderMask(drawn, other.gbuffer, mask) : null;
+      // Occluded pixels are background in every map: the G-buffer is cleared under the occluders.
+      const gbuffer = mul(drawn, rsubScalar(personMask ? add(mask, personMask) : mask, 1));
       const labels = partLabelMap(gbuffer, 12);
       const variants: SynthBatch['inputs']['variants'] = {};
       for (const g of granularities) {
@@ -218,7 +224,10 @@ export class SynthGenerator {
         const params = rt.tensor(photoParams, [N, PHOTO_SIZE]);
         photo = { background: photoBackgrounds(bank.atlas, params, size, size), params };
       }
-      const shaded = shadePeople(gbuffer, mask, rt.tensor(appearance, [N, APPEARANCE_SIZE]), body.joints, targets.camera, photo);
+      const restJoints = rt.tensor(this.templateJoints, [24, 3]);
+      // With second persons, appearance rows N..2N−1 are theirs (shaded where personMask is 1).
+      const looks = other ? rt.tensor(Float32Array.from([...appearance, ...other.appearance]), [2 * N, APPEARANCE_SIZE]) : rt.tensor(appearance, [N, APPEARANCE_SIZE]);
+      const shaded = shadePeople(gbuffer, surface, mask, looks, restJoints, photo, other && personMask ? { gbuffer: other.gbuffer, surface: other.surface, mask: personMask } : undefined);
       return {
         inputs: {
           parts: partColourMap(labels, 12, { scale, offset }),
@@ -231,6 +240,32 @@ export class SynthGenerator {
       };
     });
     return { size, ...tensors, examples, photos };
+  }
+
+  /**
+   * G-buffers and surface buffers [N, S, S, 4] of the examples' second persons, and their packed looks;
+   * an example without one gets a body beyond the far plane (nothing drawn).
+   */
+  private renderOthers(examples: ExampleParams[], camera: Tensor, size: number): { gbuffer: Tensor; surface: Tensor; appearance: Float32Array } {
+    const rt = this.runtime;
+    const N = examples.length;
+    const B = this.skeleton.shapeCount;
+    const betas = new Float32Array(N * B);
+    const pose = new Float32Array(N * 72);
+    const trans = new Float32Array(N * 3);
+    const appearance = new Float32Array(N * APPEARANCE_SIZE);
+    examples.forEach((e, i) => {
+      if (e.other) {
+        betas.set(e.other.betas, i * B);
+        pose.set(e.other.pose, i * 72);
+        trans.set(e.other.trans, i * 3);
+        packAppearance(e.other.appearance, appearance, i * APPEARANCE_SIZE);
+      } else {
+        trans[i * 3 + 2] = 1e4; // far beyond the far plane (1000 m): clipped away
+      }
+    });
+    const body = smplForward(this.gpuModel, { betas: rt.tensor(betas, [N, B]), pose: rt.tensor(pose, [N, 72]), trans: rt.tensor(trans, [N, 3]) });
+    return { ...this.renderer.renderLayers(body.vertices, camera, { width: size, height: size }), appearance };
   }
 
   dispose(): void {

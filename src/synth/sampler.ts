@@ -27,6 +27,23 @@ export interface SamplerOptions {
   occluderRate?: number;
   /** Draw appearance and augmentations (default true); false gives a plain mid-grey look, no augmentations. */
   appearance?: boolean;
+  /**
+   * Probability of a second person entering the frame from the left or right, in front of or behind
+   * the main one (default 0). It is drawn as an occluder: its pixels are background in every map,
+   * only the main person is the target. Not with the plain look.
+   */
+  otherPersonRate?: number;
+}
+
+/** A second person in the picture (drawn as an occluder; see SamplerOptions.otherPersonRate). */
+export interface OtherPerson {
+  betas: Float64Array;
+  /** 72 parent-relative axis-angle numbers, index 0 the global orientation into the camera frame. */
+  pose: Float64Array;
+  /** Translation (metres, camera frame); the same camera as the main person. */
+  trans: Float64Array;
+  family: string;
+  appearance: Appearance;
 }
 
 export interface ExampleParams {
@@ -46,6 +63,8 @@ export interface ExampleParams {
   appearance: Appearance;
   augmentation: Augmentation;
   occluder: Occluder;
+  /** A second person entering the frame (absent: none). */
+  other?: OtherPerson;
 }
 
 /** Seed of example `index` of a run with seed `seed` (a 32-bit mix, so neighbours are unrelated). */
@@ -54,6 +73,20 @@ export function exampleSeed(seed: number, index: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Seed of the second stream of example `index` (appearance details drawn since surface textures), so
+ * that the example's own stream — and with it the augmentation and occluder of every seed — stays as
+ * it was.
+ */
+export function detailSeed(seed: number, index: number): number {
+  return exampleSeed((seed ^ 0x5bd1e995) >>> 0, index);
+}
+
+/** Seed of the third stream of example `index`: the second person (drawn or not, whatever the rate). */
+export function otherPersonSeed(seed: number, index: number): number {
+  return exampleSeed((seed ^ 0x27d4eb2f) >>> 0, index);
 }
 
 /** N(0, 1) truncated to [−limit, limit] by redrawing. */
@@ -81,14 +114,7 @@ export function sampleExample(skeleton: Skeleton, seed: number, index: number, o
   const rest = skeleton.restJoints(betas);
 
   // Body pose with the self-penetration check (on the body alone: orientation does not matter).
-  const contacts = restPoseContacts(rest);
-  const bodyRotations = new Float64Array(24 * 9);
-  bodyRotations.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  const penetrates = (eulers: Float64Array): boolean => {
-    for (let j = 1; j < 24; j++) bodyRotations.set(eulerToMatrix([eulers[3 * j], eulers[3 * j + 1], eulers[3 * j + 2]]), 9 * j);
-    return firstPenetration(skeleton.posedJoints(rest, bodyRotations), contacts) !== null;
-  };
-  const body = sampleBodyPose(rng, penetrates);
+  const body = checkedBodyPose(skeleton, rng, rest);
   const family = POSE_FAMILIES[body.familyIndex];
 
   // Global orientation: a full turn about the vertical, a moderate tilt, the in-plane spin.
@@ -130,10 +156,56 @@ export function sampleExample(skeleton: Skeleton, seed: number, index: number, o
   const camera = Float64Array.from([focal, focal, size / 2, size / 2]);
 
   const useAppearance = options.appearance ?? true;
-  const appearance = sampleAppearance(rng, useAppearance);
+  const appearance = sampleAppearance(rng, useAppearance, new Rng(detailSeed(seed, index)));
   const augmentation = sampleAugmentation(rng, useAppearance);
   const occluder = sampleOccluder(rng, size, useAppearance ? (options.occluderRate ?? 0.3) : 0);
-  return { index, betas, pose, trans, camera, family: body.family, familyIndex: body.familyIndex, rejected: body.rejected, appearance, augmentation, occluder };
+  const example: ExampleParams = { index, betas, pose, trans, camera, family: body.family, familyIndex: body.familyIndex, rejected: body.rejected, appearance, augmentation, occluder };
+  const otherRate = useAppearance ? (options.otherPersonRate ?? 0) : 0;
+  if (otherRate > 0) {
+    const other = sampleOtherPerson(skeleton, new Rng(otherPersonSeed(seed, index)), otherRate, focal, size, depth);
+    if (other) example.other = other;
+  }
+  return example;
+}
+
+/** A body pose with the self-penetration check, on its own rest joints. */
+function checkedBodyPose(skeleton: Skeleton, rng: Rng, rest: Float64Array) {
+  const contacts = restPoseContacts(rest);
+  const bodyRotations = new Float64Array(24 * 9);
+  bodyRotations.set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  return sampleBodyPose(rng, (eulers) => {
+    for (let j = 1; j < 24; j++) bodyRotations.set(eulerToMatrix([eulers[3 * j], eulers[3 * j + 1], eulers[3 * j + 2]]), 9 * j);
+    return firstPenetration(skeleton.posedJoints(rest, bodyRotations), contacts) !== null;
+  });
+}
+
+/**
+ * A second person with probability `rate` (its stream draws the same numbers whether it is kept or
+ * not): shape, a pose of any family, turned at random about its vertical, at depth ×U(0.55, 1.4) of
+ * the main person's (in front or behind), its pelvis projected at U(−0.2, 0.12)·S from the left or
+ * U(0.88, 1.2)·S from the right edge and U(0.3, 0.8)·S down, so part of it enters the frame; its own
+ * look.
+ */
+export function sampleOtherPerson(skeleton: Skeleton, rng: Rng, rate: number, focal: number, size: number, mainDepth: number): OtherPerson | null {
+  const enabled = rng.next() < rate;
+  const betas = new Float64Array(skeleton.shapeCount);
+  for (let b = 0; b < betas.length; b++) betas[b] = truncatedNormal(rng, 3);
+  const rest = skeleton.restJoints(betas);
+  const body = checkedBodyPose(skeleton, rng, rest);
+  const family = POSE_FAMILIES[body.familyIndex];
+  const root = globalRotation(rng.uniform(-Math.PI, Math.PI), (family.pitch ?? 0) + rng.uniform(-0.15, 0.15), 0, rng.uniform(-0.2, 0.2));
+  const rotations = new Float64Array(24 * 9);
+  rotations.set(root);
+  for (let j = 1; j < 24; j++) rotations.set(eulerToMatrix([body.eulers[3 * j], body.eulers[3 * j + 1], body.eulers[3 * j + 2]]), 9 * j);
+  const pose = new Float64Array(72);
+  for (let j = 0; j < 24; j++) inverseRodrigues(rotations, 9 * j, pose, 3 * j);
+  const pelvis = skeleton.posedJoints(rest, rotations).subarray(0, 3);
+  const z = mainDepth * rng.uniform(0.55, 1.4);
+  const u = size * (rng.next() < 0.5 ? rng.uniform(-0.2, 0.12) : rng.uniform(0.88, 1.2));
+  const v = size * rng.uniform(0.3, 0.8);
+  const trans = Float64Array.from([((u - size / 2) * z) / focal - pelvis[0], ((v - size / 2) * z) / focal - pelvis[1], z - pelvis[2]]);
+  const appearance = sampleAppearance(rng, true, rng);
+  return enabled ? { betas, pose, trans, family: body.family, appearance } : null;
 }
 
 /** Absolute (global) rotation matrices J·9 of a parent-relative axis-angle pose. */
