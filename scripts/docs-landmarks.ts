@@ -19,33 +19,14 @@ import { readImageFile } from '../src/io/image-file.js';
 import type { RgbaImage } from '../src/io/image.js';
 import { createPoseLandmarker, blazePoseModelPath, BLAZEPOSE_VARIANTS } from '../src/landmarks/model-files.js';
 import { drawLandmarks } from '../src/landmarks/draw.js';
-import { cropPicture, wholePictureRoi } from '../src/landmarks/roi.js';
+import { sheet as sheetOf, tile as tileOf } from './contact-sheet.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 
 const TILE = 256;
 
-/** The picture scaled into a TILE² square (letterboxed), via the landmark crop code. */
-function tile(image: RgbaImage): RgbaImage {
-  const rgb = cropPicture(image, wholePictureRoi(image.width, image.height), TILE);
-  const data = new Uint8Array(TILE * TILE * 4);
-  for (let i = 0; i < TILE * TILE; i++) {
-    for (let c = 0; c < 3; c++) data[4 * i + c] = Math.round(rgb[3 * i + c] * 255);
-    data[4 * i + 3] = 255;
-  }
-  return { width: TILE, height: TILE, data };
-}
-
-function sheet(rows: RgbaImage[][]): RgbaImage {
-  const cols = Math.max(...rows.map((r) => r.length));
-  const width = cols * TILE;
-  const height = rows.length * TILE;
-  const data = new Uint8Array(width * height * 4).fill(255);
-  rows.forEach((row, r) => row.forEach((t, c) => {
-    for (let y = 0; y < TILE; y++) data.set(t.data.subarray(y * TILE * 4, (y + 1) * TILE * 4), ((r * TILE + y) * width + c * TILE) * 4);
-  }));
-  return { width, height, data };
-}
+const tile = (image: RgbaImage) => tileOf(image, TILE);
+const sheet = (rows: RgbaImage[][]) => sheetOf(rows, TILE);
 
 const rt = createNodeContext();
 const photos = ['out/photos/astronaut.png', 'out/photos/camera.png'].filter(existsSync);
