@@ -20,6 +20,9 @@
  * (μ_r ← m·μ_r + (1−m)·μ, σ²_r ← m·σ²_r + (1−m)·σ²·n/(n−1)), L1 loss on the latent, Adam written
  * out (the maths of shaders/optim_adam.glsl) with optional decoupled weight decay (AdamW).
  * There is no body model here (tfjs has none): the training comparison uses the L1-latent loss only.
+ *
+ * The encoder, batch norm, running averages, gradients and Adam live in TfjsResNetModel, which the
+ * segmenter's twin (tfjs-refinenet.ts) shares; TfjsResNetFitter adds the pool and dense head.
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { ResNetConfig } from '../../src/nn/resnet.js';
@@ -47,40 +50,48 @@ export interface NamedValues {
 
 let modelCounter = 0;
 
-export class TfjsResNetFitter {
+/**
+ * What every tfjs twin of a network on our ResNet encoder shares: the variables by our parameter and
+ * buffer names, conv → batch norm (training or running averages), the encoder's stage outputs,
+ * the running-average update, the gradient of a loss with respect to every parameter, and Adam(W)
+ * written out. TfjsResNetFitter (here) and TfjsSegmenter (tfjs-refinenet.ts) add their heads.
+ */
+export class TfjsResNetModel {
   /** Trainable variables by our parameter name. */
   readonly weights = new Map<string, TfCore.Variable>();
-  /** Running averages and mean/latent by our buffer name (not trained). */
+  /** Running averages (and other buffers) by our buffer name (not trained). */
   readonly buffers = new Map<string, TfCore.Variable>();
   private readonly moments = new Map<string, { m: TfCore.Variable; v: TfCore.Variable }>();
   private readonly prefix: string;
-  private readonly epsilon: number;
-  private readonly momentum: number;
+  protected readonly epsilon: number;
+  protected readonly momentum: number;
   private step = 0;
 
   constructor(
-    private readonly tf: Tf,
-    readonly config: TfjsFitterConfig,
+    protected readonly tf: Tf,
+    /** For messages and variable names: "fitter", "segmenter". */
+    protected readonly kind: string,
+    readonly encoderConfig: ResNetConfig,
     params: readonly NamedValues[],
     buffers: readonly NamedValues[],
   ) {
     // tfjs keeps variable names in one global registry: make ours unique per model.
-    this.prefix = `fitter${modelCounter++}:`;
-    this.epsilon = config.encoder.batchNorm?.epsilon ?? 1e-3;
-    this.momentum = config.encoder.batchNorm?.momentum ?? 0.99;
+    this.prefix = `${kind}${modelCounter++}:`;
+    this.epsilon = encoderConfig.batchNorm?.epsilon ?? 1e-3;
+    this.momentum = encoderConfig.batchNorm?.momentum ?? 0.99;
     for (const p of params) this.weights.set(p.name, tf.variable(tf.tensor(p.data, [...p.shape]), true, this.prefix + p.name));
     for (const b of buffers) this.buffers.set(b.name, tf.variable(tf.tensor(b.data, [...b.shape]), false, `${this.prefix}buffer/${b.name}`));
   }
 
-  private w(name: string): TfCore.Tensor {
+  protected w(name: string): TfCore.Tensor {
     const v = this.weights.get(name);
-    if (!v) throw new Error(`tfjs fitter: no parameter "${name}"`);
+    if (!v) throw new Error(`tfjs ${this.kind}: no parameter "${name}"`);
     return v;
   }
 
-  private b(name: string): TfCore.Variable {
+  protected b(name: string): TfCore.Variable {
     const v = this.buffers.get(name);
-    if (!v) throw new Error(`tfjs fitter: no buffer "${name}"`);
+    if (!v) throw new Error(`tfjs ${this.kind}: no buffer "${name}"`);
     return v;
   }
 
@@ -88,7 +99,7 @@ export class TfjsResNetFitter {
    * conv (no bias, 'same') → batch norm. Training: the batch's statistics, pushed to `stats` (kept,
    * for the running-average update after the step). Inference: tf.batchNorm with the running averages.
    */
-  private convNorm(x: TfCore.Tensor4D, name: string, strides: number, training: boolean, stats: BatchStats[] | null): TfCore.Tensor4D {
+  protected convNorm(x: TfCore.Tensor4D, name: string, strides: number, training: boolean, stats: BatchStats[] | null): TfCore.Tensor4D {
     const tf = this.tf;
     const z = tf.conv2d(x, this.w(`${name}/conv/weights`) as TfCore.Tensor4D, strides, 'same');
     const scale = this.w(`${name}/bn/scale`) as TfCore.Tensor1D;
@@ -102,14 +113,15 @@ export class TfjsResNetFitter {
     return tf.add(tf.mul(normalised, scale), offset) as TfCore.Tensor4D;
   }
 
-  /** images [N, H, W, C] → latent [N, L]. */
-  forward(images: TfCore.Tensor4D, training: boolean, stats: BatchStats[] | null = null): TfCore.Tensor2D {
+  /** The encoder (parameters "encoder/…"): images [N, H, W, C] → every stage's output, finest first. */
+  protected encoderFeatures(images: TfCore.Tensor4D, training: boolean, stats: BatchStats[] | null): TfCore.Tensor4D[] {
     const tf = this.tf;
-    const c = this.config.encoder;
+    const c = this.encoderConfig;
     const cn = (x: TfCore.Tensor4D, name: string, strides: number) => this.convNorm(x, `encoder/${name}`, strides, training, stats);
     let x = tf.relu(cn(images, 'stem', c.stemStride));
     if (c.stemPool > 0) x = tf.maxPool(x, c.stemPool, c.stemPool, 'same');
     let channels = c.stemChannels;
+    const outputs: TfCore.Tensor4D[] = [];
     c.blocks.forEach((count, s) => {
       const width = c.widths[s];
       const out = c.block === 'bottleneck' ? 4 * width : width;
@@ -128,28 +140,23 @@ export class TfjsResNetFitter {
         x = tf.relu(tf.add(residual, shortcut)) as TfCore.Tensor4D;
         channels = out;
       }
+      outputs.push(x);
     });
-    const pooled = tf.mean(x, [1, 2]) as TfCore.Tensor2D;
-    const offsets = tf.add(tf.matMul(pooled, this.w('head/weights') as TfCore.Tensor2D), this.w('head/bias'));
-    return tf.add(offsets, this.b('mean/latent')) as TfCore.Tensor2D;
-  }
-
-  /** Inference (running averages): latent [N, L]; the caller disposes it. */
-  predict(images: TfCore.Tensor4D): TfCore.Tensor2D {
-    return this.tf.tidy(() => this.forward(images, false));
+    return outputs;
   }
 
   /**
-   * L1 loss of the latent against `targets` with training-mode batch norm, and the gradient of every
-   * parameter by our name. Moves the running averages as our BatchNormLayer does.
+   * `loss(stats)` (a scalar built with training-mode batch norm that records its statistics in
+   * `stats`) and its gradient for every parameter, by our name; then moves the running averages as
+   * our BatchNormLayer does.
    */
-  lossAndGrads(images: TfCore.Tensor4D, targets: TfCore.Tensor2D): { loss: TfCore.Scalar; grads: Map<string, TfCore.Tensor> } {
+  protected gradients(loss: (stats: BatchStats[]) => TfCore.Scalar): { loss: TfCore.Scalar; grads: Map<string, TfCore.Tensor> } {
     const tf = this.tf;
     const names = [...this.weights.keys()];
     const list = names.map((n) => this.weights.get(n)!);
     const stats: BatchStats[] = [];
     try {
-      const { value, grads } = tf.variableGrads(() => tf.mean(tf.abs(tf.sub(this.forward(images, true, stats), targets))) as TfCore.Scalar, list);
+      const { value, grads } = tf.variableGrads(() => loss(stats), list);
       this.updateRunning(stats);
       return { loss: value, grads: new Map(names.map((n, i) => [n, grads[list[i].name]])) };
     } finally {
@@ -171,14 +178,14 @@ export class TfjsResNetFitter {
   }
 
   /**
-   * One step of L1-latent loss + Adam (AdamW when adam.weightDecay > 0), written out:
+   * One Adam update (AdamW when adam.weightDecay > 0) of every parameter from `grads`, written out
+   * (the maths of shaders/optim_adam.glsl):
    *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,
    *   w ← w·(1 − lr·λ) − lr·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
-   * Returns the loss before the update (a scalar the caller disposes).
+   * Disposes the gradients.
    */
-  trainStep(images: TfCore.Tensor4D, targets: TfCore.Tensor2D, adam: AdamWSettings): TfCore.Scalar {
+  applyAdam(grads: Map<string, TfCore.Tensor>, adam: AdamWSettings): void {
     const tf = this.tf;
-    const { loss, grads } = this.lossAndGrads(images, targets);
     this.step++;
     const correction1 = 1 - adam.beta1 ** this.step;
     const correction2 = 1 - adam.beta2 ** this.step;
@@ -196,7 +203,6 @@ export class TfjsResNetFitter {
       }
     });
     tf.dispose([...grads.values()]);
-    return loss;
   }
 
   /** Adam's moments of a parameter, zeros on first use (inference-only twins never allocate them). */
@@ -213,7 +219,7 @@ export class TfjsResNetFitter {
     return e;
   }
 
-  /** Current values of the buffers (running averages, mean/latent) by name. */
+  /** Current values of the buffers (running averages, …) by name. */
   readBuffers(): Map<string, Float32Array> {
     return new Map([...this.buffers].map(([n, v]) => [n, v.dataSync() as Float32Array]));
   }
@@ -228,7 +234,46 @@ export class TfjsResNetFitter {
   }
 }
 
-interface BatchStats {
+export class TfjsResNetFitter extends TfjsResNetModel {
+  constructor(tf: Tf, readonly config: TfjsFitterConfig, params: readonly NamedValues[], buffers: readonly NamedValues[]) {
+    super(tf, 'fitter', config.encoder, params, buffers);
+  }
+
+  /** images [N, H, W, C] → latent [N, L]. */
+  forward(images: TfCore.Tensor4D, training: boolean, stats: BatchStats[] | null = null): TfCore.Tensor2D {
+    const tf = this.tf;
+    const stages = this.encoderFeatures(images, training, stats);
+    const pooled = tf.mean(stages[stages.length - 1], [1, 2]) as TfCore.Tensor2D;
+    const offsets = tf.add(tf.matMul(pooled, this.w('head/weights') as TfCore.Tensor2D), this.w('head/bias'));
+    return tf.add(offsets, this.b('mean/latent')) as TfCore.Tensor2D;
+  }
+
+  /** Inference (running averages): latent [N, L]; the caller disposes it. */
+  predict(images: TfCore.Tensor4D): TfCore.Tensor2D {
+    return this.tf.tidy(() => this.forward(images, false));
+  }
+
+  /**
+   * L1 loss of the latent against `targets` with training-mode batch norm, and the gradient of every
+   * parameter by our name. Moves the running averages as our BatchNormLayer does.
+   */
+  lossAndGrads(images: TfCore.Tensor4D, targets: TfCore.Tensor2D): { loss: TfCore.Scalar; grads: Map<string, TfCore.Tensor> } {
+    const tf = this.tf;
+    return this.gradients((stats) => tf.mean(tf.abs(tf.sub(this.forward(images, true, stats), targets))) as TfCore.Scalar);
+  }
+
+  /**
+   * One step of L1-latent loss + Adam (AdamW when adam.weightDecay > 0; applyAdam has the maths).
+   * Returns the loss before the update (a scalar the caller disposes).
+   */
+  trainStep(images: TfCore.Tensor4D, targets: TfCore.Tensor2D, adam: AdamWSettings): TfCore.Scalar {
+    const { loss, grads } = this.lossAndGrads(images, targets);
+    this.applyAdam(grads, adam);
+    return loss;
+  }
+}
+
+export interface BatchStats {
   name: string;
   mean: TfCore.Tensor;
   variance: TfCore.Tensor;
