@@ -40,6 +40,5 @@ export { fitterBatch, fitterInput, heatmapSigma, targetLatent, meanLatent, partN
 // The segmenter's data, evaluation and picture → part labels (its network: refinenet.ts above).
 export { segmenterBatch, disposeSegmenterBatch, classPixelCounts, inverseSqrtClassWeights, type SegmenterBatch, type SegmenterDataOptions } from './train/segmenter-data.js';
 export { evaluateSegmenter, confusionMetrics, accumulateConfusion, allBackgroundConfusion, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvaluation, type SegmenterSummary, type SegmenterEvalOptions, type SegmentationMetrics } from './eval/segmenter-eval.js';
-export { segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay, type PictureSegmentation } from './pipeline/segment.js';
 // Landmarks drawn over a picture (the CLI's overlay.png and mask.png).
 export { drawLandmarks, maskImage } from './landmarks/draw.js';

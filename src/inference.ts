@@ -55,4 +55,10 @@ export { refineBody, type RefineTarget, type RefineStart, type RefineOptions, ty
 export { wholePictureRoi, alignmentRoi, cropPicture, cropToPicture, pictureToCrop, cropMapToPicture, type Roi } from './landmarks/roi.js';
 export type { RgbaImage } from './io/image.js';
 export { fitPhoto, type PhotoFit, type PhotoFitOptions } from './pipeline/fit-photo.js';
-export { NbfPipeline, PIPELINE_FILES, type NbfPipelineOptions, type PipelineResult, type PipelineParts } from './pipeline/nbf-pipeline.js';
+export { NbfPipeline, PIPELINE_FILES, type NbfPipelineOptions, type PipelineResult, type PipelineParts, type PartsPipelineResult, type FitPartsOptions } from './pipeline/nbf-pipeline.js';
+// NBF's route: segmenter → part map → fitting network → refinement on the part map.
+export { fitPicture, fitLabels, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit, type PictureFitOptions } from './pipeline/fit-picture.js';
+export { partEvidence, type PartEvidence, type PartEvidenceOptions } from './pipeline/part-evidence.js';
+export { segmentPerson, segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay, type PictureSegmentation, type PersonSegmentation } from './pipeline/segment.js';
+export { loadFitterWeights, loadSegmenterWeights } from './nn/weights-file.js';
+export type { FittedBody } from './pipeline/fitted-body.js';

@@ -271,10 +271,16 @@ describe('nbf segment', () => {
     expect(r.out).toMatch(/wide\.png \(50×30\): person .* → /);
   });
 
+  it('segments with the shipped weights (weights/nbf-segmenter-compact.nbfw) when --weights is not given', async () => {
+    const out = join(root, 'shipped');
+    const r = await run(['segment', join(pictures, 'wide.png'), '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(join(out, 'wide')).sort()).toEqual(['labels.png', 'overlay.png', 'parts.png']);
+  });
+
   const bad: [string, () => string[], RegExp, number][] = [
     ['a file that is not a picture', () => [join(root, 'not-a-picture.png'), '--weights', segWeights], /not-a-picture\.png: is not a PNG or JPEG picture; nothing written/, 1],
     ['a missing picture', () => [join(root, 'nope.png'), '--weights', segWeights], /nope\.png: cannot read \(no such file\)/, 1],
-    ['no --weights (none ships)', () => [join(pictures, 'wide.png')], /--weights is required: no trained segmenter ships yet; train one with nbf train segmenter or pass --weights/, 2],
     ['missing weights', () => [join(pictures, 'wide.png'), '--weights', join(root, 'nope.nbfw')], /nope\.nbfw: no such file/, 2],
     ['fitter weights', () => [join(pictures, 'wide.png'), '--weights', fitWeights], /tiny-fit\.nbfw holds a fitter .*, not a segmenter/, 1],
     ['a --size off the stride', () => [join(pictures, 'wide.png'), '--weights', segWeights, '--size', '30'], /--size must be a multiple of the segmenter's stride 4/, 2],
@@ -342,7 +348,7 @@ describe('nbf train / eval segmenter (CLI)', () => {
       [['train', 'segmenter', 'extra', '--out', out, '--steps', '5'], /unexpected argument "extra"/],
       [['train', 'bogus'], /say what to train: "fitter" or "segmenter" \(got "bogus"\)/],
       [['eval'], /say what to evaluate: "fitter" or "segmenter" \(got nothing\)/],
-      [['eval', 'segmenter', '--count', '2'], /--weights is required: no trained segmenter ships yet/],
+      [['eval', 'segmenter', '--count', '0'], /--count must be an integer/],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).toBe(2);

@@ -235,26 +235,31 @@ export async function fitPhotos(argv: string[]): Promise<number> {
         try {
           const image = await readImageFile(path);
           const t0 = performance.now();
-          if (segmenter && fitter) {
-            const landmarks = route === 'both' && landmarker ? landmarker.detect(image) : null;
-            const tLandmarks = performance.now();
-            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, {
-              refine, steps, landmarks,
-              progress: (stage, step, total) => { if (tty) process.stderr.write(`\r${prefix}${path}: refinement stage ${stage}/2 step ${step}/${total}\x1b[K`); },
-            });
-            if (tty) process.stderr.write('\r\x1b[K');
-            const dir = join(out, names[i]);
+          const progress = (stage: number, step: number, total: number) => { if (tty) process.stderr.write(`\r${prefix}${path}: refinement stage ${stage}/2 step ${step}/${total}\x1b[K`); };
+          const dir = join(out, names[i]);
+          /** params.json (filled in last, with the total time), the body as glb and obj, the overlay. */
+          const bodyFiles = (fit: Pick<PhotoFit, 'camera' | 'vertices' | 'joints3d'>) => {
             const mesh = fittedBodyMesh(model, fit);
-            const files = [
+            return [
               { path: join(dir, 'params.json'), data: '' },
               { path: join(dir, 'body.glb'), data: encodeGlb(mesh, { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
               { path: join(dir, 'body.obj'), data: encodeObj(mesh, { comments: [`nbf fit ${path}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
               { path: join(dir, 'overlay.png'), data: overlay(rt, renderer, image, fit) },
+            ];
+          };
+          const landmarkFiles = (landmarks: PhotoFit['landmarks']) => [
+            { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson({ landmarks }), null, 1) + '\n' },
+            { path: join(dir, 'mask.png'), data: encodePng(maskImage(landmarks)) },
+          ];
+          if (segmenter && fitter) {
+            const landmarks = route === 'both' && landmarker ? landmarker.detect(image) : null;
+            const tLandmarks = performance.now();
+            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, progress });
+            if (tty) process.stderr.write('\r\x1b[K');
+            const files = [
+              ...bodyFiles(fit),
               { path: join(dir, 'parts.png'), data: encodePng(partsImage(fit.segmentation.labels, image.width, image.height)) },
-              ...(landmarks ? [
-                { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson({ landmarks }), null, 1) + '\n' },
-                { path: join(dir, 'mask.png'), data: encodePng(maskImage(landmarks)) },
-              ] : []),
+              ...(landmarks ? landmarkFiles(landmarks) : []),
             ];
             const totalMs = performance.now() - t0;
             files[0].data = JSON.stringify(partsParamsJson(path, model, route, fit, totalMs, tLandmarks - t0), null, 2) + '\n';
@@ -264,21 +269,9 @@ export async function fitPhotos(argv: string[]): Promise<number> {
             continue;
           }
           if (!landmarker) throw new NbfError('internal: the landmarks route without a landmark model');
-          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, {
-            steps, focal, weight3d,
-            progress: (stage, step, total) => { if (tty) process.stderr.write(`\r${prefix}${path}: refinement stage ${stage}/2 step ${step}/${total}\x1b[K`); },
-          });
+          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, progress });
           if (tty) process.stderr.write('\r\x1b[K');
-          const dir = join(out, names[i]);
-          const mesh = fittedBodyMesh(model, fit);
-          const files = [
-            { path: join(dir, 'params.json'), data: '' },
-            { path: join(dir, 'body.glb'), data: encodeGlb(mesh, { name: 'nbf fit', extras: { bodyModel: model.name, licence: model.licence } }) },
-            { path: join(dir, 'body.obj'), data: encodeObj(mesh, { comments: [`nbf fit ${path}`, `body model ${model.name}`, 'centred on the pelvis'] }) },
-            { path: join(dir, 'overlay.png'), data: overlay(rt, renderer, image, fit) },
-            { path: join(dir, 'landmarks.json'), data: JSON.stringify(landmarksJson(fit), null, 1) + '\n' },
-            { path: join(dir, 'mask.png'), data: encodePng(maskImage(fit.landmarks)) },
-          ];
+          const files = [...bodyFiles(fit), ...landmarkFiles(fit.landmarks)];
           const totalMs = performance.now() - t0;
           files[0].data = JSON.stringify(paramsJson(path, model, landmarker.variant, fit, totalMs), null, 2) + '\n';
           writeFolderAtomically(dir, files);

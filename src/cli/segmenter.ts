@@ -7,8 +7,7 @@
  *   nbf segment           PNG/JPEG pictures or folders → DIR/<name>/parts.png, labels.png, overlay.png
  *                         at the picture's size (src/pipeline/segment.ts)
  *
- * No trained segmenter ships yet: eval and segment need --weights until
- * weights/nbf-segmenter-compact.nbfw exists.
+ * eval and segment use the shipped weights/nbf-segmenter-compact.nbfw unless --weights names others.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,8 +33,8 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
 export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--body-model FILE]';
-export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter --weights FILE.nbfw [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--body-model FILE]';
-export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... --weights FILE.nbfw [--out DIR] [--size S]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--body-model FILE]';
+export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
 /** Where a shipped segmenter would be (none is trained yet). */
@@ -43,7 +42,7 @@ export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with 
 /** The --weights path, or the shipped file when there is one; otherwise one line saying what to do. */
 export function segmenterWeightsPath(flag: string | undefined): string {
   const path = flag ?? defaultSegmenterWeightsPath();
-  if (!path) throw new ArgError('--weights is required: no trained segmenter ships yet; train one with nbf train segmenter or pass --weights FILE.nbfw');
+  if (!path) throw new ArgError('no segmenter weights: weights/nbf-segmenter-compact.nbfw is not here; train one with nbf train segmenter or pass --weights FILE.nbfw');
   if (!existsSync(path)) throw new ArgError(`--weights ${path}: no such file`);
   return path;
 }

@@ -16,6 +16,7 @@ import { NbfError } from '../runtime/errors.js';
 import type { PoseLandmarker, PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets, type BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { joint2dError, refineBody, type RefineResult, type RefineStart } from './refine.js';
+import type { FittedBody } from './fitted-body.js';
 
 export interface PhotoFitOptions {
   /** Refinement steps (default 300). */
@@ -29,19 +30,7 @@ export interface PhotoFitOptions {
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
-export interface PhotoFit {
-  width: number;
-  height: number;
-  /** fx, fy, cx, cy in the picture's pixels. */
-  camera: [number, number, number, number];
-  betas: Float32Array;
-  pose: Float32Array;
-  trans: Float32Array;
-  vertices: Float32Array;
-  /** 24 × 3 camera frame, metres. */
-  joints3d: Float32Array;
-  /** 24 × 2 picture pixels. */
-  joints2d: Float32Array;
+export interface PhotoFit extends FittedBody {
   landmarks: PoseLandmarks;
   targets: BodyJointTargets;
   refine: Pick<RefineResult, 'startError' | 'chosen' | 'loss'> & { finalError: number };

@@ -21,6 +21,7 @@ import { fitPartMap, type BodyFit } from './fit-parts.js';
 import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
 import { refineBody } from './refine.js';
+import type { FittedBody } from './fitted-body.js';
 
 export interface PictureFitOptions {
   /** Refine after the network (default true). */
@@ -32,19 +33,7 @@ export interface PictureFitOptions {
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
-export interface PictureFit {
-  width: number;
-  height: number;
-  /** fx, fy, cx, cy in the picture's pixels. */
-  camera: [number, number, number, number];
-  betas: Float32Array;
-  pose: Float32Array;
-  trans: Float32Array;
-  vertices: Float32Array;
-  /** 24 × 3, camera frame, metres. */
-  joints3d: Float32Array;
-  /** 24 × 2, picture pixels. */
-  joints2d: Float32Array;
+export interface PictureFit extends FittedBody {
   /** The predicted segmentation (class per picture pixel) and how it was found. */
   segmentation: PersonSegmentation;
   /** The fitting network's own answer. */
