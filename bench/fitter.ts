@@ -36,7 +36,7 @@
  * Full runs write bench/results/fitter.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, platform, release } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '../src/runtime/tensor.js';
@@ -51,8 +51,8 @@ import { SynthGenerator } from '../src/synth/generate.js';
 import { disposeFitterBatch, fitterBatch, meanLatent } from '../src/train/fitter-data.js';
 import { Rng } from '../src/util/random.js';
 import { TfjsResNetFitter } from '../test/helpers/tfjs-resnet.js';
-import { median, profileKernels, round, sharedContext, time } from './shared.js';
 import { normwiseError } from '../test/helpers/compare.js';
+import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, raceProfiler, raceRow, round, sharedContext, type RaceRow } from './shared.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -76,95 +76,9 @@ function repeatsFor(config: string, batch: number, kind: 'inference' | 'training
 // ------------------------------------------------------------------ one context, two libraries
 const { gl, rt, tf } = await sharedContext();
 
-
-
-// ------------------------------------------------------------------ per-kernel profile
-
-// ------------------------------------------------------------------ rows
-interface Row {
-  name: string;
-  kind: 'inference' | 'training';
-  config: string;
-  input: string;
-  batch: number;
-  /** What the step does (loss, readback). */
-  measures: string;
-  ours_ms: number;
-  tfjs_ms: number | null;
-  /** tfjs_ms / ours_ms (> 1: we are faster). */
-  ratio: number | null;
-  target: number | null;
-  meets_target: boolean | null;
-  ours_cpu_ms: number;
-  tfjs_cpu_ms: number | null;
-  cpu_ratio: number | null;
-  ours_samples_per_s: number;
-  tfjs_samples_per_s: number | null;
-  /** The check before timing. */
-  agreement: Record<string, number>;
-  /** 1-minute load average when the row started (2 cores: above ~2, something else competes). */
-  load_average: number;
-  timed_runs: number;
-  ours_runs_ms: number[];
-  tfjs_runs_ms: number[] | null;
-}
-
-interface Side { name: string; fn: () => unknown }
-
-/** Warm-up, then `repeats` interleaved timed runs of every side. */
-function measure(sides: Side[], repeats: number): { wall: number[]; cpu: number[] }[] {
-  for (const s of sides) s.fn(); // one warm-up beyond the checking run
-  const out = sides.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
-  for (let i = 0; i < repeats; i++) {
-    sides.forEach((s, k) => {
-      const t = time(s.fn);
-      out[k].wall.push(t.wall);
-      out[k].cpu.push(t.cpu);
-    });
-  }
-  return out;
-}
-
-function makeRow(base: Omit<Row, 'ours_ms' | 'tfjs_ms' | 'ratio' | 'meets_target' | 'ours_cpu_ms' | 'tfjs_cpu_ms' | 'cpu_ratio' | 'ours_samples_per_s' | 'tfjs_samples_per_s' | 'timed_runs' | 'ours_runs_ms' | 'tfjs_runs_ms'>, ours: { wall: number[]; cpu: number[] }, theirs: { wall: number[]; cpu: number[] } | null): Row {
-  const oursMs = median(ours.wall);
-  const tfjsMs = theirs ? median(theirs.wall) : null;
-  const ratio = tfjsMs !== null ? tfjsMs / oursMs : null;
-  return {
-    ...base,
-    ours_ms: round(oursMs, 1),
-    tfjs_ms: tfjsMs !== null ? round(tfjsMs, 1) : null,
-    ratio: ratio !== null ? round(ratio, 3) : null,
-    meets_target: ratio !== null && base.target !== null ? ratio >= base.target : null,
-    ours_cpu_ms: round(median(ours.cpu), 0),
-    tfjs_cpu_ms: theirs ? round(median(theirs.cpu), 0) : null,
-    cpu_ratio: theirs ? round(median(theirs.cpu) / median(ours.cpu), 3) : null,
-    ours_samples_per_s: round((base.batch * 1000) / oursMs, 2),
-    tfjs_samples_per_s: tfjsMs !== null ? round((base.batch * 1000) / tfjsMs, 2) : null,
-    timed_runs: ours.wall.length,
-    ours_runs_ms: ours.wall.map((v) => round(v, 0)),
-    tfjs_runs_ms: theirs ? theirs.wall.map((v) => round(v, 0)) : null,
-  };
-}
-
-function printRow(r: Row): void {
-  const ratio = r.ratio !== null ? `ratio ${r.ratio.toFixed(2)} (CPU ${r.cpu_ratio!.toFixed(2)}), target ≥ ${r.target} ${r.meets_target ? 'met' : 'NOT met'}` : '(no tfjs counterpart)';
-  console.log(`${r.name}: ours ${r.ours_ms} ms (CPU ${r.ours_cpu_ms}), tfjs ${r.tfjs_ms ?? '—'} ms (CPU ${r.tfjs_cpu_ms ?? '—'}); ${ratio}; load ${r.load_average}`);
-  console.log(`  runs ms ours [${r.ours_runs_ms.join(' ')}] tfjs [${r.tfjs_runs_ms?.join(' ') ?? ''}]; agreement ${JSON.stringify(r.agreement)}`);
-}
-
 const wanted = (name: string) => !only || name.includes(only);
-const rows: Row[] = [];
-const profiles: Record<string, ReturnType<typeof profileKernels>> = {};
-
-function runProfile(name: string, fn: () => void): void {
-  if (!profile) return;
-  const p = profileKernels(rt, gl, fn);
-  profiles[name] = p;
-  console.log(`  profile ${name}: ${p.totalMs} ms, of which in kernels ${p.kernelMs} ms`);
-  for (const e of p.byKernel.slice(0, 12)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
-  console.log('    top (kernel, input shapes, output shape):');
-  for (const e of p.byShape.slice(0, 20)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
-}
+const rows: RaceRow[] = [];
+const { profiles, run: runProfile } = raceProfiler(rt, gl, profile);
 
 // ------------------------------------------------------------------ inference
 function inferenceRows(base: FitterConfig, batches: number[]): void {
@@ -211,14 +125,14 @@ function inferenceRows(base: FitterConfig, batches: number[]): void {
           throw new Error(`${names[k]}: ours and tfjs disagree before timing: ${JSON.stringify(agreement)}`);
         }
         const load = loadavg()[0];
-        const [o, t] = measure([{ name: 'ours', fn: ours }, { name: 'tfjs', fn: tfjs }], repeatsFor(base.name, batch, 'inference'));
-        const row = makeRow({
+        const [o, t] = measureInterleaved([ours, tfjs], repeatsFor(base.name, batch, 'inference'));
+        const row = raceRow({
           name: names[k], kind: 'inference', config: base.name, input: `${S}x${S}x3`, batch,
           measures: 'forward with running averages, latent read back', target: TARGET.inference,
           agreement: Object.fromEntries(Object.entries(agreement).map(([key, v]) => [key, Number(v.toExponential(2))])), load_average: round(load, 2),
         }, o, t);
         rows.push(row);
-        printRow(row);
+        printRaceRow(row);
         runProfile(names[k], () => { ours(); });
       } finally {
         x.dispose();
@@ -279,14 +193,14 @@ function trainingRows(): void {
     if (!(gap <= TOLERANCE)) throw new Error(`${nameL1}: first-step loss differs: ours ${first.ours}, tfjs ${first.tfjs}`);
     const load = loadavg()[0];
     const repeats = repeatsFor(base.name, TRAIN_BATCH, 'training');
-    const [o, t, f] = measure([{ name: 'ours', fn: oursL1 }, { name: 'tfjs', fn: tfjs }, { name: 'ours full', fn: oursFull }], repeats);
+    const [o, t, f] = measureInterleaved([oursL1, tfjs, oursFull], repeats);
     const common = { kind: 'training' as const, config: base.name, input: `${S}x${S}x3`, batch: TRAIN_BATCH, load_average: round(load, 2) };
-    const l1Row = makeRow({
+    const l1Row = raceRow({
       ...common, name: nameL1, target: TARGET.training,
       measures: 'forward (batch statistics) + backward + AdamW update, loss read back; loss = L1 on the latent only (tfjs has no body-model layer)',
       agreement: { first_loss_ours: first.ours, first_loss_tfjs: first.tfjs, first_loss_gap: Number(gap.toExponential(2)) },
     }, o, t);
-    const fullRow = makeRow({
+    const fullRow = raceRow({
       ...common, name: nameFull, target: null,
       measures: 'as above with fitterLoss(DEFAULT_FITTER_LOSS): latent L1 + root-aligned 3D joints + 2D joints through the GPU body layer (ours only)',
       agreement: { first_loss: first.full },
@@ -294,7 +208,7 @@ function trainingRows(): void {
     for (const r of [l1Row, fullRow]) {
       if (!wanted(r.name)) continue;
       rows.push(r);
-      printRow(r);
+      printRaceRow(r);
     }
     if (wanted(nameL1)) runProfile(nameL1, () => { oursL1(); });
     if (wanted(nameFull)) runProfile(nameFull, () => { oursFull(); });
@@ -318,29 +232,14 @@ if (!quick) inferenceRows(FITTER_CONFIGS.paper as FitterConfig, [1, 8]);
 trainingRows();
 const seconds = (performance.now() - started) / 1000;
 
-const cell = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
-console.log('\n| row | ours ms | tfjs ms | ratio tfjs/ours | target | CPU ratio | ours samples/s | tfjs samples/s |');
-console.log('|---|---:|---:|---:|---|---:|---:|---:|');
-for (const r of rows) {
-  const target = r.target === null ? '—' : `≥ ${r.target} ${r.meets_target ? '✓' : '✗'}`;
-  console.log(`| ${r.name} | ${cell(r.ours_ms)} | ${cell(r.tfjs_ms)} | ${cell(r.ratio, 2)} | ${target} | ${cell(r.cpu_ratio, 2)} | ${cell(r.ours_samples_per_s, 2)} | ${cell(r.tfjs_samples_per_s, 2)} |`);
-}
+printRaceTable(rows);
 console.log(`\ntotal ${seconds.toFixed(0)} s; load average at start ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}; memory after: ${JSON.stringify(rt.memory())}`);
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (write) {
-  const dbg = gl.getExtension('WEBGL_debug_renderer_info') as { UNMASKED_RENDERER_WEBGL: number } | null;
   const result = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpu_model: cpus()[0]?.model ?? null,
-      platform: `${platform()} ${release()}`,
-      node: process.version,
-      renderer: String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER)),
-      loadavg_start: loadAtStart.map((v) => round(v, 2)),
-      loadavg_end: loadavg().map((v) => round(v, 2)),
-    },
+    machine: machineInfo(gl, loadAtStart),
     libraries: { ours: 'nbf-gl (this repository)', tfjs: 'tfjs-core + tfjs-backend-webgl 4.22.0 on the same headless-gl context' },
     settings: { adamw: ADAMW, tolerance: TOLERANCE, targets: TARGET, statistic: 'median of interleaved timed runs after one warm-up; CPU = process CPU time (all threads)' },
     note: 'Training rows compare the same loss on both sides: L1 on the latent only (tfjs has no body-model layer). The "full NBF loss" row is ours alone, for reference.',

@@ -61,7 +61,7 @@ import { disposeSegmenterBatch, inverseSqrtClassWeights, segmenterBatch } from '
 import { Rng } from '../src/util/random.js';
 import { TfjsSegmenter } from '../test/helpers/tfjs-refinenet.js';
 import { normwiseError } from '../test/helpers/compare.js';
-import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, profileKernels, raceRow, round, sharedContext, type RaceRow } from './shared.js';
+import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, raceProfiler, raceRow, round, sharedContext, type RaceRow } from './shared.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -93,17 +93,7 @@ const { gl, rt, tf } = await sharedContext();
 
 const wanted = (name: string) => !only || name.includes(only);
 const rows: RaceRow[] = [];
-const profiles: Record<string, ReturnType<typeof profileKernels>> = {};
-
-function runProfile(name: string, fn: () => void): void {
-  if (!profile) return;
-  const p = profileKernels(rt, gl, fn);
-  profiles[name] = p;
-  console.log(`  profile ${name}: ${p.totalMs} ms, of which in kernels ${p.kernelMs} ms`);
-  for (const e of p.byKernel.slice(0, 12)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
-  console.log('    top (kernel, input shapes, output shape):');
-  for (const e of p.byShape.slice(0, 20)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
-}
+const { profiles, run: runProfile } = raceProfiler(rt, gl, profile);
 
 const exp2 = (v: number) => Number(v.toExponential(2));
 

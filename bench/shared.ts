@@ -1,7 +1,8 @@
 /**
  * What the benchmarks that race TensorFlow.js share: one headless-gl WebGL2 context for both
- * libraries, medians, and wall-clock plus process CPU time of a call; a per-kernel profile; the rows
- * of a network race (interleaved runs, medians, ratios, the table) and the machine record.
+ * libraries, medians, and wall-clock plus process CPU time of a call; a per-kernel profile and its
+ * --profile printout; the rows of a network race (interleaved runs, medians, ratios, the table) and
+ * the machine record.
  */
 import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release } from 'node:os';
@@ -85,8 +86,29 @@ export function profileKernels(rt: Runtime, gl: WebGL2RenderingContext, fn: () =
   return { byKernel: sorted(byKernel), byShape: sorted(byShape), totalMs: round(totalMs, 1), kernelMs: round(kernelMs, 1) };
 }
 
+export type KernelProfile = ReturnType<typeof profileKernels>;
+
+/**
+ * A race benchmark's --profile: run(name, fn), when enabled, runs fn once under profileKernels,
+ * prints the time per kernel and the top (kernel, input shapes, output shape), and keeps the profile
+ * under `name` in `profiles` (what the benchmark writes to its -profile.json); disabled, it does nothing.
+ */
+export function raceProfiler(rt: Runtime, gl: WebGL2RenderingContext, enabled: boolean): { profiles: Record<string, KernelProfile>; run: (name: string, fn: () => void) => void } {
+  const profiles: Record<string, KernelProfile> = {};
+  const run = (name: string, fn: () => void): void => {
+    if (!enabled) return;
+    const p = profileKernels(rt, gl, fn);
+    profiles[name] = p;
+    console.log(`  profile ${name}: ${p.totalMs} ms, of which in kernels ${p.kernelMs} ms`);
+    for (const e of p.byKernel.slice(0, 12)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
+    console.log('    top (kernel, input shapes, output shape):');
+    for (const e of p.byShape.slice(0, 20)) console.log(`    ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)}× ${e.key}`);
+  };
+  return { profiles, run };
+}
+
 // ------------------------------------------------------------------ rows of a race against tfjs
-/** One row of a network benchmark against tfjs (bench/segmenter.ts; bench/fitter.ts has its own copy). */
+/** One row of a network benchmark against tfjs (bench/fitter.ts, bench/segmenter.ts). */
 export interface RaceRow {
   name: string;
   kind: 'inference' | 'training';

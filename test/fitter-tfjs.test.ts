@@ -11,9 +11,9 @@
  * bottleneck network (5×5 stride-2 stem, odd map sizes so 'same' pads unevenly, another epsilon and
  * momentum) are checked. tfjs has no body model: the training loss here is the latent L1 term only.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { testRuntime } from './helpers/gl.js';
-import { TfjsResNetFitter, tfjsOnContext, type Tf } from './helpers/tfjs-resnet.js';
+import { describe, expect, it } from 'vitest';
+import { runtimeWithTfjs } from './helpers/tfjs-twin.js';
+import { TfjsResNetFitter } from './helpers/tfjs-resnet.js';
 import { FITTER_CONFIGS, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { valueAndGrad } from '../src/autodiff/tape.js';
 import { l1Loss } from '../src/autodiff/grads/losses.js';
@@ -22,12 +22,7 @@ import type { ParamRecord } from '../src/nn/layers.js';
 import { Rng } from '../src/util/random.js';
 import { normwiseError } from './helpers/compare.js';
 
-const rt = testRuntime();
-let tf: Tf;
-
-beforeAll(async () => {
-  tf = await tfjsOnContext(rt.gl);
-}, 60_000);
+const { rt, tf: tfjs } = runtimeWithTfjs();
 
 /** bench/train.ts's Adam, with the fitter trainer's decoupled weight decay. */
 const ADAMW = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 };
@@ -73,6 +68,7 @@ function randomisedNetwork(config: FitterConfig, seed: number): FitterNetwork {
 describe('fitter network against TensorFlow.js (same weights, buffers and inputs)', () => {
   for (const { config, batch, seed } of CASES) {
     it(`${config.name} (${config.encoder.block}, ${config.inputSize}², batch ${batch}): inference and one AdamW step of L1-latent training agree`, () => {
+      const tf = tfjs();
       const net = randomisedNetwork(config, seed);
       const L = net.latentSize;
       const S = config.inputSize;

@@ -15,9 +15,9 @@
  * bottleneck encoder under the original RefineNet decoder (RCU, MRF, 3×3 CRP; the paper's
  * structure at a few channels) at 64×96, so that H ≠ W in every resize.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { testRuntime } from './helpers/gl.js';
-import { TfjsSegmenter, tfjsOnContext, type Tf } from './helpers/tfjs-refinenet.js';
+import { describe, expect, it } from 'vitest';
+import { runtimeWithTfjs } from './helpers/tfjs-twin.js';
+import { TfjsSegmenter } from './helpers/tfjs-refinenet.js';
 import { SegmenterNetwork, segmenterConfig, segmenterLoss, type SegmenterConfig } from '../src/nn/refinenet.js';
 import { valueAndGrad } from '../src/autodiff/tape.js';
 import { adamw } from '../src/optim/optimizers.js';
@@ -25,12 +25,7 @@ import type { ParamRecord } from '../src/nn/layers.js';
 import { Rng } from '../src/util/random.js';
 import { normwiseError } from './helpers/compare.js';
 
-const rt = testRuntime();
-let tf: Tf;
-
-beforeAll(async () => {
-  tf = await tfjsOnContext(rt.gl);
-}, 60_000);
+const { rt, tf: tfjs } = runtimeWithTfjs();
 
 /** The segmenter trainer's AdamW (lr after the warm-up, decoupled decay 1e-4). */
 const ADAMW = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 };
@@ -80,6 +75,7 @@ const maxAbs = (a: ArrayLike<number>) => {
 describe('segmenter network against TensorFlow.js (same weights, buffers and inputs)', () => {
   for (const { config, height: H, width: W, seed } of CASES) {
     it(`${config.name} (${config.decoder.kind} decoder, ${config.encoder.block} encoder, ${H}×${W}, batch ${BATCH}): inference, training forward, loss, gradients and one AdamW step agree`, () => {
+      const tf = tfjs();
       const net = randomisedNetwork(config, seed);
       const K = config.classes;
       const twin = new TfjsSegmenter(tf, net.config, net.params.readAll(), net.buffers.readAll());
