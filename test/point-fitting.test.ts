@@ -1,5 +1,5 @@
 /**
- * The point operations of model fitting (sample_field, nearest_point and their backward kernels)
+ * The point operations of model fitting (project_points, sample_field, nearest_point and their backward kernels)
  * against float64 references and central finite differences, on odd shapes with batch > 1.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,11 @@ import { disposePointGroups, nearestPoint, pointGroups } from '../src/kernels/ne
 import { nearestPointRef } from '../src/kernels/nearest-point.ref.js';
 import { nearestPointBackward } from '../src/autodiff/kernels/nearest-point-backward.js';
 import { nearestPointBackwardRef } from '../src/autodiff/kernels/nearest-point-backward.ref.js';
-import { nearestPointDistance, sampleField } from '../src/autodiff/grads/geometry.js';
+import { nearestPointDistance, projectPoints, sampleField } from '../src/autodiff/grads/geometry.js';
+import { projectPoints as projectPointsKernel } from '../src/kernels/project-points.js';
+import { projectPointsRef } from '../src/kernels/project-points.ref.js';
+import { projectPointsBackward } from '../src/autodiff/kernels/project-points-backward.js';
+import { projectPointsBackwardRef } from '../src/autodiff/kernels/project-points-backward.ref.js';
 import { ShapeError } from '../src/runtime/errors.js';
 
 const rng = new Rng(2718);
@@ -159,5 +163,36 @@ describe('nearest_point and its gradient vs float64 references', () => {
     } finally {
       disposePointGroups(groups);
     }
+  });
+});
+
+describe('project_points and its gradient vs float64 references', () => {
+  /** Points in front of the camera (Z in [2, 8]), spread sideways. */
+  const points = (n: number) => Float32Array.from({ length: 3 * n }, (_, i) => (i % 3 === 2 ? rng.uniform(2, 8) : rng.uniform(-1.5, 1.5)));
+  for (const [k, v] of [[3, 37], [1, 5], [2, 690]] as const) {
+    it(`[${k}, ${v}, 3] points`, () => {
+      const rt = testRuntime();
+      const p = points(k * v);
+      const map = [rng.uniform(50, 300), rng.uniform(50, 300), rng.uniform(-20, 80), rng.uniform(-20, 80)] as const;
+      const dy = rng.uniformArray(2 * k * v, -1, 1);
+      rt.scope(() => {
+        const t = rt.tensor(p, [k, v, 3]);
+        expectTensorClose(projectPointsKernel(t, map), projectPointsRef(p, map), [k, v, 2], 1e-5);
+        expectTensorClose(projectPointsBackward(rt.tensor(dy, [k, v, 2]), t, map), projectPointsBackwardRef(p, map, dy), [k, v, 3], 1e-5);
+      });
+    });
+  }
+
+  it('the gradient matches central finite differences', () => {
+    const map = [120, 90, 32, 40] as const;
+    checkGradients(testRuntime(), ([p]) => projectPoints(p, map), ([p]) => projectPointsRef(p, map), [points(2 * 9)], [[2, 9, 3]]);
+  });
+
+  it('names the wrong shape and map', () => {
+    const rt = testRuntime();
+    rt.scope(() => {
+      expect(() => projectPointsKernel(rt.tensor(new Float32Array(8), [1, 4, 2]), [1, 1, 0, 0])).toThrow(/points must be \[K, V, 3\]/);
+      expect(() => projectPointsKernel(rt.tensor(new Float32Array(6), [1, 2, 3]), [1, Number.NaN, 0, 0])).toThrow(/4 finite numbers/);
+    });
   });
 });

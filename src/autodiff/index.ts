@@ -14,7 +14,7 @@ export { matmul, conv2d, conv2dTranspose, activate } from './grads/linear.js';
 export { maxPool, avgPool, globalAvgPool, resizeBilinear, resizeNearest } from './grads/spatial.js';
 export { reduce, sum, mean, max, min, softmax, logSoftmax } from './grads/reduce.js';
 export { reshape, transpose, slice, pad, concat } from './grads/shape.js';
-export { sampleField, nearestPointDistance } from './grads/geometry.js';
+export { projectPoints, sampleField, nearestPointDistance } from './grads/geometry.js';
 export { batchNormTraining, batchNormFrozen, type RunningStats, type BatchNormTrainingOptions } from './grads/norm.js';
 export {
   l1Loss, l2Loss, meanSquaredError, smoothL1Loss, euclideanLoss, softmaxCrossEntropy, l2Regularization, type LossOptions,

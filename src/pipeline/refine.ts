@@ -201,10 +201,7 @@ function fitLoss(p: BodyParams, t: FitTensors): Tensor {
 
 /** The vertices [K, V, 3] projected onto the evidence grid: [K, V, 2]. */
 function gridPoints(vertices: Tensor, t: PartTensors): Tensor {
-  const [K, V] = vertices.shape;
-  const z = ad.slice(vertices, [0, 0, 2], [K, V, 1]);
-  const axis = (a: 0 | 1) => ad.addScalar(ad.mulScalar(ad.div(ad.slice(vertices, [0, 0, a], [K, V, 1]), z), t.scale[a]), t.offset[a]);
-  return ad.concat([axis(0), axis(1)], 2);
+  return ad.projectPoints(vertices, [t.scale[0], t.scale[1], t.offset[0], t.offset[1]]);
 }
 
 /** The two part terms (see the header). */

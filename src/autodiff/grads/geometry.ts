@@ -1,7 +1,8 @@
 /**
- * Differentiable point operations for model fitting: sampling a constant field at moving points and
- * the distance from fixed targets to the nearest moving point of a group. Gradients flow to the points
- * only (the field and the targets are data). Kernels: src/kernels/sample-field.ts, nearest-point.ts;
+ * Differentiable point operations for model fitting: projecting points, sampling a constant field at
+ * moving points and the distance from fixed targets to the nearest moving point of a group. Gradients flow to the points
+ * only (the field and the targets are data). Kernels: src/kernels/project-points.ts, sample-field.ts,
+ * nearest-point.ts;
  * their backward kernels in ../kernels/.
  */
 import type { Tensor } from '../../runtime/tensor.js';
@@ -11,6 +12,14 @@ import { slice } from '../../kernels/slice.js';
 import { recordOp } from '../tape.js';
 import { sampleFieldBackward } from '../kernels/sample-field-backward.js';
 import { nearestPointBackward } from '../kernels/nearest-point-backward.js';
+import { projectPoints as projectPointsKernel, type ProjectionMap } from '../../kernels/project-points.js';
+import { projectPointsBackward } from '../kernels/project-points-backward.js';
+
+/** [K, V, 2]: points [K, V, 3] projected as (sx·X/Z + ox, sy·Y/Z + oy), map = (sx, sy, ox, oy). */
+export function projectPoints(points: Tensor, map: ProjectionMap): Tensor {
+  const y = projectPointsKernel(points, map);
+  return recordOp('projectPoints', [points], y, (dy) => [projectPointsBackward(dy, points, map)]);
+}
 
 /** [K, P, 1] bilinear samples of field [H, W, C] at points [K, P, 2], channel [P, 1] per point. */
 export function sampleField(field: Tensor, points: Tensor, channel: Tensor): Tensor {
