@@ -344,6 +344,7 @@ describe('nbf train / eval segmenter (CLI)', () => {
       [['train', 'segmenter', '--out', out, '--steps', '5', '--seed', '3', '--val-seed', '3'], /--seed and --val-seed are both 3/],
       [['train', 'segmenter', '--out', out, '--minutes', '5', '--cosine'], /--cosine anneals towards a step target: give --steps N/],
       [['train', 'segmenter', '--out', out, '--steps', '5', '--batch', '1'], /--batch must be an integer in \[2, 512\]/],
+      [['train', 'segmenter', '--out', out, '--steps', '5', '--other-person', '2'], /--other-person must be/],
       [['train', 'segmenter', '--out', out, '--steps', '5', '--frobnicate'], /unknown option --frobnicate/],
       [['train', 'segmenter', 'extra', '--out', out, '--steps', '5'], /unexpected argument "extra"/],
       [['train', 'bogus'], /say what to train: "fitter" or "segmenter" \(got "bogus"\)/],
