@@ -2,8 +2,10 @@
  * The part-map route on synthetic people whose bodies we know: the fitting network's prediction from a
  * 12-part map, then the refinement on that map (src/pipeline/refine.ts, part terms), each scored by
  * MPJPE (pelvis-aligned), PA-MPJPE and the 2D joint error, beside the rest-pose floor. The map is the
- * ground truth (`--maps truth`, default) or the segmenter's prediction from the RGB picture
- * (`--maps segmenter --segmenter FILE.nbfw`).
+ * ground truth (`--maps truth`, default; the network reads the whole render, framed as its training
+ * renders) or the whole pipeline runs from the RGB picture (`--maps segmenter --segmenter FILE.nbfw`:
+ * fitPicture — segmenter in two passes, person crop, network, refinement; the segmentation's mIoU and
+ * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
  *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--json FILE]
@@ -20,7 +22,9 @@ import { defaultFitterWeightsPath } from '../src/nn/default-weights.js';
 import { fitPartMap } from '../src/pipeline/fit-parts.js';
 import { partEvidence } from '../src/pipeline/part-evidence.js';
 import { refineBody } from '../src/pipeline/refine.js';
-import { segmentPicture } from '../src/pipeline/segment.js';
+import { fitPicture } from '../src/pipeline/fit-picture.js';
+import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eval.js';
+import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
 import { rgbFloatsToImage } from '../src/io/image.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 
@@ -55,29 +59,54 @@ for (let i = 0; i < count; i++) {
   const joints2d = batch.targets.joints2d.readSync();
   const camera = Array.from(batch.examples[0].camera);
   disposeBatch(batch);
-  const labels = segmenter ? segmentPicture(segmenter, rgbFloatsToImage(rgb, size, size)).labels : truthLabels;
-  const map = { width: size, height: size, labels };
-  const t0 = performance.now();
-  const net = fitPartMap(fitter, generator.gpuModel, map, { framing: 'image' });
-  const t1 = performance.now();
-  const evidence = partEvidence(map);
   const partWeights = { distance: Number.isNaN(distance) ? undefined : distance, cover: Number.isNaN(cover) ? undefined : cover, start: Number.isNaN(start) ? undefined : start };
-  const fit = refineBody(generator.gpuModel, generator.skeleton, { camera, size, parts: evidence, partWeights }, { steps, starts: [{ pose: net.pose, betas: net.betas, trans: net.trans }] });
-  const t2 = performance.now();
+  let net;
+  let fit;
+  let t0 = performance.now();
+  let t1 = t0;
+  let t2 = t0;
+  const seg: Record<string, number> = {};
+  if (segmenter) {
+    let picture;
+    try {
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, rgbFloatsToImage(rgb, size, size), { steps });
+    } catch (e) {
+      process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
+      rows.push({ index: i, found: 0 });
+      continue;
+    }
+    const confusion = new Float64Array(SEGMENTER_CLASSES * SEGMENTER_CLASSES);
+    accumulateConfusion(confusion, truthLabels, picture.segmentation.labels, SEGMENTER_CLASSES);
+    const m = confusionMetrics(confusion, SEGMENTER_CLASSES);
+    seg.mIoU = m.mIoU;
+    seg.foregroundIoU = m.foregroundIoU;
+    net = picture.network;
+    fit = { body: { joints3d: picture.joints3d, joints2d: picture.joints2d }, lossBefore: picture.refine!.lossBefore, loss: picture.refine!.lossAfter };
+    t1 = t0 + picture.timings.segmentMs + picture.timings.networkMs;
+    t2 = t1 + picture.timings.refineMs;
+  } else {
+    const map = { width: size, height: size, labels: truthLabels };
+    t0 = performance.now();
+    net = fitPartMap(fitter, generator.gpuModel, map, { framing: 'image' });
+    t1 = performance.now();
+    fit = refineBody(generator.gpuModel, generator.skeleton, { camera, size, parts: partEvidence(map), partWeights }, { steps, starts: [{ pose: net.pose, betas: net.betas, trans: net.trans }] });
+    t2 = performance.now();
+  }
   const px = (p: ArrayLike<number>) => { let s = 0; for (let j = 0; j < 24; j++) s += Math.hypot(p[2 * j] - joints2d[2 * j], p[2 * j + 1] - joints2d[2 * j + 1]) / 24; return s; };
   const row = {
     index: i,
     networkMpjpe: mm(mpjpe(net.joints3d, joints3d, 24)), networkPa: mm(paMpjpe(net.joints3d, joints3d, 24)), networkPx: px(net.joints2d),
     refinedMpjpe: mm(mpjpe(fit.body.joints3d, joints3d, 24)), refinedPa: mm(paMpjpe(fit.body.joints3d, joints3d, 24)), refinedPx: px(fit.body.joints2d),
-    restPa: mm(paMpjpe(rest, joints3d, 24)), lossBefore: fit.lossBefore, lossAfter: fit.loss, networkMs: t1 - t0, refineMs: t2 - t1,
+    restPa: mm(paMpjpe(rest, joints3d, 24)), lossBefore: fit.lossBefore, lossAfter: fit.loss, networkMs: t1 - t0, refineMs: t2 - t1, found: 1, ...seg,
   };
   rows.push(row);
-  process.stderr.write(`${i + 1}/${count}: network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px; loss ${row.lossBefore.toExponential(2)} → ${row.lossAfter.toExponential(2)} (${(row.refineMs / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(`${i + 1}/${count}: ${segmenter ? `mIoU ${(100 * seg.mIoU).toFixed(1)} %, ` : ''}network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px; loss ${row.lossBefore.toExponential(2)} → ${row.lossAfter.toExponential(2)} (${(row.refineMs / 1000).toFixed(1)} s)\n`);
 }
-const mean = (k: string) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
-const median = (k: string) => { const s = rows.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
-const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs'];
-const summary = { count, seed, size, steps, maps, distance: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+const found = rows.filter((r) => r.found);
+const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
+const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs', ...(segmenter ? ['mIoU', 'foregroundIoU'] : [])];
+const summary = { count, found: found.length, seed, size, steps, maps, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start }; }
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {
