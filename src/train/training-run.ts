@@ -387,7 +387,8 @@ export function formatDuration(s: number): string {
 export function progressPrinter(label: string, tty: boolean): (p: ProgressInfo) => void {
   let last = 0;
   return (p) => {
-    const eta = p.etaSeconds === null ? '—' : formatDuration(p.etaSeconds);
+    // Past --minutes the step in progress still finishes: the time left is then 0, not negative.
+    const eta = p.etaSeconds === null ? '—' : formatDuration(Math.max(0, p.etaSeconds));
     const text = `step ${p.step}${p.targetStep ? `/${p.targetStep}` : ''}  ${p.samplesPerSecond.toFixed(1)} samples/s  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(1)}  ETA ${eta}`;
     if (tty) {
       const width = 24;
