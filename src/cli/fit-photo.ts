@@ -31,6 +31,7 @@ import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from 
 import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
 import { maskImage } from '../landmarks/draw.js';
 import { fitPhoto, type PhotoFit } from '../pipeline/fit-photo.js';
+import type { FittedBody } from '../pipeline/fitted-body.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
 import { partsImage } from '../pipeline/segment.js';
 import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
@@ -106,12 +107,9 @@ function overlay(rt: Runtime, renderer: MeshRenderer, image: RgbaImage, fit: Pic
   return encodePng({ width, height, data });
 }
 
-function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoFit, totalMs: number) {
+/** The fields of params.json every route writes: size, β, pose, translation, camera, joints. */
+function bodyJson(fit: FittedBody) {
   return {
-    source: path,
-    route: 'landmarks',
-    landmarkModel: `blazepose-${variant}`,
-    bodyModel: model.name,
     width: fit.width,
     height: fit.height,
     betas: Array.from(fit.betas, (x) => r(x)),
@@ -121,6 +119,16 @@ function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoF
     jointNames: [...JOINT_NAMES],
     joints3d: Array.from({ length: 24 }, (_, j) => [0, 1, 2].map((k) => r(fit.joints3d[3 * j + k]))),
     joints2d: Array.from({ length: 24 }, (_, j) => [0, 1].map((k) => r(fit.joints2d[2 * j + k], 3))),
+  };
+}
+
+function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoFit, totalMs: number) {
+  return {
+    source: path,
+    route: 'landmarks',
+    landmarkModel: `blazepose-${variant}`,
+    bodyModel: model.name,
+    ...bodyJson(fit),
     personScore: r(fit.landmarks.score, 4),
     refinement: { startErrorPx: r(fit.refine.startError, 3), finalErrorPx: r(fit.refine.finalError, 3), loss: fit.refine.loss, start: fit.refine.chosen },
     timingsMs: { landmarks: r(fit.timings.landmarksMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
@@ -133,15 +141,7 @@ function partsParamsJson(path: string, model: BodyModel, route: FitRoute, fit: P
     source: path,
     route,
     bodyModel: model.name,
-    width: fit.width,
-    height: fit.height,
-    betas: Array.from(fit.betas, (x) => r(x)),
-    pose: Array.from(fit.pose, (x) => r(x)),
-    trans: Array.from(fit.trans, (x) => r(x)),
-    camera: { fx: r(fit.camera[0], 3), fy: r(fit.camera[1], 3), cx: r(fit.camera[2], 3), cy: r(fit.camera[3], 3) },
-    jointNames: [...JOINT_NAMES],
-    joints3d: Array.from({ length: 24 }, (_, j) => [0, 1, 2].map((k) => r(fit.joints3d[3 * j + k]))),
-    joints2d: Array.from({ length: 24 }, (_, j) => [0, 1].map((k) => r(fit.joints2d[2 * j + k], 3))),
+    ...bodyJson(fit),
     personBox: fit.segmentation.box,
     refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks } : null,
     timingsMs: { landmarks: r(landmarksMs, 1), segment: r(fit.timings.segmentMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
