@@ -6,7 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release } from 'node:os';
-import { Runtime, type MultiKernelCall } from '../src/runtime/runtime.js';
+import { Runtime } from '../src/runtime/runtime.js';
+import { KernelProfiler, type KernelTiming } from '../src/runtime/profiler.js';
 import { tfjsOnContext } from '../test/helpers/tfjs-small-resnet.js';
 
 /** One WebGL2 context, our runtime and tfjs-webgl on it. */
@@ -40,52 +41,26 @@ export function time(fn: () => unknown): { wall: number; cpu: number } {
 }
 
 // ------------------------------------------------------------------ per-kernel profile
-export interface KernelTiming { key: string; calls: number; ms: number; cpuMs: number }
+export type { KernelTiming } from '../src/runtime/profiler.js';
 
 /**
- * Runs `fn` with gl.finish() before and after every kernel draw, so each draw's wall time is its own;
- * llvmpipe runs draws synchronously at finish, so this is the kernel's CPU time.
+ * Runs `fn` under the runtime's KernelProfiler (src/runtime/profiler.ts: gl.finish() around every
+ * kernel draw, so each draw's wall time is its own); totals by kernel and by shapes, and the time of
+ * the whole call.
  */
-export function profileKernels(rt: Runtime, gl: WebGL2RenderingContext, fn: () => void): { byKernel: KernelTiming[]; byShape: KernelTiming[]; totalMs: number; kernelMs: number } {
-  const original = rt.runMulti.bind(rt);
-  const byKernel = new Map<string, KernelTiming>();
-  const byShape = new Map<string, KernelTiming>();
-  let kernelMs = 0;
-  const add = (map: Map<string, KernelTiming>, key: string, ms: number, cpuMs: number) => {
-    const e = map.get(key) ?? { key, calls: 0, ms: 0, cpuMs: 0 };
-    e.calls++;
-    e.ms += ms;
-    e.cpuMs += cpuMs;
-    map.set(key, e);
-  };
-  rt.runMulti = (call: MultiKernelCall) => {
-    gl.finish();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const out = original(call);
-    gl.finish();
-    const ms = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    const cpuMs = (c.user + c.system) / 1000;
-    kernelMs += ms;
-    const variant = call.defines ? Object.entries(call.defines).filter(([k]) => !k.includes('(')).map(([k, v]) => `${k}=${v}`).join(',') : '';
-    const name = variant ? `${call.kernel}{${variant}}` : call.kernel;
-    add(byKernel, call.kernel, ms, cpuMs);
-    const inputs = Object.entries(call.inputs ?? {}).map(([k, t]) => `${k}[${t.shape.join(',')}]`).join(' ');
-    add(byShape, `${name}(${inputs}) → ${call.outShapes.map((s) => `[${s.join(',')}]`).join(' ')}`, ms, cpuMs);
-    return out;
-  };
+export function profileKernels(rt: Runtime, _gl: WebGL2RenderingContext, fn: () => void): { byKernel: KernelTiming[]; byShape: KernelTiming[]; totalMs: number; kernelMs: number } {
+  const profiler = new KernelProfiler(rt);
+  profiler.start();
   const t0 = performance.now();
   try {
     fn();
   } finally {
-    rt.runMulti = original;
+    profiler.stop();
   }
   const totalMs = performance.now() - t0;
-  const sorted = (m: Map<string, KernelTiming>) => [...m.values()].sort((a, b) => b.ms - a.ms).map((e) => ({ ...e, ms: round(e.ms, 1), cpuMs: round(e.cpuMs, 1) }));
-  return { byKernel: sorted(byKernel), byShape: sorted(byShape), totalMs: round(totalMs, 1), kernelMs: round(kernelMs, 1) };
+  const r = profiler.report();
+  return { byKernel: r.byKernel, byShape: r.byShape, totalMs: round(totalMs, 1), kernelMs: r.kernelMs };
 }
-
 export type KernelProfile = ReturnType<typeof profileKernels>;
 
 /**

@@ -1,5 +1,6 @@
 /** WebGL2 contexts in Node through headless-gl (npm `gl`, 9.x, which needs an X display). */
 import { createRequire } from 'node:module';
+import { KernelProfiler } from './profiler.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import { ContextError } from './errors.js';
 
@@ -24,5 +25,11 @@ export function createNodeContext(options: RuntimeOptions = {}): Runtime {
   const rt = new Runtime(gl, options);
   const destroyExt = gl.getExtension('STACKGL_destroy_context') as { destroy(): void } | null;
   if (destroyExt) rt.addDestroyHook(() => destroyExt.destroy());
+  // NBF_PROFILE=1: time every kernel of this context and print the table when it is destroyed.
+  if (process.env.NBF_PROFILE === '1') {
+    const profiler = new KernelProfiler(rt);
+    profiler.start();
+    rt.addDestroyHook(() => process.stderr.write(profiler.table()));
+  }
   return rt;
 }
