@@ -4,6 +4,8 @@
  * the SMPL file loaders. Import from 'nbf-gl' (Node) or `nbf-gl/browser-full` for createContext().
  */
 export * from './inference.js';
+// Time per kernel (NBF_PROFILE=1 in Node does this for every context).
+export { KernelProfiler, type KernelTiming, type KernelProfile } from './runtime/profiler.js';
 // The body model on the CPU, writing .nbfm files, reading your own SMPL .pkl/.npz, 24 → 12 parts.
 export { encodeBodyModel, type EncodeOptions } from './smpl/format.js';
 export { loadBodyModel, loadBodyModelWithNotes, type LoadedBodyModel } from './smpl/load.js';
