@@ -35,10 +35,7 @@
  *              bench/results/fitter-profile.json
  * Full runs write bench/results/fitter.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { FITTER_CONFIGS, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss } from '../src/nn/fitter-loss.js';
@@ -52,7 +49,7 @@ import { disposeFitterBatch, fitterBatch, meanLatent } from '../src/train/fitter
 import { Rng } from '../src/util/random.js';
 import { TfjsResNetFitter } from '../test/helpers/tfjs-resnet.js';
 import { normwiseError } from '../test/helpers/compare.js';
-import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, raceProfiler, raceRow, round, sharedContext, type RaceRow } from './shared.js';
+import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, raceProfiler, raceRow, round, sharedContext, type RaceRow, writeBenchResult } from './shared.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -235,7 +232,6 @@ const seconds = (performance.now() - started) / 1000;
 printRaceTable(rows);
 console.log(`\ntotal ${seconds.toFixed(0)} s; load average at start ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}; memory after: ${JSON.stringify(rt.memory())}`);
 
-const here = dirname(fileURLToPath(import.meta.url));
 if (write) {
   const result = {
     date: new Date().toISOString(),
@@ -246,13 +242,9 @@ if (write) {
     total_seconds: round(seconds, 0),
     rows,
   };
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'fitter.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log('wrote bench/results/fitter.json');
+  writeBenchResult('fitter.json', result);
 }
 if (profile && !quick) {
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'fitter-profile.json'), JSON.stringify(profiles, null, 2) + '\n');
-  console.log('wrote bench/results/fitter-profile.json');
+  writeBenchResult('fitter-profile.json', profiles);
 }
 rt.destroy();

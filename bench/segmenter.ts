@@ -47,10 +47,7 @@
  *                   bench/results/segmenter-profile.json
  * Full runs write bench/results/segmenter.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SEGMENTER_CONFIGS, SegmenterNetwork, segmenterConfig, segmenterLoss, type SegmenterConfig } from '../src/nn/refinenet.js';
 import type { ParamRecord } from '../src/nn/layers.js';
 import { valueAndGrad } from '../src/autodiff/tape.js';
@@ -61,7 +58,7 @@ import { disposeSegmenterBatch, inverseSqrtClassWeights, segmenterBatch } from '
 import { Rng } from '../src/util/random.js';
 import { TfjsSegmenter } from '../test/helpers/tfjs-refinenet.js';
 import { normwiseError } from '../test/helpers/compare.js';
-import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, raceProfiler, raceRow, round, sharedContext, type RaceRow } from './shared.js';
+import { machineInfo, measureInterleaved, printRaceRow, printRaceTable, raceProfiler, raceRow, round, sharedContext, type RaceRow, writeBenchResult } from './shared.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -230,7 +227,6 @@ const seconds = (performance.now() - started) / 1000;
 printRaceTable(rows);
 console.log(`\ntotal ${seconds.toFixed(0)} s; load average at start ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}; memory after: ${JSON.stringify(rt.memory())}`);
 
-const here = dirname(fileURLToPath(import.meta.url));
 if (write) {
   const result = {
     date: new Date().toISOString(),
@@ -244,13 +240,9 @@ if (write) {
     total_seconds: round(seconds, 0),
     rows,
   };
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'segmenter.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log('wrote bench/results/segmenter.json');
+  writeBenchResult('segmenter.json', result);
 }
 if (profile && !quick) {
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'segmenter-profile.json'), JSON.stringify(profiles, null, 2) + '\n');
-  console.log('wrote bench/results/segmenter-profile.json');
+  writeBenchResult('segmenter-profile.json', profiles);
 }
 rt.destroy();

@@ -4,6 +4,9 @@
  * --profile printout; the rows of a network race (interleaved runs, medians, ratios, the table) and
  * the machine record.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { Runtime } from '../src/runtime/runtime.js';
@@ -181,4 +184,12 @@ export function machineInfo(gl: WebGL2RenderingContext, loadAtStart: readonly nu
     loadavg_start: loadAtStart.map((v) => round(v, 2)),
     loadavg_end: loadavg().map((v) => round(v, 2)),
   };
+}
+
+/** Writes bench/results/<file> (pretty JSON, folder made as needed) and says so. */
+export function writeBenchResult(file: string, data: unknown): void {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, file), JSON.stringify(data, null, 2) + '\n');
+  console.log(`wrote bench/results/${file}`);
 }
