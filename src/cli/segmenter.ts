@@ -32,7 +32,7 @@ import { writeFilesAtomically, writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
-export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--body-model FILE]';
+export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--body-model FILE]';
 export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--body-model FILE]';
 export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
@@ -99,7 +99,7 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   let backgroundsDir: string | undefined;
   let photoFraction = 0.6;
   try {
-    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction', 'other-person'], ['resume', 'cosine']);
+    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/segmenter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -131,7 +131,9 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
     };
     // A second person entering the frame in this share of the pictures (labelled background).
     const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
-    if (otherPersonRate > 0) options.data = { sampler: { otherPersonRate } };
+    // The share of people seen from behind (default: the uniform full turn, 0.5).
+    const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
+    if (otherPersonRate > 0 || backViewRate !== undefined) options.data = { sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) } };
     if (options.cosine && steps === undefined) throw new ArgError('--cosine anneals towards a step target: give --steps N');
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
     backgroundsDir = stringFlag(args, 'backgrounds');

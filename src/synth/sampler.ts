@@ -33,6 +33,12 @@ export interface SamplerOptions {
    * only the main person is the target. Not with the plain look.
    */
   otherPersonRate?: number;
+  /**
+   * Share of the people turned away from the camera (|yaw| > 90°). Default 0.5: the yaw is uniform
+   * over the full turn. Photographs of people mostly show them from the front, and left and right
+   * swap with the facing, so a segmenter trained for photos sees fewer back views (e.g. 0.25).
+   */
+  backViewRate?: number;
 }
 
 /** A second person in the picture (drawn as an occluder; see SamplerOptions.otherPersonRate). */
@@ -89,6 +95,19 @@ export function otherPersonSeed(seed: number, index: number): number {
   return exampleSeed((seed ^ 0x27d4eb2f) >>> 0, index);
 }
 
+/**
+ * The yaw (radians, 0 facing the camera) of a uniform draw u in [−1, 1): |u| below 1 − backViewRate
+ * maps uniformly onto the front half (|yaw| < π/2), the rest onto the back half. One draw whatever
+ * the rate, so every other parameter of an example stays the same; rate 0.5 is the uniform full turn.
+ */
+export function facingYaw(u: number, backViewRate: number): number {
+  if (!(backViewRate >= 0 && backViewRate <= 1)) throw new RangeError(`backViewRate must be in [0, 1], got ${backViewRate}`);
+  const a = Math.abs(u);
+  const front = 1 - backViewRate;
+  const half = a < front ? (a / front) * (Math.PI / 2) : Math.PI / 2 + ((a - front) / Math.max(backViewRate, 1e-12)) * (Math.PI / 2);
+  return Math.sign(u) * half;
+}
+
 /** N(0, 1) truncated to [−limit, limit] by redrawing. */
 export function truncatedNormal(rng: Rng, limit = 3): number {
   for (;;) {
@@ -119,7 +138,8 @@ export function sampleExample(skeleton: Skeleton, seed: number, index: number, o
 
   // Global orientation: a full turn about the vertical, a moderate tilt, the in-plane spin.
   const maxTilt = options.maxTilt ?? 0.25;
-  const yaw = rng.uniform(-Math.PI, Math.PI);
+  // Without a rate, the draw as it always was (so every seed keeps its pictures bit for bit).
+  const yaw = options.backViewRate === undefined ? rng.uniform(-Math.PI, Math.PI) : facingYaw(rng.uniform(-1, 1), options.backViewRate);
   const pitch = (family.pitch ?? 0) + rng.uniform(-maxTilt, maxTilt);
   const roll = rng.uniform(-maxTilt, maxTilt) * 0.6;
   const spin = rng.uniform(-1, 1) * (options.maxSpin ?? 0.35);
