@@ -316,12 +316,14 @@ describe('nbf train / eval segmenter (CLI)', () => {
     expect(r.err).toMatch(/class weights \(1\/√frequency over the first 16 training pictures\): background \d/);
     const json = join(root, 'eval', 'seg.json');
     const png = join(root, 'eval', 'confusion.png');
-    const e = await run(['eval', 'segmenter', '--weights', join(out, BEST_FILE), '--count', '4', '--batch', '2', '--seed', '77', '--json', json, '--confusion', png]);
+    const e = await run(['eval', 'segmenter', '--weights', join(out, BEST_FILE), '--count', '4', '--batch', '2', '--seed', '77', '--json', json, '--confusion', png, '--back-view-rate', '0.25', '--other-person', '0.5']);
     expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/on 4 synthetic pictures \(procedural backgrounds, a second person in 50 %, 25 % seen from behind\)/);
     expect(e.out).toMatch(/mIoU, 12 parts \(%\)\s+\d+\.\d\s+0\.0/);
     expect(e.out).toMatch(/pixel accuracy \(%\)\s+\d+\.\d\s+\d+\.\d/);
     const j = JSON.parse(readFileSync(json, 'utf8'));
     expect(j.count).toBe(4);
+    expect(j.pictures).toEqual({ backgrounds: null, otherPersonRate: 0.5, backViewRate: 0.25 });
     expect(j.classes).toHaveLength(13);
     expect(j.perClassIoU).toHaveLength(13);
     expect(j.confusion.counts.flat().reduce((a: number, x: number) => a + x, 0)).toBe(4 * 32 * 32);
@@ -345,11 +347,14 @@ describe('nbf train / eval segmenter (CLI)', () => {
       [['train', 'segmenter', '--out', out, '--minutes', '5', '--cosine'], /--cosine anneals towards a step target: give --steps N/],
       [['train', 'segmenter', '--out', out, '--steps', '5', '--batch', '1'], /--batch must be an integer in \[2, 512\]/],
       [['train', 'segmenter', '--out', out, '--steps', '5', '--other-person', '2'], /--other-person must be/],
+      [['train', 'segmenter', '--out', out, '--steps', '5', '--back-view-rate', '-0.1'], /--back-view-rate must be/],
       [['train', 'segmenter', '--out', out, '--steps', '5', '--frobnicate'], /unknown option --frobnicate/],
       [['train', 'segmenter', 'extra', '--out', out, '--steps', '5'], /unexpected argument "extra"/],
       [['train', 'bogus'], /say what to train: "fitter" or "segmenter" \(got "bogus"\)/],
       [['eval'], /say what to evaluate: "fitter" or "segmenter" \(got nothing\)/],
       [['eval', 'segmenter', '--count', '0'], /--count must be an integer/],
+      [['eval', 'segmenter', '--backgrounds', join(root, 'no-such-folder')], /--backgrounds .*no-such-folder: no such folder/],
+      [['eval', 'segmenter', '--photo-fraction', '0.5'], /--photo-fraction needs --backgrounds DIR/],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).toBe(2);

@@ -7,7 +7,7 @@ import {
   clampToLimits, eulerToMatrix, eulersToAxisAngle, familyMean, globalRotation, JOINT_LIMITS, JOINT_NAMES, matMul, POSE_FAMILIES, sampleBodyPose,
 } from '../src/synth/pose.js';
 import { firstPenetration, restPoseContacts, segmentDistance, Skeleton } from '../src/synth/skeleton.js';
-import { exampleSeed, nbfFocalLength, sampleExample, truncatedNormal } from '../src/synth/sampler.js';
+import { exampleSeed, facingYaw, nbfFocalLength, sampleExample, truncatedNormal } from '../src/synth/sampler.js';
 import { sampleAppearance } from '../src/synth/appearance.js';
 
 const model = decodeBodyModel(new Uint8Array(readFileSync('weights/nbf-open-body.nbfm')), 'weights/nbf-open-body.nbfm');
@@ -126,6 +126,45 @@ describe('joint limits and pose families', () => {
     const spun = globalRotation(0.4, 0.1, -0.05, 0.3);
     const unspun = matMul(rodrigues(0, 0, 0.3), globalRotation(0.4, 0.1, -0.05, 0));
     for (let k = 0; k < 9; k++) expect(spun[k]).toBeCloseTo(unspun[k], 12);
+  });
+});
+
+describe('facing: the share of people seen from behind', () => {
+  it('facingYaw maps a uniform draw onto the front and back halves in the asked proportion', () => {
+    for (const u of [-0.99, -0.6, -0.1, 0, 0.3, 0.75, 0.999]) expect(facingYaw(u, 0.5)).toBeCloseTo(u * Math.PI, 12);
+    const draws = Array.from({ length: 2001 }, (_, i) => -1 + i / 1000);
+    for (const rate of [0, 0.1, 0.25, 0.9]) {
+      const back = draws.filter((u) => Math.abs(facingYaw(u, rate)) > Math.PI / 2).length / draws.length;
+      expect(Math.abs(back - rate)).toBeLessThan(0.002);
+      // Monotone in u and within the full turn.
+      for (let i = 1; i < draws.length; i++) expect(facingYaw(draws[i], rate)).toBeGreaterThanOrEqual(facingYaw(draws[i - 1], rate));
+      for (const u of draws) expect(Math.abs(facingYaw(u, rate))).toBeLessThanOrEqual(Math.PI + 1e-12);
+    }
+    expect(() => facingYaw(0.2, 1.5)).toThrow(/backViewRate/);
+    expect(() => facingYaw(0.2, Number.NaN)).toThrow(/backViewRate/);
+  });
+
+  it('sampleExample with backViewRate: that share of bodies face away; 0.5 is the uniform turn as before', () => {
+    const facesAway = (pose: Float64Array) => {
+      const R = rodrigues(pose[0], pose[1], pose[2]);
+      return R[8] > 0; // the body's forward axis (0, 0, 1) points away from the camera (+z)
+    };
+    const n = 400;
+    let away = 0;
+    let awayUniform = 0;
+    for (let i = 0; i < n; i++) {
+      const biased = sampleExample(skeleton, 11, i, { size: 64, backViewRate: 0.2 });
+      const uniform = sampleExample(skeleton, 11, i, { size: 64 });
+      const half = sampleExample(skeleton, 11, i, { size: 64, backViewRate: 0.5 });
+      if (facesAway(biased.pose)) away++;
+      if (facesAway(uniform.pose)) awayUniform++;
+      // Same draws otherwise: shape identical, and rate 0.5 the same pose as no rate (up to rounding).
+      expect(Array.from(biased.betas)).toEqual(Array.from(uniform.betas));
+      for (let k = 0; k < 72; k++) expect(half.pose[k]).toBeCloseTo(uniform.pose[k], 9);
+    }
+    // The tilt moves the facing a little off the yaw: allow a few points either way.
+    expect(Math.abs(away / n - 0.2)).toBeLessThan(0.06);
+    expect(Math.abs(awayUniform / n - 0.5)).toBeLessThan(0.08);
   });
 });
 

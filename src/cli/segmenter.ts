@@ -33,7 +33,7 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
 export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--body-model FILE]';
-export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--body-model FILE]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--body-model FILE]';
 export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
@@ -177,9 +177,18 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) :
 export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let o;
   try {
-    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model']);
+    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
+    const backgroundsDir = stringFlag(args, 'backgrounds');
+    if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
+    if (args.flags.has('photo-fraction') && backgroundsDir === undefined) throw new ArgError('--photo-fraction needs --backgrounds DIR');
+    // The same picture distribution as a training run's validation: give it the run's flags.
+    const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
+    const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
     o = {
+      backgroundsDir,
+      photoFraction: numberFlag(args, 'photo-fraction', 0.6, 0, 1),
+      sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) },
       weights: segmenterWeightsPath(stringFlag(args, 'weights')),
       count: intFlag(args, 'count', 256, 1, 1_000_000),
       seed: intFlag(args, 'seed', 900001, 0, 2 ** 32 - 1),
@@ -199,23 +208,30 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   const rt = createNodeContext();
   let generator: SynthGenerator | null = null;
   let network: SegmenterNetwork | null = null;
+  let backgrounds: Awaited<ReturnType<typeof loadBackgroundBank>> | null = null;
   try {
     const loaded = loadNetwork(rt, o.weights);
     network = loaded.network;
-    generator = new SynthGenerator(rt, model);
+    backgrounds = o.backgroundsDir ? await loadBackgroundBank(rt, o.backgroundsDir) : null;
+    generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: o.photoFraction });
     const t0 = performance.now();
     const tty = !!process.stderr.isTTY;
     // The loss as the run trained it: with its recorded class weights, if any.
     const recorded = (loaded.meta.info as { training?: { classWeights?: unknown } }).training?.classWeights;
     const classWeights = Array.isArray(recorded) && recorded.length === network.config.classes ? (recorded as number[]) : undefined;
     const v = evaluateSegmenter(rt, network, generator, {
-      seed: o.seed, count: o.count, batch: o.batch, classWeights,
+      seed: o.seed, count: o.count, batch: o.batch, classWeights, sampler: o.sampler,
       progress: (done, total) => { if (tty) process.stderr.write(`\reval segmenter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     const seconds = (performance.now() - t0) / 1000;
     const { config } = loaded.meta;
     const names = SEGMENTER_CLASS_NAMES;
-    console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²) on ${o.count} synthetic pictures, seed ${o.seed} — ${seconds.toFixed(1)} s`);
+    const pictures = [
+      backgrounds ? `${Math.round(o.photoFraction * 100)} % on ${backgrounds.count} background photos` : 'procedural backgrounds',
+      o.sampler.otherPersonRate ? `a second person in ${Math.round(o.sampler.otherPersonRate * 100)} %` : '',
+      `${Math.round((o.sampler.backViewRate ?? 0.5) * 100)} % seen from behind`,
+    ].filter(Boolean).join(', ');
+    console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²) on ${o.count} synthetic pictures (${pictures}), seed ${o.seed} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(26)} ${'segmenter'.padStart(9)} ${'all background'.padStart(15)}`);
     const rows: [string, string, string][] = [
       ['mIoU, 12 parts (%)', pct(v.summary.mIoU), pct(v.baseline.mIoU)],
@@ -230,6 +246,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const matrix = (m: ArrayLike<number>, digits?: number) => Array.from({ length: K }, (_, t) => Array.from({ length: K }, (_, p) => (digits === undefined ? m[t * K + p] : Number(m[t * K + p].toFixed(digits)))));
     const json = {
       weights: o.weights, config, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
+      pictures: { backgrounds: backgrounds ? { folder: o.backgroundsDir, photos: backgrounds.count, photoFraction: o.photoFraction } : null, otherPersonRate: o.sampler.otherPersonRate ?? 0, backViewRate: o.sampler.backViewRate ?? 0.5 },
       summary: v.summary, baseline: v.baseline,
       classes: names.slice(0, K),
       perClassIoU: v.metrics.perClassIoU.map(finiteOrNull),
@@ -246,6 +263,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   } finally {
     network?.dispose();
     generator?.dispose();
+    backgrounds?.dispose();
     rt.destroy();
   }
   return 0;
