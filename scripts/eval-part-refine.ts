@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--json FILE]
+ *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--sides merge|trust] [--cover-sigma S] [--landmarks] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -22,7 +22,10 @@ import { defaultFitterWeightsPath } from '../src/nn/default-weights.js';
 import { fitPartMap } from '../src/pipeline/fit-parts.js';
 import { partEvidence } from '../src/pipeline/part-evidence.js';
 import { refineBody } from '../src/pipeline/refine.js';
-import { fitPicture } from '../src/pipeline/fit-picture.js';
+import { fitPicture, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
+import { createPoseLandmarker } from '../src/landmarks/model-files.js';
+import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eval.js';
 import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
 import { rgbFloatsToImage } from '../src/io/image.js';
@@ -40,12 +43,25 @@ const steps = num('steps', 150);
 const distance = num('distance', NaN);
 const cover = num('cover', NaN);
 const start = num('start', NaN);
+const coverSigma = num('cover-sigma', NaN);
 const maps = flag('maps') ?? 'truth';
+// Left and right limbs as one part each in the refinement (part-evidence.ts): --sides merge|trust;
+// by default as the product does (fitPicture merges a segmenter's sides, a true map is trusted).
+const sides = flag('sides') ?? (maps === 'segmenter' ? 'merge' : 'trust');
+if (sides !== 'merge' && sides !== 'trust') throw new Error(`--sides must be merge or trust, got ${sides}`);
+const mergeSides = sides === 'merge';
 const jsonPath = flag('json');
+
+// --landmarks: BlazePose runs on the picture too, as `nbf fit --route both` (its person mask and 2D joints).
+const withLandmarks = process.argv.includes('--landmarks');
+if (withLandmarks && maps !== 'segmenter') throw new Error('--landmarks needs --maps segmenter (the route from the picture)');
+const backgroundsDir = flag('backgrounds');
 
 const rt = createNodeContext();
 const model = loadOpenBodyModel();
-const generator = new SynthGenerator(rt, model);
+const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
+const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
+const landmarker = withLandmarks ? createPoseLandmarker(rt, {}) : null;
 const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw')), 'fitter').network;
 const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array(readFileSync(flag('segmenter') ?? '')), flag('segmenter') ?? '').network : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
@@ -59,7 +75,9 @@ for (let i = 0; i < count; i++) {
   const joints2d = batch.targets.joints2d.readSync();
   const camera = Array.from(batch.examples[0].camera);
   disposeBatch(batch);
-  const partWeights = { distance: Number.isNaN(distance) ? undefined : distance, cover: Number.isNaN(cover) ? undefined : cover, start: Number.isNaN(start) ? undefined : start };
+  // The product's weights for this kind of map, then whatever the flags give.
+  const given = Object.entries({ distance, cover, start, coverSigma }).filter(([, v]) => !Number.isNaN(v));
+  const partWeights = { ...(maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights : {}), ...Object.fromEntries(given) };
   let net;
   let fit;
   let t0 = performance.now();
@@ -69,7 +87,12 @@ for (let i = 0; i < count; i++) {
   if (segmenter) {
     let picture;
     try {
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, rgbFloatsToImage(rgb, size, size), { steps });
+      const image = rgbFloatsToImage(rgb, size, size);
+      let landmarks = null;
+      if (landmarker) {
+        try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
+      }
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, mergeSides, partWeights, landmarks });
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });
@@ -89,7 +112,7 @@ for (let i = 0; i < count; i++) {
     t0 = performance.now();
     net = fitPartMap(fitter, generator.gpuModel, map, { framing: 'image' });
     t1 = performance.now();
-    fit = refineBody(generator.gpuModel, generator.skeleton, { camera, size, parts: partEvidence(map), partWeights }, { steps, starts: [{ pose: net.pose, betas: net.betas, trans: net.trans }] });
+    fit = refineBody(generator.gpuModel, generator.skeleton, { camera, size, parts: partEvidence(map, { mergeSides }), partWeights }, { steps, starts: [{ pose: net.pose, betas: net.betas, trans: net.trans }] });
     t2 = performance.now();
   }
   const px = (p: ArrayLike<number>) => { let s = 0; for (let j = 0; j < 24; j++) s += Math.hypot(p[2 * j] - joints2d[2 * j], p[2 * j + 1] - joints2d[2 * j + 1]) / 24; return s; };
@@ -106,8 +129,8 @@ const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs', ...(segmenter ? ['mIoU', 'foregroundIoU'] : [])];
-const summary = { count, found: found.length, seed, size, steps, maps, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
-function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start }; }
+const summary = { count, found: found.length, seed, size, steps, maps, mergeSides, landmarks: withLandmarks, backgrounds: backgroundsDir ?? null, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {
   mkdirSync(dirname(jsonPath), { recursive: true });
@@ -116,4 +139,5 @@ if (jsonPath) {
 fitter.dispose();
 segmenter?.dispose();
 generator.dispose();
+backgrounds?.dispose();
 rt.destroy();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Generates src/generated/shaders.ts from shaders/**/*.glsl: one map from kernel name to GLSL text,
 // minified (scripts/glsl-minify.mjs: comments and redundant whitespace out, lines kept so compile logs
-// still point into the .glsl files). The .glsl files stay the single, readable source of truth for
+// still point into the .glsl files; scripts/glsl-rename.mjs: each file's own identifiers shortened).
+// The .glsl files stay the single, readable source of truth for
 // Node and for the browser bundles (which keep only the kernels their code names:
 // scripts/browser-bundle.mjs).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

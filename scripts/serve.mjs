@@ -3,7 +3,7 @@
 // dependency beyond esbuild (already a dev dependency). It builds the browser bundle from src/ in memory
 // at start (the same options as scripts/build.mjs; dist/ on disk is left alone) and serves:
 //   /            examples/web/ (index.html, main.js, ...)
-//   /dist/       the bundle: nbf-gl.browser.js and its source map
+//   /dist/       the bundle: nbf-gl.browser.js, the chunks it imports (at once or on demand), source maps
 //   /weights/    only the files the page fetches: the BlazePose lite landmark model and person detector
 //                (model JSON and their weight shards) and the open body model
 // Anything else is 404; paths that climb out of a folder are refused (403). Prints the URL once listening.
@@ -62,7 +62,7 @@ function parseArgs(argv) {
   return options;
 }
 
-/** The browser bundle, built in memory: { 'nbf-gl.browser.js': Buffer, 'nbf-gl.browser.js.map': Buffer }. */
+/** The browser bundle, built in memory: file name → Buffer ('nbf-gl.browser.js', its chunks, their .map files). */
 export async function buildBundle() {
   if (!existsSync(join(root, 'src', 'generated', 'shaders.ts'))) {
     throw new Error('src/generated/shaders.ts is missing: run `node scripts/gen-shaders.mjs` (npm run serve does)');
@@ -164,8 +164,9 @@ async function main() {
   server.listen(options.port, options.host, () => {
     const { port } = server.address();
     const host = options.host === '127.0.0.1' || options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-    const kib = (bundle['nbf-gl.browser.js'].length / 1024).toFixed(0);
-    console.log(`bundle built in ${((performance.now() - t0) / 1000).toFixed(1)} s (${kib} KiB)`);
+    const scripts = Object.entries(bundle).filter(([name]) => name.endsWith('.js'));
+    const kib = (scripts.reduce((n, [, bytes]) => n + bytes.length, 0) / 1024).toFixed(0);
+    console.log(`bundle built in ${((performance.now() - t0) / 1000).toFixed(1)} s (${scripts.length} files, ${kib} KiB)`);
     console.log(`nbf-gl web page: http://${host}:${port}/`);
   });
   const stop = () => {

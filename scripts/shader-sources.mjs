@@ -1,11 +1,14 @@
 // The GLSL kernels as the runtime gets them: every shaders/**/*.glsl file, minified
-// (scripts/glsl-minify.mjs), keyed by its path under shaders/ without .glsl ("conv2d", "lib/prelude").
+// (scripts/glsl-minify.mjs: comments and spare whitespace out) and with the identifiers each file declares
+// for itself shortened (scripts/glsl-rename.mjs), keyed by its path under shaders/ without .glsl
+// ("conv2d", "lib/prelude").
 // Used by scripts/gen-shaders.mjs (src/generated/shaders.ts, all of them) and by
 // scripts/browser-bundle.mjs (the browser bundles, only the kernels their code names).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { minifyGlsl } from './glsl-minify.mjs';
+import { renameShaderIdentifiers } from './glsl-rename.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SHADER_DIR = join(root, 'shaders');
@@ -18,12 +21,17 @@ function walk(dir) {
   });
 }
 
-/** name → minified GLSL, in path order. */
-export function shaderSources() {
+/** name → GLSL with comments and whitespace out only, in path order. */
+export function minifiedShaderSources() {
   return new Map(walk(SHADER_DIR).map((file) => [
     relative(SHADER_DIR, file).replace(/\\/g, '/').replace(/\.glsl$/, ''),
     minifyGlsl(readFileSync(file, 'utf8')),
   ]));
+}
+
+/** name → GLSL as embedded (minified, identifiers shortened), in path order. */
+export function shaderSources() {
+  return renameShaderIdentifiers(minifiedShaderSources()).sources;
 }
 
 /** The text of src/generated/shaders.ts for these shaders. */

@@ -1,7 +1,8 @@
 /**
  * Platform-independent API, all of it: the inference API (src/inference.ts, which is what the small
- * browser bundle `nbf-gl/browser` ships) plus training, the networks, synthetic data, evaluation and
- * the SMPL file loaders. Import from 'nbf-gl' (Node) or `nbf-gl/browser-full` for createContext().
+ * browser bundle `nbf-gl/browser` ships) plus training, the networks, NBF's route's functions,
+ * synthetic data, evaluation and the SMPL file loaders. Import from 'nbf-gl' (Node) or
+ * `nbf-gl/browser-full` for createContext().
  */
 export * from './inference.js';
 // Time per kernel (NBF_PROFILE=1 in Node does this for every context).
@@ -21,6 +22,7 @@ export { maxPoolWithArgmax, maxPoolBackward, avgPoolBackward } from './kernels/p
 export { valueAndGrad, GradientAccumulator, recordOp } from './autodiff/tape.js';
 export * from './optim/index.js';
 export { ParamStore, initialValues, fans, type Initializer } from './nn/params.js';
+export { TensorStore } from './nn/tensor-store.js';
 export { encodeParamFile, decodeParamFile, ParamFormatError, type ParamDtype, type NamedArray, type ParamFile } from './nn/param-format.js';
 export { loss, lossForward, lossBackward, LOSS_KINDS, type LossKind, type LossOptions } from './kernels/losses.js';
 export { Conv2dLayer, BatchNormLayer, DenseLayer, requireParam, type ParamRecord, type Conv2dLayerOptions, type BatchNormLayerOptions, type DenseLayerOptions } from './nn/layers.js';
@@ -35,6 +37,9 @@ export { SegmenterNetwork, SEGMENTER_CONFIGS, SEGMENTER_CLASSES, SEGMENTER_INPUT
 export { encodeFitterWeights, loadFitterWeights, encodeSegmenterWeights, loadSegmenterWeights, readWeightsMeta, readAnyWeightsMeta, WEIGHTS_KIND, WEIGHTS_VERSION, WEIGHTS_NETWORKS, type WeightsMeta, type SegmenterWeightsMeta, type AnyWeightsMeta, type WeightsNetwork, type WeightsConfigs, type LoadFitterOptions } from './nn/weights-file.js';
 export { classifyPartColours, cropPerson, cropCamera, cropToImage, PartMapError, type ClassMap, type PersonCrop } from './pipeline/part-map.js';
 export { fitPartMap, type BodyFit } from './pipeline/fit-parts.js';
+// NBF's route, picture → body (NbfPipeline.fitParts runs it; the small browser bundle loads it on demand).
+export { fitPicture, fitLabels, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from './pipeline/fit-picture.js';
+export { segmentPerson, segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay } from './pipeline/segment.js';
 export { evaluateFitter, type FitterEvaluation, type FitterSummary } from './eval/fitter-eval.js';
 export * from './eval/metrics.js';
 export { corruptPartLabels, samplePartNoise, packPartNoise, identityPartNoise, PART_NOISE_DEFAULTS, PART_NOISE_SIZE, type PartNoise, type PartNoiseOptions } from './synth/part-noise.js';

@@ -2,8 +2,9 @@
  * The inference API, platform-independent: the runtime and its forward kernels, the body model on the
  * GPU, mesh export, the renderer, TF.js graph models, BlazePose and the photo → body pipeline. The
  * browser bundle (`nbf-gl/browser`, src/browser.ts) ships exactly this; src/index.ts adds training,
- * the networks, synthetic data, evaluation, the CPU body model and the SMPL file loaders. What is here
- * costs bytes on every page that loads the bundle (docs/performance.md, "Browser bundle size").
+ * the networks, NBF's route's functions, synthetic data, evaluation, the CPU body model and the SMPL
+ * file loaders. What is here costs bytes on every page that loads the bundle (docs/performance.md,
+ * "Browser bundle size"), and so does every file it reaches: the bundle is split by file.
  */
 export { Runtime } from './runtime/runtime.js';
 export type { KernelCall, RuntimeOptions, MemoryInfo } from './runtime/runtime.js';
@@ -56,9 +57,11 @@ export { wholePictureRoi, alignmentRoi, cropPicture, cropToPicture, pictureToCro
 export type { RgbaImage } from './io/image.js';
 export { fitPhoto, type PhotoFit, type PhotoFitOptions } from './pipeline/fit-photo.js';
 export { NbfPipeline, PIPELINE_FILES, type NbfPipelineOptions, type PipelineResult, type PipelineParts, type PartsPipelineResult, type FitPartsOptions } from './pipeline/nbf-pipeline.js';
-// NBF's route: segmenter → part map → fitting network → refinement on the part map.
-export { fitPicture, fitLabels, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit, type PictureFitOptions } from './pipeline/fit-picture.js';
+// NBF's route (segmenter → part map → fitting network → refinement on the part map) runs through
+// NbfPipeline.create({ parts: true }), which loads its code on demand (pipeline/parts-route.ts); its
+// functions and networks are exported by src/index.ts. Here: its types, and the part-map terms that
+// refineBody takes.
+export type { PictureFit, PictureFitOptions } from './pipeline/fit-picture.js';
+export type { PictureSegmentation, PersonSegmentation } from './pipeline/segment.js';
 export { partEvidence, type PartEvidence, type PartEvidenceOptions } from './pipeline/part-evidence.js';
-export { segmentPerson, segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay, type PictureSegmentation, type PersonSegmentation } from './pipeline/segment.js';
-export { loadFitterWeights, loadSegmenterWeights } from './nn/weights-file.js';
 export type { FittedBody } from './pipeline/fitted-body.js';

@@ -2,12 +2,12 @@
  * The same kernels, autodiff and body model in a real browser: the esbuild browser bundles (built as
  * scripts/build.mjs builds them, with only the shaders their code names, but not minified) run in
  * headless Chromium (WebGL2 on SwiftShader) and their results are compared with the float64 CPU
- * references here in Node. `nbf` is the inference bundle (src/browser.ts), `nbfFull` the whole API
- * (src/browser-full.ts: autodiff, the fitting network).
+ * references here in Node. `nbf` is the inference bundle (src/browser.ts, split: NBF's route is a chunk
+ * fetched on demand), `nbfFull` the whole API (src/browser-full.ts: autodiff, the fitting network).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs build script without type declarations
@@ -51,32 +51,37 @@ function tinyFitterWeights(): Uint8Array {
   return bytes;
 }
 
+/** Every file the server sent, in order (the test of NBF's route checks what a page fetched and when). */
+const requested: string[] = [];
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nbf-browser-'));
   const options = { minify: false, sourcemap: false, logLevel: 'silent' };
-  await buildBrowserBundle({ ...options, outfile: join(dir, 'nbf-gl.js') });
-  await buildBrowserBundle({ ...BROWSER_FULL_BUNDLE, ...options, outfile: join(dir, 'nbf-gl-full.js') });
-  const bundle = readFileSync(join(dir, 'nbf-gl.js'));
-  const fullBundle = readFileSync(join(dir, 'nbf-gl-full.js'));
+  // nbf-gl.browser.js and the chunks it loads on demand, as scripts/build.mjs writes them; the full one.
+  await buildBrowserBundle({ ...options, outdir: dir });
+  await buildBrowserBundle({ ...BROWSER_FULL_BUNDLE, ...options, outfile: join(dir, 'nbf-gl.browser-full.js') });
+  const bundleFiles = new Set(readdirSync(dir).filter((f) => f.endsWith('.js')));
   const bodyModel = readFileSync('weights/nbf-open-body.nbfm');
   fitterBytes = tinyFitterWeights();
   server = createServer((req, res) => {
-    if (req.url === '/nbf-gl.js' || req.url === '/nbf-gl-full.js') {
+    const url = req.url ?? '/';
+    requested.push(url);
+    if (bundleFiles.has(url.slice(1))) {
       res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(req.url === '/nbf-gl.js' ? bundle : fullBundle);
-    } else if (req.url === '/fitter.nbfw') {
+      res.end(readFileSync(join(dir, url.slice(1))));
+    } else if (url === '/fitter.nbfw') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(fitterBytes);
-    } else if (req.url?.startsWith('/blazepose/blazepose-lite.')) {
-      res.writeHead(200, { 'content-type': req.url.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
-      res.end(readFileSync(join('weights', req.url)));
-    } else if (req.url === '/nbf-open-body.nbfm') {
+    } else if (url.startsWith('/blazepose/blazepose-lite.') || url === '/nbf-segmenter-compact.nbfw' || url === '/nbf-fitter-compact.nbfw') {
+      res.writeHead(200, { 'content-type': url.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+      res.end(readFileSync(join('weights', url)));
+    } else if (url === '/nbf-open-body.nbfm') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(bodyModel);
     } else {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><html><body><canvas id="c"></canvas>' +
-        '<script type="module">import * as nbf from "/nbf-gl.js"; import * as nbfFull from "/nbf-gl-full.js"; ' +
+        '<script type="module">import * as nbf from "/nbf-gl.browser.js"; import * as nbfFull from "/nbf-gl.browser-full.js"; ' +
         'window.nbf = nbf; window.nbfFull = nbfFull; window.nbfReady = true;</script></body></html>');
     }
   });
@@ -247,6 +252,48 @@ describe('browser bundle', () => {
       expect(Math.abs(got.keypoints[k][0] - expected.keypoints[k][0]), `landmark ${k} x`).toBeLessThan(0.05);
       expect(Math.abs(got.keypoints[k][1] - expected.keypoints[k][1]), `landmark ${k} y`).toBeLessThan(0.05);
     }
+  });
+
+  it("fetches NBF's route only when a pipeline asks for it, and fits a picture through it as Node does", async () => {
+    const generator = new SynthGenerator(testRuntime(), loadOpenBodyModel());
+    const batch = generator.generateBatch(1, { size: 128, seed: 3, start: 0 });
+    const rgb = batch.inputs.rgb.readSync();
+    disposeBatch(batch);
+    generator.dispose();
+    const pixels = Array.from(rgbFloatsToImage(rgb, 128, 128).data);
+    const routeChunk = (url: string) => /^\/nbf-gl\.parts-route-\w+\.js$/.test(url);
+    // The photo route alone: the page never fetches NBF's route.
+    await page.evaluate(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const rt = nbf.createContext({ canvas: document.createElement('canvas') });
+      const pipeline = await nbf.NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true });
+      pipeline.dispose();
+      rt.destroy();
+    });
+    expect(requested.filter(routeChunk)).toEqual([]);
+    const got = await page.evaluate(async ({ pixels }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const rt = nbf.createContext({ canvas: document.createElement('canvas'), poisonOutputs: true });
+      const pipeline = await nbf.NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true, parts: true });
+      const fit = pipeline.fitParts(new ImageData(Uint8ClampedArray.from(pixels), 128, 128), { steps: 2 });
+      pipeline.dispose();
+      const live = rt.memory().liveTextures;
+      rt.destroy();
+      return { labels: Array.from(fit.segmentation.labels as Uint8Array), network: Array.from(fit.network.joints2d as Float32Array), joints2d: Array.from(fit.joints2d as Float32Array), live };
+    }, { pixels });
+    expect(requested.filter(routeChunk)).toHaveLength(1);
+    expect(got.live).toBe(0);
+    const { createNodePipeline } = await import('../src/pipeline/nbf-pipeline-node.js');
+    const here = createNodePipeline(testRuntime(), { noDetector: true, parts: true });
+    const expected = here.fitParts({ width: 128, height: 128, data: Uint8Array.from(pixels) }, { steps: 2 });
+    here.dispose();
+    const agree = got.labels.filter((l: number, i: number) => l === expected.segmentation.labels[i]).length / got.labels.length;
+    const farthest = (a: number[], b: ArrayLike<number>) => Math.max(...Array.from({ length: a.length / 2 }, (_, j) => Math.hypot(a[2 * j] - b[2 * j], a[2 * j + 1] - b[2 * j + 1])));
+    expect(agree).toBeGreaterThan(0.99);
+    expect(farthest(got.network, expected.network.joints2d)).toBeLessThan(0.01); // px (measured 1e-5)
+    expect(farthest(got.joints2d, expected.joints2d)).toBeLessThan(0.5); // px after 2 refinement steps (measured 0.02)
   });
 
   it('reports a clear error when WebGL2 is unavailable', async () => {

@@ -262,11 +262,15 @@ describe('nbf fit PHOTO (CLI)', () => {
     expect(params.refinement.steps).toBe(6);
     expect(params.joints2d).toHaveLength(24);
     expect(params.personBox).toHaveLength(4);
+    expect(params.personFrom).toBe('segmenter');
     const both = await captureCommand(() => main(['fit', photo, '--route', 'both', '--segmenter', segmenter, '--fitter', fitter, '--out', join(root, 'both-out'), '--no-refine']));
     expect(both.code, both.err).toBe(0);
     expect(both.out).toMatch(/predicted part map and landmarks, not refined/);
     expect(readdirSync(join(root, 'both-out', 'parts-walker')).sort()).toEqual(['body.glb', 'body.obj', 'landmarks.json', 'mask.png', 'overlay.png', 'params.json', 'parts.png']);
-    expect(JSON.parse(readFileSync(join(root, 'both-out', 'parts-walker', 'params.json'), 'utf8')).refinement).toBeNull();
+    const bothParams = JSON.parse(readFileSync(join(root, 'both-out', 'parts-walker', 'params.json'), 'utf8'));
+    expect(bothParams.refinement).toBeNull();
+    // BlazePose found the walker: its person mask gave the box the segmenter read.
+    expect(bothParams.personFrom).toBe('landmarks');
   });
 
   it('bad arguments: one clear line, exit 2, nothing written', async () => {

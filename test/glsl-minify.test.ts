@@ -1,13 +1,16 @@
 /**
  * The GLSL minifier of scripts/gen-shaders.mjs removes only comments and whitespace: every shader,
  * lexed as GLSL lexes it (longest operator first), gives the same tokens on the same lines before and
- * after, and every #define stays object-like or function-like as written.
+ * after, and every #define stays object-like or function-like as written. (The identifier renaming
+ * that follows it: test/glsl-rename.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { minifyGlsl, squeeze, stripComments } from '../scripts/glsl-minify.mjs';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { shaderSources } from '../scripts/shader-sources.mjs';
 import { SHADERS } from '../src/generated/shaders.js';
 
 function walk(dir: string): string[] {
@@ -47,10 +50,11 @@ describe('GLSL minifier', () => {
     }
   });
 
-  it('is what src/generated/shaders.ts embeds (npm run gen is current), with no comment left', () => {
+  it('is what src/generated/shaders.ts embeds, renamed (npm run gen is current), with no comment left', () => {
+    const embedded: Map<string, string> = shaderSources();
     for (const file of files) {
       const name = file.replace(/\\/g, '/').replace(/^shaders\//, '').replace(/\.glsl$/, '');
-      expect(SHADERS[name], name).toBe(minifyGlsl(readFileSync(file, 'utf8')));
+      expect(SHADERS[name], name).toBe(embedded.get(name));
       expect(SHADERS[name], name).not.toMatch(/\/\/|\/\*/);
     }
   });

@@ -6,14 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
 import { Rng } from '../src/util/random.js';
-import { partEvidence, pictureToGrid, PART_COUNT } from '../src/pipeline/part-evidence.js';
+import { evidenceLabel, partEvidence, pictureToGrid, PART_COUNT } from '../src/pipeline/part-evidence.js';
+import { NBF_SIDE_PAIRS } from '../src/smpl/types.js';
 import { refineBody, joint2dError } from '../src/pipeline/refine.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { SEGMENTER_CLASSES, SegmenterNetwork, type SegmenterConfig } from '../src/nn/refinenet.js';
 import { FitterNetwork } from '../src/nn/fitter.js';
 import { fitPicture } from '../src/pipeline/fit-picture.js';
-import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { NbfError } from '../src/runtime/errors.js';
 import type { RgbaImage } from '../src/io/image.js';
 
@@ -69,6 +70,36 @@ describe('part evidence', () => {
     expect(() => partEvidence({ width: 4, height: 4, labels: new Uint8Array(16) })).toThrow(/shows no body part/);
     expect(() => partEvidence({ width: 4, height: 4, labels: new Uint8Array(15) })).toThrow(/15 labels for a 4×4 map/);
   });
+
+  it('mergeSides: each left limb and its right twin make one part, under the pair\'s first label', () => {
+    const W = 19;
+    const H = 13;
+    const labels = new Uint8Array(W * H);
+    const fill = (p: number, x0: number, y0: number, x1: number, y1: number) => { for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) labels[y * W + x] = p; };
+    fill(3, 1, 1, 4, 5); // left lower arm
+    fill(10, 14, 2, 18, 6); // right lower arm
+    fill(6, 8, 7, 11, 12); // right upper leg alone
+    fill(2, 6, 1, 12, 5); // upper torso (no twin)
+    const split = partEvidence({ width: W, height: H, labels }, { margin: 2, minCells: 1 });
+    const merged = partEvidence({ width: W, height: H, labels }, { margin: 2, minCells: 1, mergeSides: true });
+    expect(split.mergeSides).toBe(false);
+    expect(merged.mergeSides).toBe(true);
+    for (const [a, b] of NBF_SIDE_PAIRS) {
+      expect(evidenceLabel(b, true)).toBe(a);
+      expect(evidenceLabel(a, true)).toBe(a);
+      expect(evidenceLabel(b, false)).toBe(b);
+      expect(merged.cells[a - 1]).toBe(split.cells[a - 1] + split.cells[b - 1]);
+      expect(merged.cells[b - 1]).toBe(0);
+      expect(merged.seen[b - 1]).toBe(false);
+    }
+    expect(merged.cells[1]).toBe(split.cells[1]); // the torso has no twin
+    // The merged lower-arm field is the nearer of the two arms' fields.
+    for (let i = 0; i < merged.width * merged.height; i++) {
+      const want = Math.min(split.field[i * PART_COUNT + 2], split.field[i * PART_COUNT + 9]);
+      expect(merged.field[i * PART_COUNT + 2]).toBeCloseTo(want, 5);
+    }
+    for (let s = 0; s < merged.samples.length / 3; s++) expect([3, 10, 4, 9, 5, 6, 11, 12].filter((l) => l !== evidenceLabel(l, true))).not.toContain(merged.samples[3 * s + 2] + 1);
+  });
 });
 
 describe('refinement on a part map', () => {
@@ -101,6 +132,39 @@ describe('refinement on a part map', () => {
     // The start's joints, posed without fitting, against the fit's: the fit is much closer to the truth.
     const start = refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, joints2d: truth2d }, { steps: 2, starts: [{ pose, betas: ex.betas, trans }], facing: false });
     expect(joint2dError(result.body.joints2d, truth2d)).toBeLessThan(0.6 * start.startError);
+  });
+
+  it('with merged sides, a map whose left and right limbs are swapped does not twist the body', () => {
+    const size = 128;
+    const batch = generator.generateBatch(1, { size, seed: 78 });
+    const labels = Uint8Array.from(batch.inputs.labels.readSync());
+    const truth2d = batch.targets.joints2d.readSync();
+    const ex = batch.examples[0];
+    disposeBatch(batch);
+    const swapped = labels.map((l) => { for (const [a, b] of NBF_SIDE_PAIRS) { if (l === a) return b; if (l === b) return a; } return l; });
+    const start = { pose: ex.pose, betas: ex.betas, trans: ex.trans };
+    const fit = (mergeSides: boolean) => refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, parts: partEvidence({ width: size, height: size, labels: swapped }, { mergeSides }) }, { steps: 60, starts: [start] });
+    const trusting = fit(false);
+    const merged = fit(true);
+    // Starting at the truth: trusting the swapped sides pulls the limbs across; merged sides keep them.
+    expect(joint2dError(merged.body.joints2d, truth2d)).toBeLessThan(0.5 * joint2dError(trusting.body.joints2d, truth2d));
+    expect(merged.lossBefore).toBeLessThan(0.5 * trusting.lossBefore);
+  });
+
+  it('a robust coverage term (coverSigma) lets pixels wrongly labelled far from the body pull less', () => {
+    const size = 128;
+    const batch = generator.generateBatch(1, { size, seed: 79 });
+    const labels = Uint8Array.from(batch.inputs.labels.readSync());
+    const truth2d = batch.targets.joints2d.readSync();
+    const ex = batch.examples[0];
+    disposeBatch(batch);
+    // A blob of every part in a corner, as a segmenter's false positives on a busy background.
+    for (let y = 2; y < 22; y++) for (let x = 2; x < 22; x++) labels[y * size + x] = 1 + ((x + y) % 12);
+    const start = { pose: ex.pose, betas: ex.betas, trans: ex.trans };
+    const fit = (coverSigma: number) => refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, parts: partEvidence({ width: size, height: size, labels }), partWeights: { coverSigma } }, { steps: 60, starts: [start] });
+    const plain = joint2dError(fit(0).body.joints2d, truth2d);
+    const robust = joint2dError(fit(0.03).body.joints2d, truth2d);
+    expect(robust).toBeLessThan(0.7 * plain);
   });
 
   it('refuses a fit with nothing to fit to, or with a part map and no start', () => {
@@ -142,6 +206,23 @@ describe('fitPicture', () => {
       const plain = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false });
       expect(plain.refine).toBeNull();
       expect(Array.from(plain.joints2d)).toEqual(Array.from(plain.network.joints2d));
+
+      // With landmarks: their person mask gives the box (one segmenter pass) and the background.
+      const mask = new Float32Array(90 * 70);
+      for (let y = 10; y < 60; y++) for (let x = 30; x < 55; x++) mask[y * 90 + x] = 0.8;
+      const landmarks = {
+        keypoints: Array.from({ length: 33 }, (_, k) => [32 + (k % 5) * 5, 12 + Math.floor(k / 5) * 7, 0.9]),
+        world: Array.from({ length: 33 }, () => [0, 0, 0]), score: 1, box: [32, 12, 52, 54], mask, width: 90, height: 70,
+      } as unknown as PoseLandmarks;
+      const guided = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 5, landmarks });
+      expect(guided.segmentation.personMask).toBe(true);
+      expect(guided.segmentation.boxFrom).toBe('given');
+      expect(guided.segmentation.first).toBeNull();
+      expect(guided.segmentation.box).toEqual([30, 10, 55, 60]);
+      expect(guided.segmentation.labels.every((l, i) => mask[i] > 0 || l === 0)).toBe(true);
+      expect(guided.refine!.landmarks).toBe(true);
+      expect(first.segmentation.personMask).toBe(false);
+      expect(first.segmentation.boxFrom).toBe('segmenter');
 
       // A segmenter that sees background everywhere: the head's bias favours class 0.
       const bias = segmenter.params.get('head/bias');

@@ -32,7 +32,7 @@ import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
 import { defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
-import { fitLabels, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
+import { fitLabels, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT, type PictureFit } from '../pipeline/fit-picture.js';
 import { partsImage, segmentPerson } from '../pipeline/segment.js';
 import { accumulateConfusion, confusionMetrics } from '../eval/segmenter-eval.js';
 import { mpjpe, paMpjpe } from '../eval/metrics.js';
@@ -269,7 +269,7 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
     const person = synthesisePerson(generator, o.seed, o.size);
     const tSynth = performance.now();
     const map = partMap(segmenter, person, o.size);
-    const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, { width: o.size, height: o.size, labels: map.labels }, { refine: o.refine, steps: o.steps, progress: progressLine });
+    const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, { width: o.size, height: o.size, labels: map.labels }, { ...(segmenter ? SEGMENTER_MAP_REFINEMENT : {}), refine: o.refine, steps: o.steps, progress: progressLine });
     const tFit = performance.now();
     let segmentation: Report['segmentation'] = null;
     if (segmenter) {

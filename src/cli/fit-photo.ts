@@ -143,6 +143,9 @@ function partsParamsJson(path: string, model: BodyModel, route: FitRoute, fit: P
     bodyModel: model.name,
     ...bodyJson(fit),
     personBox: fit.segmentation.box,
+    // 'segmenter': its own first pass found the person; 'landmarks': BlazePose's person mask did, and
+    // decided person or background in parts.png.
+    personFrom: fit.segmentation.personMask ? 'landmarks' : 'segmenter',
     refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks } : null,
     timingsMs: { landmarks: r(landmarksMs, 1), segment: r(fit.timings.segmentMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
   };

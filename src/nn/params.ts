@@ -1,11 +1,13 @@
 /**
  * Named parameter store: creates parameters with seeded initialisers, hands them to valueAndGrad as a
- * plain object, takes updated tensors from optimizers, and saves/loads them (src/nn/param-format.ts).
+ * plain object, takes updated tensors from optimizers (all of which TensorStore, tensor-store.ts,
+ * does), and saves/loads them (src/nn/param-format.ts).
  */
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { NbfError, ShapeError } from '../runtime/errors.js';
+import { NbfError } from '../runtime/errors.js';
 import { checkShape } from '../runtime/layout.js';
+import { describeShape as describe, TensorStore } from './tensor-store.js';
 import { Rng } from '../util/random.js';
 import { decodeParamFile, encodeParamFile, ParamFormatError, type NamedArray, type ParamDtype } from './param-format.js';
 
@@ -69,16 +71,12 @@ export function initialValues(shape: readonly number[], init: Initializer, rng: 
   }
 }
 
-function describe(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-export class ParamStore {
-  private readonly tensors = new Map<string, Tensor>();
+export class ParamStore extends TensorStore {
   /** The generator initialisers draw from; its state goes into checkpoints. */
   readonly rng: Rng;
 
-  constructor(readonly runtime: Runtime, options: { seed?: number; rng?: Rng } = {}) {
+  constructor(runtime: Runtime, options: { seed?: number; rng?: Rng } = {}) {
+    super(runtime);
     this.rng = options.rng ?? new Rng(options.seed ?? 0);
   }
 
@@ -86,55 +84,7 @@ export class ParamStore {
   create(name: string, shape: readonly number[], init: Initializer): Tensor {
     if (this.tensors.has(name)) throw new NbfError(`parameter "${name}" already exists`);
     checkShape(shape, `shape of parameter "${name}"`);
-    const t = this.runtime.keep(this.runtime.tensor(initialValues(shape, init, this.rng), shape));
-    this.tensors.set(name, t);
-    return t;
-  }
-
-  has(name: string): boolean {
-    return this.tensors.has(name);
-  }
-
-  get(name: string): Tensor {
-    const t = this.tensors.get(name);
-    if (!t) throw new NbfError(`no parameter named "${name}" (have: ${[...this.tensors.keys()].join(', ') || 'none'})`);
-    return t;
-  }
-
-  /** Replaces a parameter's tensor (same shape), freeing the old one; the store takes ownership. */
-  set(name: string, value: Tensor): void {
-    const old = this.get(name);
-    if (old.rank !== value.rank || old.shape.some((d, i) => d !== value.shape[i])) {
-      throw new ShapeError(`parameter "${name}" has shape ${describe(old.shape)}; cannot set a ${describe(value.shape)} tensor`);
-    }
-    if (old === value) return;
-    this.tensors.set(name, this.runtime.keep(value));
-    old.dispose();
-  }
-
-  names(): string[] {
-    return [...this.tensors.keys()];
-  }
-
-  get size(): number {
-    return this.tensors.size;
-  }
-
-  /** The parameters as a plain object (for valueAndGrad and optimizers); a snapshot, not live. */
-  toRecord(): Record<string, Tensor> {
-    return Object.fromEntries(this.tensors);
-  }
-
-  /** Number of scalar values over all parameters. */
-  countValues(): number {
-    let n = 0;
-    for (const t of this.tensors.values()) n += t.size;
-    return n;
-  }
-
-  /** Downloads every parameter (blocking). */
-  readAll(): NamedArray[] {
-    return [...this.tensors].map(([name, t]) => ({ name, shape: [...t.shape], data: t.readSync() }));
+    return this.add(name, this.runtime.tensor(initialValues(shape, init, this.rng), shape));
   }
 
   /** The store as a parameter file (reads every parameter back from the GPU). */
@@ -183,11 +133,5 @@ export class ParamStore {
       this.tensors.get(name)?.dispose();
       this.tensors.set(name, t);
     }
-  }
-
-  /** Frees every parameter. */
-  dispose(): void {
-    for (const t of this.tensors.values()) t.dispose();
-    this.tensors.clear();
   }
 }

@@ -1,12 +1,12 @@
 /**
  * Optimizers as GPU kernels (shaders/optim_sgd.glsl, shaders/optim_adam.glsl): each step reads the
  * parameter, its gradient and the optimizer's state textures and writes new ones; no value is read
- * back to JavaScript. Parameters live in a ParamStore, which the step updates (tensors are immutable:
+ * back to JavaScript. Parameters live in a ParamStore (or a plain TensorStore), which the step updates (tensors are immutable:
  * the store gets new tensors and the old ones are freed). CPU reference: optimizers.ref.ts.
  */
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
-import type { ParamStore } from '../nn/params.js';
+import type { TensorStore } from '../nn/tensor-store.js';
 import { constantSchedule, type Schedule } from './schedules.js';
 
 export type OptimizerType = 'sgd' | 'adam' | 'adamw';
@@ -60,7 +60,7 @@ export abstract class Optimizer {
   }
 
   /** Applies one step to every parameter that has a gradient in `grads` (caller keeps the grads). */
-  step(params: ParamStore, grads: Readonly<Record<string, Tensor>>): void {
+  step(params: TensorStore, grads: Readonly<Record<string, Tensor>>): void {
     const lr = this.learningRate();
     if (!Number.isFinite(lr)) throw new NbfError(`${this.type}: the learning rate at step ${this.stepCount} is ${lr}`);
     for (const [name, grad] of Object.entries(grads)) {

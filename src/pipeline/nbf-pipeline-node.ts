@@ -8,6 +8,7 @@ import { blazePoseModelPath, personDetectorPath, type BlazePoseVariant } from '.
 import { NbfPipeline } from './nbf-pipeline.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
+import { fitPicture } from './fit-picture.js';
 import { DEFAULT_FITTER_FILE, DEFAULT_SEGMENTER_FILE, defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 
 /**
@@ -44,7 +45,7 @@ export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVa
     owned.push(landmarks);
     const detector = detectorPath ? loadGraphModel(rt, detectorPath) : null;
     if (detector) owned.push(detector);
-    return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter });
+    return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter, fitPicture });
   } catch (e) {
     for (const o of owned) o.dispose();
     throw e;

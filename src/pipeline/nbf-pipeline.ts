@@ -13,6 +13,11 @@
  *   pipeline.dispose();
  *
  * In Node, `createNodePipeline()` (nbf-pipeline-node.ts) reads the same files from weights/.
+ *
+ * NBF's route is code of its own (the segmenter and fitting networks, their weights files,
+ * fit-picture.ts: parts-route.ts), which this file only names as types: `create` imports it when asked
+ * for { parts: true } (load-parts-route.ts), so the browser bundle keeps it in a chunk that a page
+ * running only the photo route never fetches (docs/performance.md, "Browser bundle size").
  */
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
@@ -26,10 +31,10 @@ import type { GraphModel } from '../graph/graph-model.js';
 import { PoseLandmarker } from '../landmarks/blazepose.js';
 import { PersonDetector } from '../landmarks/detector.js';
 import { fitPhoto, type PhotoFit, type PhotoFitOptions } from './fit-photo.js';
-import { fitPicture, type PictureFit, type PictureFitOptions } from './fit-picture.js';
+import type { fitPicture, PictureFit, PictureFitOptions } from './fit-picture.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
 import type { FitterNetwork } from '../nn/fitter.js';
-import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
+import { loadPartsRoute } from './load-parts-route.js';
 
 /** The files a pipeline needs, relative to `baseUrl` (the layout of this package's weights/). */
 export const PIPELINE_FILES = {
@@ -44,9 +49,11 @@ export interface PipelineParts {
   landmarks: GraphModel;
   detector: GraphModel | null;
   bodyModel: BodyModel;
-  /** NBF's route (fitParts): both or neither. */
+  /** NBF's route (fitParts): both networks or neither, and with them fitPicture. */
   segmenter?: SegmenterNetwork | null;
   fitter?: FitterNetwork | null;
+  /** The code that runs NBF's route (fit-picture.ts), passed in so that this file does not import it. */
+  fitPicture?: typeof fitPicture | null;
 }
 
 export interface NbfPipelineOptions {
@@ -88,6 +95,7 @@ export class NbfPipeline {
   readonly landmarker: PoseLandmarker;
   readonly segmenter: SegmenterNetwork | null;
   readonly fitter: FitterNetwork | null;
+  private readonly fitPicture: typeof fitPicture | null;
   private disposed = false;
 
   /** From models already loaded (Node reads files; `create` fetches). Takes ownership of them. */
@@ -97,8 +105,10 @@ export class NbfPipeline {
     const detector = parts.detector ? PersonDetector.fromModel(runtime, parts.detector) : null;
     this.landmarker = PoseLandmarker.fromModel(runtime, parts.landmarks, 'lite', detector);
     if (!parts.segmenter !== !parts.fitter) throw new NbfError('NbfPipeline: the segmenter and the fitting network come together (both or neither)');
+    if (parts.segmenter && !parts.fitPicture) throw new NbfError('NbfPipeline: with the segmenter and fitting network, pass fitPicture too (NbfPipeline.create and createNodePipeline do)');
     this.segmenter = parts.segmenter ?? null;
     this.fitter = parts.fitter ?? null;
+    this.fitPicture = parts.segmenter ? parts.fitPicture ?? null : null;
   }
 
   /** Fetches the models (landmarks, detector, body model) and builds a pipeline. */
@@ -118,16 +128,17 @@ export class NbfPipeline {
     const bodyUrl = base + PIPELINE_FILES.bodyModel;
     const segmenterUrl = base + PIPELINE_FILES.segmenter;
     const fitterUrl = base + PIPELINE_FILES.fitter;
-    const [landmarks, detector, bodyBytes, segmenterBytes, fitterBytes] = await Promise.all([
+    const [landmarks, detector, bodyBytes, segmenterBytes, fitterBytes, route] = await Promise.all([
       tick(fetchGraphModel(rt, base + (options.landmarks ?? PIPELINE_FILES.landmarks), fetchFn)),
       options.noDetector ? Promise.resolve(null) : tick(fetchGraphModel(rt, base + PIPELINE_FILES.detector, fetchFn)),
       tick(bytesOf(bodyUrl)),
       options.parts ? tick(bytesOf(segmenterUrl)) : Promise.resolve(null),
       options.parts ? tick(bytesOf(fitterUrl)) : Promise.resolve(null),
+      options.parts ? loadPartsRoute() : Promise.resolve(null),
     ]);
-    const segmenter = segmenterBytes ? loadSegmenterWeights(rt, segmenterBytes, segmenterUrl).network : null;
-    const fitter = fitterBytes ? loadFitterWeights(rt, fitterBytes, fitterUrl).network : null;
-    return new NbfPipeline(rt, { landmarks, detector, bodyModel: decodeBodyModel(bodyBytes, bodyUrl), segmenter, fitter });
+    const segmenter = route && segmenterBytes ? route.loadSegmenterWeights(rt, segmenterBytes, segmenterUrl).network : null;
+    const fitter = route && fitterBytes ? route.loadFitterWeights(rt, fitterBytes, fitterUrl).network : null;
+    return new NbfPipeline(rt, { landmarks, detector, bodyModel: decodeBodyModel(bodyBytes, bodyUrl), segmenter, fitter, fitPicture: route?.fitPicture });
   }
 
   /** The body of the most prominent person; throws NoPersonError when there is none. */
@@ -144,11 +155,11 @@ export class NbfPipeline {
    */
   fitParts(image: RgbaImage, options: FitPartsOptions = {}): PartsPipelineResult {
     if (this.disposed) throw new NbfError('NbfPipeline: used after dispose()');
-    if (!this.segmenter || !this.fitter) throw new NbfError('NbfPipeline.fitParts: this pipeline has no segmenter and fitting network (create it with { parts: true })');
+    if (!this.segmenter || !this.fitter || !this.fitPicture) throw new NbfError('NbfPipeline.fitParts: this pipeline has no segmenter and fitting network (create it with { parts: true })');
     const t0 = performance.now();
     const landmarks = options.landmarks ? this.landmarker.detect(image) : null;
     const t1 = performance.now();
-    const fit = fitPicture(this.segmenter, this.fitter, this.gpuModel, this.skeleton, image, { ...options, landmarks });
+    const fit = this.fitPicture(this.segmenter, this.fitter, this.gpuModel, this.skeleton, image, { ...options, landmarks });
     return { ...fit, faces: this.bodyModel.faces, landmarks, timings: { ...fit.timings, landmarksMs: t1 - t0, totalMs: performance.now() - t0 } };
   }
 

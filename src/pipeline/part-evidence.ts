@@ -11,11 +11,25 @@
  * The two halves make a per-part chamfer distance: the first pulls every vertex into its part, the
  * second makes the parts cover all of their pixels. A part with fewer than `minCells` cells is
  * treated as unseen (its vertices get no distance term). Plain CPU work, once per picture.
+ *
+ * With `mergeSides`, each left part and its right twin (NBF_SIDE_PAIRS) count as one part: the field and
+ * samples sit under the pair's first label, the second is unseen, and the refinement gives both limbs'
+ * vertices the pair's evidence (`sideOf`). A segmenter often knows where the arms and legs are but
+ * not which is which (it must tell the facing from a small face); a refinement that trusted the sides
+ * would twist a right body into a wrong one.
  */
 import { NbfError } from '../runtime/errors.js';
 import type { ClassMap } from './part-map.js';
+import { NBF_SIDE_PAIRS } from '../smpl/types.js';
 
 export const PART_COUNT = 12;
+
+/** The label a part's evidence sits under: its own, or with merged sides the pair's first label. */
+export function evidenceLabel(label: number, mergeSides: boolean): number {
+  if (!mergeSides) return label;
+  for (const [a, b] of NBF_SIDE_PAIRS) if (label === b) return a;
+  return label;
+}
 
 export interface PartEvidenceOptions {
   /** Grid cells across the picture's longer side (default 128; never more than its pixels). */
@@ -26,6 +40,8 @@ export interface PartEvidenceOptions {
   samplesPerPart?: number;
   /** Parts with fewer cells count as unseen (default 4). */
   minCells?: number;
+  /** Left and right limbs as one part each (see the header; default false). */
+  mergeSides?: boolean;
 }
 
 export interface PartEvidence {
@@ -45,6 +61,8 @@ export interface PartEvidence {
   seen: boolean[];
   /** S × 3: x, y (grid coordinates, cell centres), part − 1. */
   samples: Float32Array;
+  /** Left and right limbs merged (options.mergeSides): a vertex of part p reads evidenceLabel(p). */
+  mergeSides: boolean;
 }
 
 /**
@@ -102,6 +120,7 @@ export function partEvidence(map: ClassMap, options: PartEvidenceOptions = {}): 
   const margin = options.margin ?? 16;
   const perPart = options.samplesPerPart ?? 64;
   const minCells = options.minCells ?? 4;
+  const mergeSides = options.mergeSides ?? false;
   const scale = Math.max(1, Math.max(W, H) / maxSide);
   const gw = Math.ceil(W / scale);
   const gh = Math.ceil(H / scale);
@@ -113,7 +132,7 @@ export function partEvidence(map: ClassMap, options: PartEvidenceOptions = {}): 
     const py = Math.min(H - 1, Math.floor((y + 0.5) * scale));
     for (let x = 0; x < gw; x++) {
       const px = Math.min(W - 1, Math.floor((x + 0.5) * scale));
-      cellClass[(y + margin) * width + x + margin] = labels[py * W + px];
+      cellClass[(y + margin) * width + x + margin] = evidenceLabel(labels[py * W + px], mergeSides);
     }
   }
   const field = new Float32Array(width * height * PART_COUNT);
@@ -138,7 +157,7 @@ export function partEvidence(map: ClassMap, options: PartEvidenceOptions = {}): 
     }
   }
   if (!seen.some(Boolean)) throw new NbfError('part evidence: the part map shows no body part');
-  return { scale, margin, width, height, side: Math.max(gw, gh), field, cells, seen, samples: Float32Array.from(samples) };
+  return { scale, margin, width, height, side: Math.max(gw, gh), field, cells, seen, samples: Float32Array.from(samples), mergeSides };
 }
 
 /** A picture pixel coordinate → grid coordinate (both continuous, pixel edges at integers). */

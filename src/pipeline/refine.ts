@@ -24,16 +24,17 @@
  * + λs |θ_body − θ_start|² / 69, with a part map: stay near each start's pose (the network's answer)
  *   where the picture leaves the pose open (depth, hidden limbs).
  */
-import * as ad from '../autodiff/index.js';
+import * as ad from './refine-ops.js';
 import { slice } from '../kernels/slice.js';
-import { adam, cosineSchedule, type Adam } from '../optim/index.js';
-import { ParamStore } from '../nn/params.js';
+import { adam, type Adam } from '../optim/optimizers.js';
+import { cosineSchedule } from '../optim/schedules.js';
+import { TensorStore } from '../nn/tensor-store.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
 import { inverseRodrigues } from '../smpl/cpu-forward.js';
 import { disposePointGroups, pointGroups, type PointGroups } from '../kernels/nearest-point.js';
-import { PART_COUNT, type PartEvidence } from './part-evidence.js';
+import { evidenceLabel, PART_COUNT, type PartEvidence } from './part-evidence.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { globalRotation, JOINT_LIMITS } from '../synth/pose.js';
 import type { Skeleton } from '../synth/skeleton.js';
@@ -90,7 +91,7 @@ export interface RefineTarget {
   /** A 12-part map's evidence (part-evidence.ts) for the part terms, or none. */
   parts?: PartEvidence;
   /** Weights of the two part terms and of the stay-near-start prior (default PART_DISTANCE_WEIGHT, PART_COVER_WEIGHT, START_PRIOR). */
-  partWeights?: { distance?: number; cover?: number; start?: number };
+  partWeights?: { distance?: number; cover?: number; start?: number; coverSigma?: number };
 }
 
 /** A start the caller brings (e.g. the fitting network's prediction). */
@@ -154,6 +155,8 @@ interface PartTensors {
   side: number;
   distanceWeight: number;
   coverWeight: number;
+  /** Robust scale of the coverage term (fraction of the grid side), or 0 for the plain squared distance. */
+  coverSigma: number;
 }
 
 interface FitTensors {
@@ -210,7 +213,11 @@ function partLoss(vertices: Tensor, t: PartTensors): Tensor {
   const e2 = ad.square(ad.mulScalar(ad.sampleField(t.field, points, t.channel), 1 / t.side));
   const robust = ad.div(e2, ad.addScalar(e2, PART_SIGMA * PART_SIGMA));
   const distance = ad.mean(ad.mul(robust, t.weights));
-  const cover = ad.mulScalar(ad.mean(ad.nearestPointDistance(points, t.groups)), 1 / (t.side * t.side));
+  const near2 = ad.mulScalar(ad.nearestPointDistance(points, t.groups), 1 / (t.side * t.side));
+  // Robust: d²σ²/(d² + σ²) is d² near the body but flattens at σ², so that pixels the map labels
+  // wrongly far from any body part stop pulling (the same shape as the distance term's).
+  const s2 = t.coverSigma * t.coverSigma;
+  const cover = ad.mean(s2 > 0 ? ad.mulScalar(ad.div(near2, ad.addScalar(near2, s2)), s2) : near2);
   return ad.add(ad.mulScalar(distance, t.distanceWeight), ad.mulScalar(cover, t.coverWeight));
 }
 
@@ -235,7 +242,7 @@ function poseLimits(): { lo: Float32Array; hi: Float32Array } {
  * Runs Adam on the parameters named in `rates` (one optimizer each, for its own learning rate, with a
  * cosine decay); the store's other parameters stay fixed. Only the progress reports read back.
  */
-function runStage(store: ParamStore, rates: Readonly<Record<string, number>>, steps: number, target: FitTensors, report: (step: number, loss: number) => void): void {
+function runStage(store: TensorStore, rates: Readonly<Record<string, number>>, steps: number, target: FitTensors, report: (step: number, loss: number) => void): void {
   const rt = store.runtime;
   const optimizers = new Map<string, Adam>(Object.entries(rates).map(([name, lr]) => [name, adam({ lr: cosineSchedule({ lr, totalSteps: steps, minLr: lr / 10 }) })]));
   const step = ad.valueAndGrad((p: Record<string, Tensor>) => fitLoss({ ...(store.toRecord() as BodyParams), ...p }, target));
@@ -297,7 +304,7 @@ export function tile(row: ArrayLike<number>, k: number): Float32Array {
   return out;
 }
 
-function initialParams(rt: Runtime, skeleton: Skeleton, target: RefineTarget, starts: readonly RefineStart[], facing: boolean): ParamStore {
+function initialParams(rt: Runtime, skeleton: Skeleton, target: RefineTarget, starts: readonly RefineStart[], facing: boolean): TensorStore {
   const Y = facing ? YAW_HYPOTHESES.length : 0;
   const K = Y + starts.length;
   const B = skeleton.shapeCount;
@@ -317,10 +324,9 @@ function initialParams(rt: Runtime, skeleton: Skeleton, target: RefineTarget, st
     betas.set(Array.from(s.betas).slice(0, B), k * B);
     trans.set(Array.from(s.trans).slice(0, 3), k * 3);
   });
-  const store = new ParamStore(rt);
+  const store = new TensorStore(rt);
   for (const [name, values, width] of [['orient', orient, 3], ['body', body, 3 * (JOINTS - 1)], ['betas', betas, B], ['trans', trans, 3]] as const) {
-    store.create(name, [K, width], 'zeros');
-    store.set(name, rt.tensor(values, [K, width]));
+    store.add(name, rt.tensor(values, [K, width]));
   }
   return store;
 }
@@ -395,7 +401,7 @@ function partConstants(model: GpuBodyModel, target: RefineTarget, K: number): { 
   const pointGroup = new Float32Array(V);
   const seen = new Float32Array(V);
   for (let v = 0; v < V; v++) {
-    const p = parts12[v] - 1;
+    const p = evidenceLabel(parts12[v], e.mergeSides) - 1;
     const valid = p >= 0 && p < PART_COUNT;
     channel[v] = valid ? p : 0;
     pointGroup[v] = valid ? p : -1;
@@ -415,6 +421,7 @@ function partConstants(model: GpuBodyModel, target: RefineTarget, K: number): { 
     offset: [cx / e.scale + e.margin, cy / e.scale + e.margin] as [number, number],
     distanceWeight: target.partWeights?.distance ?? PART_DISTANCE_WEIGHT,
     coverWeight: target.partWeights?.cover ?? PART_COVER_WEIGHT,
+    coverSigma: target.partWeights?.coverSigma ?? 0,
   };
   const weightsK = keep(tile(weights, K), [K, V, 1]);
   const weights1 = keep(weights, [1, V, 1]);

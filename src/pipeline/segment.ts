@@ -101,8 +101,10 @@ export const PERSON_FILL_SEGMENT = 0.8;
 export interface PersonSegmentation extends PictureSegmentation {
   /** The person's box in the first pass (picture pixels: x0, y0, x1, y1). */
   box: [number, number, number, number];
-  /** The first pass over the whole picture. */
-  first: PictureSegmentation;
+  /** The first pass over the whole picture (null when the caller gave the person's box). */
+  first: PictureSegmentation | null;
+  /** Where the box came from: the segmenter's first pass, or the caller (e.g. BlazePose's person mask). */
+  boxFrom: 'segmenter' | 'given';
 }
 
 /**
@@ -111,9 +113,17 @@ export interface PersonSegmentation extends PictureSegmentation {
  * in which the person fills PERSON_FILL_SEGMENT of the side, as in the training renders. Throws
  * NoPersonError when the first pass finds (almost) no foreground.
  */
-export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number } = {}): PersonSegmentation {
-  const first = segmentPicture(net, image, options);
+export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; personBox?: readonly [number, number, number, number] } = {}): PersonSegmentation {
   const { width, height } = image;
+  if (options.personBox) {
+    // The caller found the person (a photo-trained detector is surer of it than our segmenter): one pass.
+    const [x0, y0, x1, y1] = options.personBox;
+    if (![x0, y0, x1, y1].every(Number.isFinite) || !(x1 > x0 && y1 > y0)) throw new NbfError(`segmentPerson: person box [${options.personBox.join(', ')}] is empty`);
+    const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
+    const only = segmentPicture(net, image, { size: options.size, roi });
+    return { ...only, box: [x0, y0, x1, y1], first: null, boxFrom: 'given' };
+  }
+  const first = segmentPicture(net, image, options);
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   let count = 0;
   for (let y = 0; y < height; y++) {
@@ -131,7 +141,7 @@ export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: 
   }
   const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
   const second = segmentPicture(net, image, { ...options, roi });
-  return { ...second, networkMs: first.networkMs + second.networkMs, box: [x0, y0, x1, y1], first };
+  return { ...second, networkMs: first.networkMs + second.networkMs, box: [x0, y0, x1, y1], first, boxFrom: 'segmenter' };
 }
 
 /** The labels in NBF's palette (opaque RGBA). */

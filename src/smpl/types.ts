@@ -83,3 +83,6 @@ export const NBF_PARTS = [
   { name: 'left lower leg + foot', rgb: [0, 66, 83] },
   { name: 'right lower leg + foot', rgb: [134, 126, 0] },
 ] as const;
+
+/** NBF_PARTS' left/right twins (class indices): lower arms, upper arms, upper legs, lower legs. */
+export const NBF_SIDE_PAIRS: readonly (readonly [number, number])[] = [[3, 10], [4, 9], [5, 6], [11, 12]];

@@ -10,6 +10,7 @@
 import type { Tensor } from '../runtime/tensor.js';
 import { ShapeError } from '../runtime/errors.js';
 import type { Rng } from '../util/random.js';
+import { NBF_SIDE_PAIRS } from '../smpl/types.js';
 
 /** Per-example corruption parameters; every effect is off at its zero value. */
 export interface PartNoise {
@@ -55,7 +56,7 @@ export const PART_NOISE_DEFAULTS: Required<PartNoiseOptions> = {
 /** Packed floats per example: 4 texels (the shader's layout). */
 export const PART_NOISE_SIZE = 16;
 /** Left↔right part pairs (NBF numbering): lower arms, upper arms, upper legs, lower legs. */
-export const SWAP_PAIRS: readonly (readonly [number, number])[] = [[3, 10], [4, 9], [5, 6], [11, 12]];
+export const SWAP_PAIRS = NBF_SIDE_PAIRS;
 /** (upper, lower) parts of the limbs 1..4: left arm, right arm, left leg, right leg. */
 export const LIMBS: readonly (readonly [number, number])[] = [[9, 3], [4, 10], [5, 11], [6, 12]];
 /** Parts touching each part 1..12 on the body (index 0 unused): where a dropped part may go. */

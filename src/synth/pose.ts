@@ -71,10 +71,15 @@ export interface PoseFamily {
   mean: Partial<Record<JointName, Euler>>;
 }
 
+// The table below holds only literals: a spread or a `Math.PI` would look like a side effect to the
+// bundler, which would then keep the table in code that never samples a pose (the browser bundle's
+// refinement imports this file for the joint limits). Nothing writes a family's mean, so one object is
+// shared, and the lying pitch, −π/2, is written out (it is -Math.PI / 2 exactly).
+const LYING_PITCH = -1.5707963267948966;
 const armsDown = { left_shoulder: [0, 0, -1.25], right_shoulder: [0, 0, 1.25], left_elbow: [0, -0.15, 0], right_elbow: [0, 0.15, 0] } as const;
 
 export const POSE_FAMILIES: readonly PoseFamily[] = [
-  { name: 'standing', weight: 3, noise: 0.1, mean: { ...armsDown } },
+  { name: 'standing', weight: 3, noise: 0.1, mean: armsDown },
   {
     name: 'walking', weight: 3, noise: 0.1,
     mean: {
@@ -122,7 +127,7 @@ export const POSE_FAMILIES: readonly PoseFamily[] = [
       left_shoulder: [-0.6, 0, -1.2], right_shoulder: [-0.6, 0, 1.2], left_elbow: [0, -0.2, 0], right_elbow: [0, 0.2, 0],
     },
   },
-  { name: 'lying', weight: 0.5, noise: 0.1, pitch: -Math.PI / 2, mean: { ...armsDown } },
+  { name: 'lying', weight: 0.5, noise: 0.1, pitch: LYING_PITCH, mean: armsDown },
 ];
 
 /** Rotation matrix (row-major 3×3) of Euler angles: Rx(x)·Ry(y)·Rz(z). */

@@ -1,0 +1,94 @@
+/**
+ * What BlazePose adds to the segmenter's part map (docs/pipeline.md, "With BlazePose"): on validation
+ * renders, the 12-part mIoU, person IoU and pixel accuracy of the segmenter alone, gated by BlazePose's
+ * person mask, filled inside it, with sides from BlazePose's bones, and all together (`--route both`).
+ *
+ *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fusion.ts
+ *        [--segmenter F.nbfw] [--count N] [--size PX] [--backgrounds DIR] [--json FILE]
+ *
+ * Pictures: seed 900001 (never drawn by training), a second person in 30 %, 25 % seen from behind,
+ * photo backgrounds in 60 % when --backgrounds is given (scripts/fetch-backgrounds.sh).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createNodeContext } from '../src/runtime/node-context.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadSegmenterWeights } from '../src/nn/weights-file.js';
+import { defaultSegmenterWeightsPath } from '../src/nn/default-weights.js';
+import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eval.js';
+import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
+import { segmentPerson } from '../src/pipeline/segment.js';
+import { rgbFloatsToImage } from '../src/io/image.js';
+import { createPoseLandmarker } from '../src/landmarks/model-files.js';
+import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { fuseWithPersonMask, maskBox, PERSON_MASK_THRESHOLD } from '../src/pipeline/person-mask.js';
+import { sidesFromLandmarks } from '../src/pipeline/landmark-sides.js';
+import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
+
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const weightsPath = flag('segmenter') ?? defaultSegmenterWeightsPath() ?? 'weights/nbf-segmenter-compact.nbfw';
+const count = Number(flag('count') ?? 32);
+const size = Number(flag('size') ?? 224);
+const backgroundsDir = flag('backgrounds');
+const jsonPath = flag('json');
+
+const rt = createNodeContext();
+const model = loadOpenBodyModel();
+const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
+const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
+const segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(weightsPath)), weightsPath).network;
+const landmarker = createPoseLandmarker(rt, {});
+const K = SEGMENTER_CLASSES;
+const variants = ['segmenter alone', 'mask alone (person/background)', 'gated by the mask', 'gated + filled', 'sides from BlazePose only', 'mask + fill + sides (--route both)'] as const;
+const confusion = variants.map(() => new Float64Array(K * K));
+let found = 0;
+for (let i = 0; i < count; i++) {
+  const b = generator.generateBatch(1, { size, seed: 900001, start: i, otherPersonRate: 0.3, backViewRate: 0.25 });
+  const truth = Uint8Array.from(b.inputs.labels.readSync());
+  const image = rgbFloatsToImage(b.inputs.rgb.readSync(), size, size);
+  disposeBatch(b);
+  let landmarks = null;
+  try {
+    landmarks = landmarker.detect(image);
+    found++;
+  } catch (e) {
+    if (!(e instanceof NoPersonError)) throw e;
+  }
+  const mask = landmarks?.mask ?? null;
+  const box = mask ? maskBox(mask, size, size) : null;
+  let alone: Uint8Array;
+  let guided: Uint8Array;
+  try { alone = Uint8Array.from(segmentPerson(segmenter, image).labels); } catch (e) { if (!(e instanceof NoPersonError)) throw e; alone = new Uint8Array(size * size); }
+  guided = box ? Uint8Array.from(segmentPerson(segmenter, image, { personBox: box }).labels) : alone;
+  const gated = mask ? guided.map((l, p) => (mask[p] >= PERSON_MASK_THRESHOLD ? l : 0)) : guided;
+  const filled = mask ? fuseWithPersonMask(guided, mask, size, size) : guided;
+  const maps = [
+    alone,
+    truth.map((t, p) => (mask && mask[p] >= PERSON_MASK_THRESHOLD ? (t === 0 ? 1 : t) : 0)), // only its person/background counts
+    gated,
+    filled,
+    landmarks ? sidesFromLandmarks(alone, size, size, landmarks.keypoints) : alone,
+    landmarks ? sidesFromLandmarks(filled, size, size, landmarks.keypoints) : filled,
+  ];
+  maps.forEach((m, v) => accumulateConfusion(confusion[v], truth, m, K));
+  process.stderr.write(`\r${i + 1}/${count}`);
+}
+process.stderr.write('\n');
+const rows = variants.map((name, v) => {
+  const m = confusionMetrics(confusion[v], K);
+  return { name, mIoU: m.mIoU, foregroundIoU: m.foregroundIoU, pixelAccuracy: m.pixelAccuracy };
+});
+console.log(`${count} pictures at ${size}², BlazePose found a person in ${found}; segmenter ${weightsPath}`);
+for (const r of rows) console.log(`${r.name.padEnd(36)} mIoU ${(100 * r.mIoU).toFixed(1).padStart(5)} %  person IoU ${(100 * r.foregroundIoU).toFixed(1).padStart(5)} %  pixel accuracy ${(100 * r.pixelAccuracy).toFixed(1).padStart(5)} %`);
+if (jsonPath) {
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify({ count, size, found, weights: weightsPath, backgrounds: backgroundsDir ?? null, rows }, null, 2) + '\n');
+}
+segmenter.dispose();
+generator.dispose();
+backgrounds?.dispose();
+rt.destroy();
