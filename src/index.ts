@@ -38,7 +38,9 @@ export { encodeFitterWeights, loadFitterWeights, encodeSegmenterWeights, loadSeg
 export { classifyPartColours, cropPerson, cropCamera, cropToImage, PartMapError, type ClassMap, type PersonCrop } from './pipeline/part-map.js';
 export { fitPartMap, type BodyFit } from './pipeline/fit-parts.js';
 // NBF's route, picture → body (NbfPipeline.fitParts runs it; the small browser bundle loads it on demand).
-export { fitPicture, fitLabels, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from './pipeline/fit-picture.js';
+export { fitPicture, fitLabels, pictureParts, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from './pipeline/fit-picture.js';
+export { fuseWithPersonMask, maskBox, PERSON_MASK_THRESHOLD } from './pipeline/person-mask.js';
+export { sidesFromLandmarks, LIMB_LANDMARK_CHAINS } from './pipeline/landmark-sides.js';
 export { segmentPerson, segmentPicture, labelsToPicture, partsImage, labelIndexImage, segmentationOverlay } from './pipeline/segment.js';
 export { evaluateFitter, type FitterEvaluation, type FitterSummary } from './eval/fitter-eval.js';
 export * from './eval/metrics.js';

@@ -127,8 +127,20 @@ describe('nbf demo', () => {
       expect(s.steps).toBe(0);
       expect(r.out).toMatch(/segmenter \(.*tiny-segmenter\.nbfw\) on the RGB picture: mIoU [\d.]+ %/);
     }
+    // --parts both: BlazePose joins (its person mask and sides in the map, its joints in the refinement).
+    const outBoth = join(root, 'seg-both');
+    const rb = await run(['--size', String(SIZE), '--seed', '4', '--segmenter', weights, '--parts', 'both', '--steps', '4', '--out', outBoth]);
+    expect(rb.code, rb.err).toBe(0);
+    {
+      const s = JSON.parse(readFileSync(join(outBoth, 'summary.json'), 'utf8'));
+      expect(s.parts).toBe('both');
+      expect(s.timingsMs.landmarks).toBeGreaterThan(0);
+      expect(s.errors.segmentation.foregroundIoU).toBeGreaterThanOrEqual(0);
+      expect(s.errors.refined).not.toBeNull();
+      expect(rb.out).toMatch(/with BlazePose's person mask and sides on the RGB picture/);
+    }
     for (const [argv, message] of [
-      [['--parts', 'maybe'], /--parts must be segmenter or truth/],
+      [['--parts', 'maybe'], /--parts must be both, segmenter or truth/],
       [['--parts', 'truth', '--segmenter', weights], /exclude each other/],
       [['--segmenter', join(root, 'none.nbfw')], /none\.nbfw: no such file/],
       [['--weights', join(root, 'none.nbfw')], /none\.nbfw: no such file/],

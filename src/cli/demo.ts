@@ -32,13 +32,15 @@ import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
 import { defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
-import { fitLabels, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT, type PictureFit } from '../pipeline/fit-picture.js';
-import { partsImage, segmentPerson } from '../pipeline/segment.js';
+import { fitLabels, pictureParts, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT, type PictureFit } from '../pipeline/fit-picture.js';
+import { partsImage } from '../pipeline/segment.js';
+import { createPoseLandmarker } from '../landmarks/model-files.js';
+import { NoPersonError, type PoseLandmarker, type PoseLandmarks } from '../landmarks/blazepose.js';
 import { accumulateConfusion, confusionMetrics } from '../eval/segmenter-eval.js';
 import { mpjpe, paMpjpe } from '../eval/metrics.js';
 import { SEGMENTER_CLASSES } from '../nn/refinenet.js';
 
-export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--no-refine] [--parts segmenter|truth] [--out DIR] [--body-model FILE] [--weights FITTER.nbfw] [--segmenter FILE.nbfw]';
+export const DEMO_USAGE = 'nbf demo [--seed N] [--size PX] [--steps N] [--no-refine] [--parts both|segmenter|truth] [--out DIR] [--body-model FILE] [--weights FITTER.nbfw] [--segmenter FILE.nbfw]';
 export const DEMO_SUMMARY = 'NBF on a synthetic person whose body we know: segmenter → part map → fitting network → refinement, errors against the truth';
 
 interface DemoOptions {
@@ -51,6 +53,8 @@ interface DemoOptions {
   fitterPath: string;
   /** The segmenter's weights, or null: the fit reads the rendered (true) part map. */
   segmenterPath: string | null;
+  /** BlazePose runs too (--parts both): its person mask and bones join the segmenter's map, its joints the refinement. */
+  landmarks: boolean;
 }
 
 /**
@@ -73,19 +77,20 @@ function parseDemoArgs(argv: string[]): DemoOptions {
   if (!fitterPath) throw new ArgError('no fitting network: weights/nbf-fitter-compact.nbfw is not here; pass --weights FILE.nbfw');
   if (!existsSync(fitterPath)) throw new ArgError(`--weights ${fitterPath}: no such file`);
   const partsFlag = stringFlag(args, 'parts');
-  if (partsFlag !== undefined && partsFlag !== 'segmenter' && partsFlag !== 'truth') throw new ArgError(`--parts must be segmenter or truth, got "${partsFlag}"`);
+  if (partsFlag !== undefined && partsFlag !== 'segmenter' && partsFlag !== 'truth' && partsFlag !== 'both') throw new ArgError(`--parts must be both, segmenter or truth, got "${partsFlag}"`);
   if (partsFlag === 'truth' && args.flags.has('segmenter')) throw new ArgError('--segmenter and --parts truth exclude each other');
   // --segmenter FILE asks for the segmenter route.
   const parts = partsFlag ?? (args.flags.has('segmenter') ? 'segmenter' : DEMO_DEFAULT_PARTS);
   let segmenterPath: string | null = null;
   if (parts !== 'truth') {
     segmenterPath = stringFlag(args, 'segmenter') ?? defaultSegmenterWeightsPath();
-    if (parts === 'segmenter' && !segmenterPath) throw new ArgError('--parts segmenter: no weights/nbf-segmenter-compact.nbfw here; pass --segmenter FILE.nbfw');
+    if (!segmenterPath) throw new ArgError(`--parts ${parts}: no weights/nbf-segmenter-compact.nbfw here; pass --segmenter FILE.nbfw`);
     if (segmenterPath && !existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
   }
   return {
     fitterPath,
     segmenterPath,
+    landmarks: parts === 'both',
     seed: intFlag(args, 'seed', 1, 0, 2 ** 32 - 1),
     size: intFlag(args, 'size', 224, 32, 1024),
     steps: intFlag(args, 'steps', DEFAULT_PICTURE_REFINE_STEPS, 2, 10_000),
@@ -139,11 +144,14 @@ function synthesisePerson(generator: SynthGenerator, seed: number, size: number)
 
 // ---- the networks and the fit --------------------------------------------------------------------
 
-/** The part map the fit reads: the segmenter's from the RGB picture, or the true one. */
-function partMap(segmenter: SegmenterNetwork | null, person: Person, size: number): { labels: Uint8Array; segmentMs: number } {
+/**
+ * The part map the fit reads: the segmenter's from the RGB picture (with BlazePose's landmarks: joined
+ * with their person mask and sides, fit-picture.ts pictureParts), or the true one.
+ */
+function partMap(segmenter: SegmenterNetwork | null, person: Person, size: number, landmarks: PoseLandmarks | null): { labels: Uint8Array; segmentMs: number } {
   if (!segmenter) return { labels: person.labels, segmentMs: 0 };
   const t0 = performance.now();
-  const seg = segmentPerson(segmenter, rgbFloatsToImage(person.rgb, size, size));
+  const seg = pictureParts(segmenter, rgbFloatsToImage(person.rgb, size, size), landmarks);
   return { labels: seg.labels, segmentMs: performance.now() - t0 };
 }
 
@@ -188,6 +196,8 @@ const roundErrors = (e: BodyErrors) => ({ mpjpeMm: round(e.mpjpeMm, 2), paMpjpeM
 interface Timings {
   contextMs: number;
   synthMs: number;
+  /** BlazePose (--parts both). */
+  landmarksMs: number;
   segmentMs: number;
   networkMs: number;
   refineMs: number;
@@ -208,7 +218,7 @@ function summaryJson(o: DemoOptions, model: BodyModel, person: Person, fit: Omit
     size: o.size,
     steps: fit.refine ? o.steps : 0,
     bodyModel: model.name,
-    parts: o.segmenterPath ? 'segmenter' : 'truth',
+    parts: o.landmarks ? 'both' : o.segmenterPath ? 'segmenter' : 'truth',
     weights: { fitter: o.fitterPath, segmenter: o.segmenterPath },
     errors: {
       segmentation: report.segmentation ? { mIoU: round(report.segmentation.mIoU, 4), foregroundIoU: round(report.segmentation.foregroundIoU, 4) } : null,
@@ -216,7 +226,7 @@ function summaryJson(o: DemoOptions, model: BodyModel, person: Person, fit: Omit
       refined: report.refined ? roundErrors(report.refined) : null,
     },
     refinement: fit.refine ? { lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter } : null,
-    timingsMs: { context: ms(timings.contextMs), synth: ms(timings.synthMs), segment: ms(timings.segmentMs), network: ms(timings.networkMs), refine: ms(timings.refineMs), output: ms(timings.outputMs), total: ms(timings.totalMs) },
+    timingsMs: { context: ms(timings.contextMs), synth: ms(timings.synthMs), landmarks: ms(timings.landmarksMs), segment: ms(timings.segmentMs), network: ms(timings.networkMs), refine: ms(timings.refineMs), output: ms(timings.outputMs), total: ms(timings.totalMs) },
     fitted: { betas: numbers(fit.betas), pose: numbers(fit.pose), trans: numbers(fit.trans), camera: numbers(fit.camera) },
     groundTruth: { betas: numbers(person.betas), pose: numbers(person.pose), trans: numbers(person.trans), camera: numbers(person.camera) },
   }, null, 2) + '\n';
@@ -256,10 +266,12 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
   let generator: SynthGenerator | undefined;
   let fitter: FitterNetwork | undefined;
   let segmenter: SegmenterNetwork | null = null;
+  let landmarker: PoseLandmarker | null = null;
   try {
     try {
       fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(o.fitterPath)), o.fitterPath).network;
       if (o.segmenterPath) segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(o.segmenterPath)), o.segmenterPath).network;
+      if (o.landmarks) landmarker = createPoseLandmarker(rt, {});
     } catch (e) {
       if (!(e instanceof NbfError)) throw e;
       console.error(`nbf demo: ${e.message}`);
@@ -268,8 +280,18 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
     generator = new SynthGenerator(rt, model);
     const person = synthesisePerson(generator, o.seed, o.size);
     const tSynth = performance.now();
-    const map = partMap(segmenter, person, o.size);
-    const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, { width: o.size, height: o.size, labels: map.labels }, { ...(segmenter ? SEGMENTER_MAP_REFINEMENT : {}), refine: o.refine, steps: o.steps, progress: progressLine });
+    let landmarks: PoseLandmarks | null = null;
+    if (landmarker) {
+      try {
+        landmarks = landmarker.detect(rgbFloatsToImage(person.rgb, o.size, o.size));
+      } catch (e) {
+        if (!(e instanceof NoPersonError)) throw e;
+        process.stderr.write('demo: BlazePose found no person; the segmenter goes alone\n');
+      }
+    }
+    const tLandmarks = performance.now();
+    const map = partMap(segmenter, person, o.size, landmarks);
+    const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, { width: o.size, height: o.size, labels: map.labels }, { ...(segmenter ? SEGMENTER_MAP_REFINEMENT : {}), landmarks, refine: o.refine, steps: o.steps, progress: progressLine });
     const tFit = performance.now();
     let segmentation: Report['segmentation'] = null;
     if (segmenter) {
@@ -291,7 +313,7 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
     ];
     const tEnd = performance.now();
     const timings: Timings = {
-      contextMs: tContext - t0, synthMs: tSynth - tContext, segmentMs: map.segmentMs, networkMs: fit.timings.networkMs,
+      contextMs: tContext - t0, synthMs: tSynth - tContext, landmarksMs: tLandmarks - tSynth, segmentMs: map.segmentMs, networkMs: fit.timings.networkMs,
       refineMs: fit.timings.refineMs, outputMs: tEnd - tFit, totalMs: tEnd - t0,
     };
     files.push({ path: join(o.out, 'summary.json'), data: new TextEncoder().encode(summaryJson(o, model, person, fit, report, timings)) });
@@ -303,6 +325,7 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
     generator?.dispose();
     fitter?.dispose();
     segmenter?.dispose();
+    landmarker?.dispose();
     if (!options.runtime) rt.destroy();
   }
 }
@@ -311,13 +334,13 @@ function printReport(o: DemoOptions, model: BodyModel, r: Report, fit: Omit<Pict
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const line = (e: BodyErrors) => `3D joint error ${e.mpjpeMm.toFixed(1)} mm (PA ${e.paMpjpeMm.toFixed(1)} mm), 2D ${e.joints2dPx.toFixed(2)} px`;
   console.log(`nbf demo: a synthetic person (seed ${o.seed}, ${o.size}×${o.size}), body model "${model.name}"`);
-  if (r.segmentation) console.log(`  segmenter (${o.segmenterPath}) on the RGB picture: mIoU ${(100 * r.segmentation.mIoU).toFixed(1)} % over the 12 parts, person IoU ${(100 * r.segmentation.foregroundIoU).toFixed(1)} %`);
-  else console.log('  part map: the rendered one, NBF\'s second stage alone (--parts segmenter runs the shipped segmenter on the RGB picture first)');
+  if (r.segmentation) console.log(`  segmenter (${o.segmenterPath})${o.landmarks ? ' with BlazePose\'s person mask and sides' : ''} on the RGB picture: mIoU ${(100 * r.segmentation.mIoU).toFixed(1)} % over the 12 parts, person IoU ${(100 * r.segmentation.foregroundIoU).toFixed(1)} %`);
+  else console.log('  part map: the rendered one, NBF\'s second stage alone (--parts segmenter runs the shipped segmenter on the RGB picture first, --parts both with BlazePose)');
   console.log(`  fitting network (${o.fitterPath}) from the part map: ${line(r.network)}`);
   if (r.refined && fit.refine) {
     console.log(`  refined on the part map in ${o.steps} Adam steps on the GPU (loss ${fit.refine.lossBefore.toExponential(2)} → ${fit.refine.lossAfter.toExponential(2)}): ${line(r.refined)}`);
   }
   console.log('  (3D: mean per joint after aligning the pelvis; PA: after the best similarity; against the true body)');
-  console.log(`  time: context ${s(t.contextMs)} · synth ${s(t.synthMs)} · segmenter ${s(t.segmentMs)} · network ${s(t.networkMs)} · refinement ${s(t.refineMs)} · output ${s(t.outputMs)} · total ${s(t.totalMs)}`);
+  console.log(`  time: context ${s(t.contextMs)} · synth ${s(t.synthMs)}${o.landmarks ? ` · BlazePose ${s(t.landmarksMs)}` : ''} · segmenter ${s(t.segmentMs)} · network ${s(t.networkMs)} · refinement ${s(t.refineMs)} · output ${s(t.outputMs)} · total ${s(t.totalMs)}`);
   console.log(`  wrote ${paths.join(', ')}`);
 }

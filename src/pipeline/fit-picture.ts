@@ -74,19 +74,26 @@ export const SEGMENTER_MAP_REFINEMENT: Pick<PictureFitOptions, 'mergeSides' | 'p
 
 export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PictureFitOptions = {}): PictureFit {
   const t0 = performance.now();
-  // With BlazePose's landmarks, its person mask finds the person and decides person or background;
-  // the segmenter says which part (person-mask.ts).
-  const mask = options.landmarks?.mask;
+  const segmentation = pictureParts(segmenter, image, options.landmarks);
+  const t1 = performance.now();
+  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, ...options });
+  return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
+}
+
+/**
+ * The part map of a picture: the segmenter's (segment.ts, two passes), or, with BlazePose's landmarks
+ * of the same picture, their person mask finds the person and decides person or background
+ * (person-mask.ts) and their bones decide left or right limbs (landmark-sides.ts) — the segmenter then
+ * says only which part a person pixel is. Throws NoPersonError when no one is found.
+ */
+export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, landmarks?: PoseLandmarks | null): PictureFit['segmentation'] {
+  const mask = landmarks?.mask;
   const hasMask = !!mask && mask.length === image.width * image.height;
   const personBox = hasMask ? maskBox(mask, image.width, image.height) : null;
   const found = segmentPerson(segmenter, image, personBox ? { personBox } : {});
   let labels = hasMask ? fuseWithPersonMask(found.labels, mask, image.width, image.height) : found.labels;
-  // Left or right from BlazePose's bones (landmark-sides.ts): the segmenter's weakest call.
-  if (options.landmarks) labels = sidesFromLandmarks(labels, image.width, image.height, options.landmarks.keypoints);
-  const segmentation = { ...found, labels, personMask: hasMask, sidesFromLandmarks: !!options.landmarks };
-  const t1 = performance.now();
-  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, ...options });
-  return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
+  if (landmarks) labels = sidesFromLandmarks(labels, image.width, image.height, landmarks.keypoints);
+  return { ...found, labels, personMask: hasMask, sidesFromLandmarks: !!landmarks };
 }
 
 /**
