@@ -12,7 +12,8 @@ import { PNG } from 'pngjs';
 import { main } from '../src/cli/main.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
-import { encodeFitterWeights } from '../src/nn/weights-file.js';
+import { encodeFitterWeights, encodeSegmenterWeights, loadFitterWeights } from '../src/nn/weights-file.js';
+import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { Rng } from '../src/util/random.js';
@@ -171,6 +172,59 @@ describe('nbf train fitter (a signal)', () => {
     expect(last.step).toBeGreaterThanOrEqual(10);
     expect(last.step).toBeLessThan(1000000);
     expect(existsSync(join(out, 'checkpoint.nbfp'))).toBe(true);
+  });
+});
+
+describe('nbf train fitter --segmenter / --init', () => {
+  it('starts from trained weights and reads a segmenter\'s labels in training and validation', async () => {
+    const segPath = join(root, 'tiny-segmenter.nbfw');
+    {
+      const rt = createNodeContext();
+      const seg = new SegmenterNetwork(rt, {
+        name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
+        encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
+        decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
+      }, { seed: 5 });
+      writeFileSync(segPath, encodeSegmenterWeights(seg));
+      seg.dispose();
+      rt.destroy();
+    }
+    const config = join(root, 'tiny-init.json');
+    writeFileSync(config, JSON.stringify(TINY));
+    const out = join(root, 'from-segmenter');
+    const r = await run(['train', 'fitter', '--config', config, '--steps', '2', '--batch', '2', '--val-count', '4', '--out', out, '--init', weights, '--segmenter', segPath, '--segmenter-share', '0.5']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/the 12-part maps of 50 % of the batches and of validation are .*tiny-segmenter\.nbfw's labels/);
+    const recorded = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training;
+    expect(recorded.init).toBe(weights);
+    expect(recorded.segmenter).toBe(segPath);
+    expect(recorded.segmenterShare).toBe(0.5);
+    // The run began at the given weights: its mean latent is theirs (meanish), not one computed from samples.
+    const rt = createNodeContext();
+    try {
+      const start = loadFitterWeights(rt, new Uint8Array(readFileSync(weights)), 'start').network;
+      const best = loadFitterWeights(rt, new Uint8Array(readFileSync(join(out, 'best.nbfw'))), 'best').network;
+      expect(Array.from(best.buffers.get('mean/latent').readSync())).toEqual(Array.from(start.buffers.get('mean/latent').readSync()));
+      start.dispose();
+      best.dispose();
+    } finally {
+      rt.destroy();
+    }
+    for (const [argv, message] of [
+      [['--init', weights, '--resume'], /--init starts a new run from trained weights; --resume continues a run/],
+      [['--init', join(root, 'none.nbfw')], /--init .*none\.nbfw: no such file/],
+      [['--segmenter', join(root, 'none.nbfw')], /--segmenter .*none\.nbfw: no such file/],
+      [['--segmenter-share', '0.5'], /--segmenter-share needs --segmenter FILE\.nbfw/],
+    ] as const) {
+      const bad = await run(['train', 'fitter', '--config', config, '--steps', '2', '--out', join(root, 'never2'), ...argv]);
+      expect(bad.code, argv.join(' ')).toBe(2);
+      expect(bad.err).toMatch(message);
+    }
+    // Weights of another configuration are refused by name.
+    const other = await run(['train', 'fitter', '--steps', '2', '--out', join(root, 'other'), '--init', weights]);
+    expect(other.code).toBe(1);
+    expect(other.err).toMatch(/holds the fitter configuration "tiny".*not this run's "compact"/);
+    expect(existsSync(join(root, 'never2'))).toBe(false);
   });
 });
 

@@ -12,11 +12,13 @@ import { checkFitterInputType, corruptibleInput, fitterInputInfo } from '../nn/f
 import { DEFAULT_FITTER_LOSS, checkLossWeights, type FitterLossWeights } from '../nn/fitter-loss.js';
 import { trainFitter } from '../train/fitter-trainer.js';
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
-import { partNoiseCorruptor } from '../train/fitter-data.js';
+import { mixedLabelSource, partNoiseCorruptor, segmenterLabelSource } from '../train/fitter-data.js';
+import { loadSegmenterWeights } from '../nn/weights-file.js';
+import type { SegmenterNetwork } from '../nn/refinenet.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
 export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
 
 export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -72,10 +74,12 @@ export async function train(argv: string[]): Promise<number> {
     console.error(`nbf train: say what to train: "fitter" (got ${what ? `"${what}"` : 'nothing'})\nusage: ${TRAIN_USAGE}`);
     return 2;
   }
-  let options;
+  let options: Parameters<typeof trainFitter>[2];
   let modelPath: string;
+  let segmenterPath: string | undefined;
+  let segmenterShare = 1;
   try {
-    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count'], ['resume', 'cosine']);
+    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/fitter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -118,6 +122,23 @@ export async function train(argv: string[]): Promise<number> {
         corrupt: corrupt > 0 ? partNoiseCorruptor({ strength: corrupt }) : undefined,
       },
     };
+    // NBF's way: the fitting network reads its frozen segmenter's predictions (fitter-data.ts
+    // segmenterLabelSource), in training and validation alike; the other batches get --corrupt.
+    segmenterPath = stringFlag(args, 'segmenter');
+    if (segmenterPath !== undefined) {
+      if (!corruptibleInput(input)) throw new ArgError(`--segmenter gives 12-part maps; input "${input}" (${fitterInputInfo(input).description}) has none`);
+      if (!existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
+    } else if (args.flags.has('segmenter-share')) {
+      throw new ArgError('--segmenter-share needs --segmenter FILE.nbfw');
+    }
+    segmenterShare = numberFlag(args, 'segmenter-share', 1, 0, 1);
+    const initPath = stringFlag(args, 'init');
+    if (initPath !== undefined) {
+      if (options.resume) throw new ArgError('--init starts a new run from trained weights; --resume continues a run: give one of them');
+      if (!existsSync(initPath)) throw new ArgError(`--init ${initPath}: no such file`);
+      options.init = { path: initPath, bytes: new Uint8Array(readFileSync(initPath)) };
+      options.record = { ...options.record, init: initPath };
+    }
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
   } catch (e) {
     if (e instanceof ArgError) {
@@ -132,6 +153,25 @@ export async function train(argv: string[]): Promise<number> {
   }
   const rt = createNodeContext();
   const generator = new SynthGenerator(rt, model);
+  let segmenter: SegmenterNetwork | null = null;
+  if (segmenterPath !== undefined) {
+    try {
+      const loaded = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath);
+      segmenter = loaded.network;
+    } catch (e) {
+      generator.dispose();
+      rt.destroy();
+      if (!(e instanceof NbfError)) throw e;
+      console.error(`nbf train: ${e.message}`);
+      return 1;
+    }
+    const fromSegmenter = segmenterLabelSource(generator, segmenter);
+    const noise = options.data?.corrupt;
+    options.data = { ...options.data, corrupt: segmenterShare < 1 ? mixedLabelSource(fromSegmenter, noise ?? ((labels) => labels), segmenterShare) : fromSegmenter };
+    options.validationLabels = fromSegmenter;
+    options.record = { ...options.record, segmenter: segmenterPath, segmenterShare };
+    process.stderr.write(`train fitter: the 12-part maps of ${Math.round(segmenterShare * 100)} % of the batches and of validation are ${segmenterPath}'s labels of the rendered pictures\n`);
+  }
   const tty = !!process.stderr.isTTY;
   // Ctrl-C or a kill: finish the step, validate, checkpoint, then exit (a second signal aborts).
   const signals = stopOnSignals('train fitter');
@@ -140,6 +180,7 @@ export async function train(argv: string[]): Promise<number> {
     console.log(`nbf train fitter: ${result.step} steps in all; best PA-MPJPE ${result.best ? (result.best.paMpjpe * 1000).toFixed(1) + ' mm at step ' + result.best.step : '—'}; run in ${options.out}`);
   } finally {
     signals.dispose();
+    segmenter?.dispose();
     generator.dispose();
     rt.destroy();
   }

@@ -29,12 +29,11 @@ import { decodeParamFile } from '../nn/param-format.js';
 import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import { corruptibleInput } from '../nn/fitter-inputs.js';
-import { resizeNearest } from '../kernels/resize.js';
 import { disposeBatch, type SynthGenerator } from '../synth/generate.js';
 import { evaluateFitter, type FitterSummary } from '../eval/fitter-eval.js';
 import { accumulateConfusion, confusionMetrics } from '../eval/segmenter-eval.js';
 import { trainFitter } from '../train/fitter-trainer.js';
-import { partNoiseCorruptor, type FitterDataOptions } from '../train/fitter-data.js';
+import { partNoiseCorruptor, segmenterLabelSource, type FitterDataOptions } from '../train/fitter-data.js';
 import { BEST_FILE, CHECKPOINT_FILE, LOG_FILE, type ProgressInfo } from '../train/training-run.js';
 import { ExperimentConfigError, parseExperimentConfig, runIdentity, runNetwork, runSteps, type ExperimentConfig, type RunConfig } from './config.js';
 
@@ -160,38 +159,6 @@ function writeRunResult(resultsDir: string, name: string, run: string, result: R
 
 /** A labels source for the fitter's data (FitterDataOptions.corrupt). */
 type LabelSource = NonNullable<FitterDataOptions['corrupt']>;
-
-/** What the segmenter hook needs of a segmenter (SegmenterNetwork has it). */
-export interface SegmenterLike {
-  config: { inputSize: number };
-  /** RGB [N, S, S, 3] in [0, 1] → class labels [N, S, S, 1]. */
-  predict(images: Tensor): Tensor;
-}
-
-/**
- * The segmenter's labels in place of the true 12-part maps: the batch's examples rendered again as
- * pictures at the segmenter's input size (the same bodies and cameras: every size-dependent draw of
- * the sampler scales with the size), labelled by the segmenter, resized to the fitter's input by
- * nearest neighbour (as NBF shrinks its segmentation for the fitting network).
- */
-export function segmenterLabelSource(generator: SynthGenerator, segmenter: SegmenterLike): LabelSource {
-  return (labels, examples, seed) => {
-    const n = examples.length;
-    const start = examples[0].index;
-    if (examples.some((e, i) => e.index !== start + i)) throw new NbfError('segmenter labels: the batch\'s examples are not consecutive');
-    const size = segmenter.config.inputSize;
-    const synth = generator.generateBatch(n, { size, seed, start });
-    try {
-      return labels.runtime.scope(() => {
-        const predicted = segmenter.predict(synth.inputs.rgb);
-        const [, H, W] = labels.shape;
-        return predicted.shape[1] === H && predicted.shape[2] === W ? predicted : resizeNearest(predicted, [H, W]);
-      });
-    } finally {
-      disposeBatch(synth);
-    }
-  };
-}
 
 /** Wraps a labels source (none: the true maps) so that it counts its labels against the truth. */
 function measuredSource(source: LabelSource | null, confusion: Float64Array): LabelSource {

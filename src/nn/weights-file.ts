@@ -115,6 +115,25 @@ export function readWeightsMeta<N extends WeightsNetwork = 'fitter'>(bytes: Uint
   return file as { meta: WeightsMeta<N>; entries: NamedArray[]; dtype: ParamDtype };
 }
 
+/**
+ * Replaces a fitter's parameters and buffers (its mean latent included) with a weights file's, which
+ * must hold a fitter of the same configuration (all or nothing; the network stays the caller's). For
+ * a training run that starts from trained weights (`nbf train fitter --init`).
+ */
+export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what = 'weights file'): WeightsMeta {
+  const { meta, entries } = readWeightsMeta(bytes, what, 'fitter');
+  if (JSON.stringify(meta.config) !== JSON.stringify(net.config)) {
+    throw new ParamFormatError(`${what} holds the fitter configuration "${meta.config.name}" (${fitterInputType(meta.config)}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${fitterInputType(net.config)}, ${net.config.inputSize}²)`);
+  }
+  const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
+  const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
+  net.params.validate(params, what);
+  net.buffers.validate(buffers, `${what} (buffers)`);
+  net.params.assign(params, what);
+  net.buffers.assign(buffers, `${what} (buffers)`);
+  return meta;
+}
+
 /** Checks the file's tensors against a freshly built network and loads them (all or nothing). */
 function loadInto<T extends TrainedNetwork & { dispose(): void }>(network: T, entries: NamedArray[], what: string): T {
   const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));

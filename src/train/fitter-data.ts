@@ -16,6 +16,7 @@ import { NbfError } from '../runtime/errors.js';
 import { partColourMap } from '../render/maps.js';
 import type { Granularity } from '../render/parts.js';
 import { addScalar, mulScalar } from '../kernels/elementwise.js';
+import { resizeNearest } from '../kernels/resize.js';
 import { concat } from '../kernels/concat.js';
 import { jointHeatmaps } from '../kernels/joint-heatmaps.js';
 import { disposeBatch, type SynthBatch, type SynthGenerator } from '../synth/generate.js';
@@ -160,5 +161,53 @@ export function partNoiseCorruptor(options: PartNoiseOptions = {}): NonNullable<
     const packed = new Float32Array(n * PART_NOISE_SIZE);
     examples.forEach((e, i) => packPartNoise(samplePartNoise(new Rng(exampleSeed(seed ^ 0x5e9e7, e.index)), size, options), packed, i * PART_NOISE_SIZE));
     return corruptPartLabels(labels, labels.runtime.tensor(packed, [n, PART_NOISE_SIZE]));
+  };
+}
+
+/** A labels source for the fitter's data (FitterDataOptions.corrupt). */
+export type LabelSource = NonNullable<FitterDataOptions['corrupt']>;
+
+/** What the segmenter hook needs of a segmenter (SegmenterNetwork has it). */
+export interface SegmenterLike {
+  config: { inputSize: number };
+  /** RGB [N, S, S, 3] in [0, 1] → class labels [N, S, S, 1]. */
+  predict(images: Tensor): Tensor;
+}
+
+/**
+ * The segmenter's labels in place of the true 12-part maps: the batch's examples rendered again as
+ * pictures at the segmenter's input size (the same bodies and cameras: every size-dependent draw of
+ * the sampler scales with the size), labelled by the segmenter, resized to the fitter's input by
+ * nearest neighbour (as NBF shrinks its segmentation for the fitting network). NBF trains its fitting
+ * network on its frozen segmenter's predictions in just this way.
+ */
+export function segmenterLabelSource(generator: SynthGenerator, segmenter: SegmenterLike, sampler?: Omit<SamplerOptions, 'size'>): LabelSource {
+  return (labels, examples, seed) => {
+    const n = examples.length;
+    const start = examples[0].index;
+    if (examples.some((e, i) => e.index !== start + i)) throw new NbfError('segmenter labels: the batch\'s examples are not consecutive');
+    const size = segmenter.config.inputSize;
+    const synth = generator.generateBatch(n, { ...sampler, size, seed, start });
+    try {
+      return labels.runtime.scope(() => {
+        const predicted = segmenter.predict(synth.inputs.rgb);
+        const [, H, W] = labels.shape;
+        return predicted.shape[1] === H && predicted.shape[2] === W ? predicted : resizeNearest(predicted, [H, W]);
+      });
+    } finally {
+      disposeBatch(synth);
+    }
+  };
+}
+
+/**
+ * `first` for a share of the batches, `second` for the rest: a fixed choice per batch (from the seed
+ * and the batch's first example), so a resumed run draws the same.
+ */
+export function mixedLabelSource(first: LabelSource, second: LabelSource, share: number): LabelSource {
+  if (!(share >= 0 && share <= 1)) throw new NbfError(`mixed labels: the share must be in [0, 1], got ${share}`);
+  return (labels, examples, seed) => {
+    const pick = exampleSeed(seed ^ 0x1abe15, examples[0].index) / 2 ** 32 < share;
+    return (pick ? first : second)(labels, examples, seed);
   };
 }

@@ -30,10 +30,10 @@ import { reshape as reshapePlain } from '../kernels/reshape.js';
 import { FitterNetwork, type FitterConfig } from '../nn/fitter.js';
 import { fitterInputType } from '../nn/fitter-inputs.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss, type FitterLossWeights } from '../nn/fitter-loss.js';
-import { encodeFitterWeights } from '../nn/weights-file.js';
+import { assignFitterWeights, encodeFitterWeights } from '../nn/weights-file.js';
 import type { ParamRecord } from '../nn/layers.js';
 import type { SynthGenerator } from '../synth/generate.js';
-import { disposeFitterBatch, fitterBatch, meanLatent, type FitterDataOptions } from './fitter-data.js';
+import { disposeFitterBatch, fitterBatch, meanLatent, type FitterDataOptions, type LabelSource } from './fitter-data.js';
 import { evaluateFitter, type FitterEvaluation } from '../eval/fitter-eval.js';
 import { renderCurves, smooth } from './curves.js';
 import { logPoints, resolveRunSettings, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
@@ -47,6 +47,16 @@ export interface TrainFitterOptions extends TrainingRunOptions {
   data?: Omit<FitterDataOptions, 'size' | 'shapeCount' | 'input'>;
   /** Examples the mean latent is computed from (default 4096). */
   meanCount?: number;
+  /**
+   * A new run starts from these trained weights (parameters, buffers and mean latent; the same
+   * configuration) instead of a random initialisation; the optimizer starts afresh.
+   */
+  init?: { bytes: Uint8Array; path: string };
+  /**
+   * The 12-part maps validation reads (e.g. the segmenter's labels, when training reads them too);
+   * default: the true maps.
+   */
+  validationLabels?: LabelSource;
   /** Extra facts recorded with the training options (config.json, checkpoints, best weights' info). */
   record?: Record<string, unknown>;
   /** Called with each validation (tests). */
@@ -79,7 +89,8 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
       metric: { key: 'paMpjpe', name: 'PA-MPJPE', better: 'lower', format: (v) => `${(v * 1000).toFixed(1)} mm` },
       trainingOptions: { ...o.record, loss, has3dFraction: data.has3dFraction ?? 1 },
       initialise: () => {
-        net.setMeanLatent(meanLatent(generator, { size, shapeCount, seed: s.seed, count: o.meanCount ?? 4096, sampler: data.sampler }));
+        if (o.init) assignFitterWeights(net, o.init.bytes, o.init.path);
+        else net.setMeanLatent(meanLatent(generator, { size, shapeCount, seed: s.seed, count: o.meanCount ?? 4096, sampler: data.sampler }));
       },
       trainStep: (step, optimizer) => {
         const b = fitterBatch(rt, generator, s.batch, s.seed, step * s.batch, data);
@@ -109,7 +120,7 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
         (termsOut as Tensor | null)?.dispose();
         return { loss: lossValue, fields: { params: terms[0] >= 0 ? terms[0] : null, joints3d: terms[1] >= 0 ? terms[1] : null, joints2d: terms[2] >= 0 ? terms[2] : null } };
       },
-      validate: () => evaluateFitter(rt, net, generator, { seed: s.valSeed, count: s.valCount, batch: 32, loss, sampler: data.sampler }),
+      validate: () => evaluateFitter(rt, net, generator, { seed: s.valSeed, count: s.valCount, batch: 32, loss, sampler: data.sampler, corrupt: o.validationLabels }),
       describeValidation: (v) => `loss ${v.summary.loss.toFixed(4)}, MPJPE ${(v.summary.mpjpe * 1000).toFixed(1)} mm, PA-MPJPE ${(v.summary.paMpjpe * 1000).toFixed(1)} mm, 2D ${v.summary.joint2dPx.toFixed(2)} px (mean pose: ${(v.baseline.mpjpe * 1000).toFixed(1)} / ${(v.baseline.paMpjpe * 1000).toFixed(1)} mm, ${v.baseline.joint2dPx.toFixed(2)} px)`,
       encodeBest: (info) => encodeFitterWeights(net, { info }),
       curves: (history, v) => curvesPng(history, v.baseline),
