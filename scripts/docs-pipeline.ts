@@ -1,9 +1,9 @@
 /**
  * The pictures of docs/pipeline.md and docs/segmenter.md: NBF's route (segmenter → fitting network →
- * refinement) through `nbf fit --route parts`, as a user runs it, on rendered validation people
+ * refinement) through `nbf fit --route parts` and `--route both`, as a user runs them, on rendered validation people
  * (seed 900001, never drawn by training) and on the public-domain/CC0 photographs of
- * scripts/fetch-photos.sh (when fetched). Each row: the picture, the predicted part map, the fitted
- * body's parts over the picture.
+ * scripts/fetch-photos.sh (when fetched). Each row: the picture, then for each route the predicted
+ * part map and the fitted body's parts over the picture.
  *
  *   node scripts/with-display.mjs node --import tsx scripts/docs-pipeline.ts [--segmenter FILE.nbfw]
  *
@@ -44,26 +44,39 @@ const synthetic: string[] = [];
 }
 const photos = ['out/photos/astronaut.png', 'out/photos/camera.png'].filter(existsSync);
 
-async function rows(paths: string[], out: string): Promise<RgbaImage[][]> {
-  const code = await main(['fit', ...paths, '--route', 'parts', ...segmenterFlags, '--out', out]);
-  if (code !== 0) console.log(`nbf fit exited with ${code}: pictures without a person are left out`);
-  const result: RgbaImage[][] = [];
+/** Per picture: [picture, part map, body over the picture] through `nbf fit --route ROUTE`. */
+async function rows(paths: string[], out: string, route: 'parts' | 'both'): Promise<Map<string, RgbaImage[]>> {
+  const code = await main(['fit', ...paths, '--route', route, ...segmenterFlags, '--out', out]);
+  if (code !== 0) console.log(`nbf fit --route ${route} exited with ${code}: pictures without a person are left out`);
+  const result = new Map<string, RgbaImage[]>();
   for (const path of paths) {
     const fitted = join(out, basename(path, extname(path)));
     if (!existsSync(join(fitted, 'overlay.png'))) continue;
     const read = (p: string) => decodeImage(readFileSync(p), p);
-    result.push([tile(read(path), TILE), tile(read(join(fitted, 'parts.png')), TILE), tile(read(join(fitted, 'overlay.png')), TILE)]);
+    result.set(path, [tile(read(path), TILE), tile(read(join(fitted, 'parts.png')), TILE), tile(read(join(fitted, 'overlay.png')), TILE)]);
   }
   return result;
 }
 
-const syntheticRows = await rows(synthetic, join(dir, 'fit-synthetic'));
-// Two pictures per row: picture, parts, body | picture, parts, body.
-const pair = (r: RgbaImage[][]) => Array.from({ length: Math.ceil(r.length / 2) }, (_, i) => [...r[2 * i], ...(r[2 * i + 1] ?? [])]);
-writeFileSync('docs/pipeline-synthetic.jpg', jpeg.encode(sheet(pair(syntheticRows), TILE) as never, 85).data);
+/**
+ * One row per picture: the picture, then the part map and the body of `--route parts` (the segmenter
+ * alone), then those of `--route both` (with BlazePose's person mask, sides and joints).
+ */
+async function routeRows(paths: string[], out: string): Promise<RgbaImage[][]> {
+  const parts = await rows(paths, join(out, 'parts'), 'parts');
+  const both = await rows(paths, join(out, 'both'), 'both');
+  const blank = (): RgbaImage => ({ width: TILE, height: TILE, data: new Uint8Array(TILE * TILE * 4).fill(255) });
+  return paths.filter((p) => parts.has(p) || both.has(p)).map((p) => {
+    const a = parts.get(p);
+    const b = both.get(p);
+    return [(a ?? b)![0], ...(a ? a.slice(1) : [blank(), blank()]), ...(b ? b.slice(1) : [blank(), blank()])];
+  });
+}
+
+writeFileSync('docs/pipeline-synthetic.jpg', jpeg.encode(sheet(await routeRows(synthetic, join(dir, 'fit-synthetic')), TILE) as never, 85).data);
 console.log('docs/pipeline-synthetic.jpg');
 if (photos.length) {
-  writeFileSync('docs/pipeline-photos.jpg', jpeg.encode(sheet(pair(await rows(photos, join(dir, 'fit-photos'))), TILE) as never, 85).data);
+  writeFileSync('docs/pipeline-photos.jpg', jpeg.encode(sheet(await routeRows(photos, join(dir, 'fit-photos')), TILE) as never, 85).data);
   console.log('docs/pipeline-photos.jpg');
 } else {
   console.log('no photos under out/photos (bash scripts/fetch-photos.sh); skipped the photo sheet');

@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--sides merge|trust] [--cover-sigma S] [--landmarks] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W]] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -54,6 +54,8 @@ const jsonPath = flag('json');
 
 // --landmarks: BlazePose runs on the picture too, as `nbf fit --route both` (its person mask and 2D joints).
 const withLandmarks = process.argv.includes('--landmarks');
+const facing = process.argv.includes('--facing') ? true : undefined;
+const weight3d = flag('weight-3d') === undefined ? undefined : Number(flag('weight-3d'));
 if (withLandmarks && maps !== 'segmenter') throw new Error('--landmarks needs --maps segmenter (the route from the picture)');
 const backgroundsDir = flag('backgrounds');
 
@@ -92,7 +94,7 @@ for (let i = 0; i < count; i++) {
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
       }
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, mergeSides, partWeights, landmarks });
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, mergeSides, partWeights, landmarks, facing, weight3d });
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });
@@ -129,7 +131,7 @@ const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs', ...(segmenter ? ['mIoU', 'foregroundIoU'] : [])];
-const summary = { count, found: found.length, seed, size, steps, maps, mergeSides, landmarks: withLandmarks, backgrounds: backgroundsDir ?? null, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+const summary = { count, found: found.length, seed, size, steps, maps, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {

@@ -5,7 +5,8 @@
 //   /            examples/web/ (index.html, main.js, ...)
 //   /dist/       the bundle: nbf-gl.browser.js, the chunks it imports (at once or on demand), source maps
 //   /weights/    only the files the page fetches: the BlazePose lite landmark model and person detector
-//                (model JSON and their weight shards) and the open body model
+//                (model JSON and their weight shards), the open body model and, for NBF's route, the
+//                compact segmenter and fitting network
 // Anything else is 404; paths that climb out of a folder are refused (403). Prints the URL once listening.
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -19,7 +20,11 @@ const pageDir = join(root, 'examples', 'web');
 const weightsDir = join(root, 'weights');
 
 /** The files of weights/ the page needs (src/pipeline/nbf-pipeline.ts PIPELINE_FILES) and the shards their model JSONs list. */
-const WEIGHT_FILES = ['blazepose/blazepose-lite.json', 'blazepose/blazepose-detector.json', 'nbf-open-body.nbfm'];
+const WEIGHT_FILES = [
+  'blazepose/blazepose-lite.json', 'blazepose/blazepose-detector.json', 'nbf-open-body.nbfm',
+  // NBF's route, fetched only when the page picks it.
+  'nbf-segmenter-compact.nbfw', 'nbf-fitter-compact.nbfw',
+];
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -37,6 +42,7 @@ const TYPES = {
   '.ico': 'image/x-icon',
   '.bin': 'application/octet-stream',
   '.nbfm': 'application/octet-stream',
+  '.nbfw': 'application/octet-stream',
 };
 
 function parseArgs(argv) {

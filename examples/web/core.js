@@ -1,22 +1,30 @@
-// The page's engine: one WebGL2 runtime, the NbfPipeline (BlazePose landmarks → body refinement) and a
-// MeshRenderer for the overlay. It answers messages, so the same code runs in a worker (worker.js, on an
+// The page's engine: one WebGL2 runtime, the NbfPipeline and a MeshRenderer for the overlay. Routes:
+// 'landmarks' (BlazePose landmarks → body refinement), and NBF's: 'both' (segmenter → part map → fitting
+// network → refinement, with BlazePose's mask, sides and 2D joints) and 'parts' (the same without
+// BlazePose). NBF's route (its code chunk and the segmenter and fitter weights, 5 MB) is loaded only when
+// the page asks for it. It answers messages, so the same code runs in a worker (worker.js, on an
 // OffscreenCanvas: the page stays responsive and the refinement's progress paints while it runs) or on
 // the page's own thread (main.js falls back to that where workers cannot have WebGL2).
 //
-// Messages in:  { id, type: 'init', baseUrl } | { id, type: 'fit', image: {width, height, data}, steps, overlay: {width, height} }
+// Messages in:  { id, type: 'init', baseUrl, parts } | { id, type: 'load-parts' }
+//               | { id, type: 'fit', route, image: {width, height, data}, steps, overlay: {width, height} }
 //               | { type: 'lose-context' } (tests: WEBGL_lose_context on the runtime's canvas)
 // Messages out: { id, type: 'reply', ok, value | error: {kind, message} } | { id, type: 'progress', ... }
-//               | { type: 'weights', done, total, bytes } | { type: 'context-lost' } | { type: 'recovered' } | { type: 'recover-failed', error }
+//               | { type: 'weights', done, total, bytes, what? } | { type: 'context-lost' } | { type: 'recovered' } | { type: 'recover-failed', error }
 import * as nbf from '../../dist/nbf-gl.browser.js';
 
 /** Error → something postMessage carries, with the kind main.js acts on (class names are minified away). */
 function describe(e) {
-  const kind = e instanceof nbf.NoPersonError ? 'no-person'
+  const kind = e.kind === 'weights' ? 'weights'
+    : e instanceof nbf.NoPersonError ? 'no-person'
     : e instanceof nbf.ContextLostError ? 'context-lost'
     : e instanceof nbf.ContextError ? 'no-webgl'
     : 'error';
   return { kind, message: e instanceof Error ? e.message : String(e) };
 }
+
+/** The weights only NBF's route needs (PIPELINE_FILES names them; the page's server serves them from weights/). */
+const PARTS_FILES = [nbf.PIPELINE_FILES.segmenter, nbf.PIPELINE_FILES.fitter];
 
 export function serve(port) {
   /** url → ArrayBuffer: weights fetched once, reused when the runtime is re-created after a context loss. */
@@ -27,6 +35,8 @@ export function serve(port) {
   let canvas = null;
   let pipeline = null;
   let renderer = null;
+  /** Whether the pipeline holds NBF's route (kept across a context loss). */
+  let withParts = false;
   let recovering = false;
   let lostAt = 0;
 
@@ -66,24 +76,78 @@ export function serve(port) {
     renderer = pipeline = rt = canvas = null;
   }
 
+  /**
+   * Fetches NBF's route's two weights files into the cache before NbfPipeline.create asks for them: a
+   * missing file is then reported by name, with what to do, before any model is put on the GPU (create
+   * would leave the models it loaded before the failure on the runtime). Progress counts these two files.
+   */
+  async function prefetchPartsWeights() {
+    let done = 0;
+    const what = "NBF's route (segmenter, fitting network)";
+    post({ type: 'weights', what, done, total: PARTS_FILES.length, bytes: bytesLoaded });
+    await Promise.all(PARTS_FILES.map(async (file) => {
+      const url = baseUrl + file;
+      let response;
+      try {
+        response = await cachedFetch(url);
+      } catch (e) {
+        throw Object.assign(new Error(`NBF's route could not fetch weights/${file}: ${e.message}`), { kind: 'weights' });
+      }
+      if (!response.ok) {
+        throw Object.assign(new Error(`NBF's route needs weights/${file}, which the server did not give (HTTP ${response.status}). ` +
+          'Put the file under weights/ (npm run serve serves it from there) or pick the landmarks route.'), { kind: 'weights' });
+      }
+      post({ type: 'weights', what, done: ++done, total: PARTS_FILES.length, bytes: bytesLoaded });
+    }));
+  }
+
+  function createPipeline(parts) {
+    return nbf.NbfPipeline.create({
+      runtime: rt,
+      baseUrl,
+      parts,
+      fetch: cachedFetch,
+      onProgress: (done, total) => post({ type: 'weights', done, total, bytes: bytesLoaded }),
+    });
+  }
+
+  function engineInfo() {
+    const model = pipeline.bodyModel;
+    return {
+      model: { name: model.name, licence: model.licence, faces: model.faces, parts12: model.parts12 },
+      landmarkModel: `blazepose-${pipeline.landmarker.variant}`,
+      parts: withParts,
+      memory: rt.memory(),
+    };
+  }
+
   async function start() {
     canvas = typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1);
     rt = nbf.createContext({ canvas }); // ContextError: no WebGL2 or no float render targets
     const mine = canvas;
     canvas.addEventListener('webglcontextlost', () => { if (mine === canvas) contextLost(); });
-    pipeline = await nbf.NbfPipeline.create({
-      runtime: rt,
-      baseUrl,
-      fetch: cachedFetch,
-      onProgress: (done, total) => post({ type: 'weights', done, total, bytes: bytesLoaded }),
-    });
+    pipeline = await createPipeline(withParts);
     renderer = new nbf.MeshRenderer(rt, pipeline.bodyModel);
-    const model = pipeline.bodyModel;
-    return {
-      model: { name: model.name, licence: model.licence, faces: model.faces, parts12: model.parts12 },
-      landmarkModel: `blazepose-${pipeline.landmarker.variant}`,
-      memory: rt.memory(),
-    };
+    return engineInfo();
+  }
+
+  /** Replaces the pipeline by one that also holds NBF's route; the old one stays until the new one is built. */
+  async function loadParts() {
+    if (withParts) return engineInfo();
+    await prefetchPartsWeights();
+    const runtime = rt;
+    const next = await createPipeline(true);
+    // A context lost meanwhile has freed this runtime (and a recovery may have made another): drop `next`.
+    if (rt !== runtime || runtime.isContextLost) {
+      try { next.dispose(); } catch { /* the context is gone */ }
+      throw new nbf.ContextLostError('the WebGL context was lost while NBF\'s route loaded');
+    }
+    pipeline.dispose();
+    renderer.dispose();
+    pipeline = next;
+    renderer = new nbf.MeshRenderer(rt, pipeline.bodyModel);
+    withParts = true;
+    return engineInfo();
   }
 
   // After a loss: everything on the old context is gone. Free what we can, then build a new runtime on
@@ -114,10 +178,12 @@ export function serve(port) {
 
   function fit(msg) {
     if (!pipeline) throw new nbf.ContextLostError('the WebGL context is being re-created; try again in a moment');
-    const result = pipeline.fit(msg.image, {
-      steps: msg.steps,
-      progress: (stage, step, steps, loss) => post({ id: msg.id, type: 'progress', stage, step, steps, loss }),
-    });
+    const progress = (stage, step, steps, loss) => post({ id: msg.id, type: 'progress', stage, step, steps, loss });
+    const partsRoute = msg.route === 'both' || msg.route === 'parts';
+    if (partsRoute && !withParts) throw new Error('internal: NBF\'s route is not loaded (the page sends load-parts first)');
+    const result = partsRoute
+      ? pipeline.fitParts(msg.image, { steps: msg.steps, landmarks: msg.route === 'both', progress })
+      : pipeline.fit(msg.image, { steps: msg.steps, progress });
     // The fitted body's 12 parts at the overlay's size (the camera scaled to it), as fit-photo.ts draws them.
     const t0 = performance.now();
     const { width, height } = msg.overlay;
@@ -142,23 +208,34 @@ export function serve(port) {
     if (rt.isContextLost) throw new nbf.ContextLostError('the WebGL context was lost during the fit');
     const lm = result.landmarks;
     const value = {
+      route: msg.route,
       width: result.width,
       height: result.height,
       camera: result.camera,
       betas: result.betas,
       pose: result.pose,
       trans: result.trans,
-      vertices: result.vertices,
+      // Copies: they travel as transferred buffers, which must not be shared with anything else.
+      vertices: result.vertices.slice(),
       joints3d: result.joints3d,
       joints2d: result.joints2d,
-      landmarks: { keypoints: lm.keypoints, score: lm.score, box: lm.box, firstCrop: lm.firstCrop },
+      landmarks: lm ? { keypoints: lm.keypoints, score: lm.score, box: lm.box, firstCrop: lm.firstCrop } : null,
       refine: result.refine,
-      targetCount: result.targets.weights.filter((w) => w >= 0.25).length,
       timings: { ...result.timings, overlayMs },
       overlay: { width, height, rgba },
       memory: rt.memory(),
     };
-    return { value, transfer: [value.vertices.buffer, rgba.buffer] };
+    const transfer = [value.vertices.buffer, rgba.buffer];
+    if (partsRoute) {
+      // The predicted part map at the picture's size (class per pixel, NBF_PARTS' order) and how it was made.
+      const s = result.segmentation;
+      value.segmentation = { labels: s.labels.slice(), box: s.box, personMask: s.personMask, sidesFromLandmarks: s.sidesFromLandmarks };
+      value.network = { joints2d: result.network.joints2d };
+      transfer.push(value.segmentation.labels.buffer);
+    } else {
+      value.targetCount = result.targets.weights.filter((w) => w >= 0.25).length;
+    }
+    return { value, transfer };
   }
 
   port.addEventListener('message', async (event) => {
@@ -170,12 +247,27 @@ export function serve(port) {
     try {
       if (msg.type === 'init') {
         baseUrl = msg.baseUrl;
+        // With NBF's route asked for from the start, its weights are checked first: where they are
+        // missing the engine starts with the landmarks route and says why (partsError).
+        let partsError = null;
+        if (msg.parts) {
+          try {
+            await prefetchPartsWeights();
+            withParts = true;
+          } catch (e) {
+            if (e.kind !== 'weights') throw e;
+            partsError = e.message;
+          }
+        }
         try {
-          post({ id: msg.id, type: 'reply', ok: true, value: await start() });
+          post({ id: msg.id, type: 'reply', ok: true, value: { ...await start(), partsError } });
         } catch (e) {
           freeAll();
           throw e;
         }
+      } else if (msg.type === 'load-parts') {
+        if (!pipeline) throw new nbf.ContextLostError('the WebGL context is being re-created; try again in a moment');
+        post({ id: msg.id, type: 'reply', ok: true, value: await loadParts() });
       } else if (msg.type === 'fit') {
         const { value, transfer } = fit(msg);
         post({ id: msg.id, type: 'reply', ok: true, value }, transfer);

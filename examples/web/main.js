@@ -1,12 +1,14 @@
 // nbf-gl's web page: a photo (picked, dropped, the sample, or webcam frames) → the fitted body drawn over
-// it, a 3D view, timings and downloads. The fitting runs in a worker (core.js in worker.js) so the page
-// paints while it works; main.js draws and talks to it.
+// it, on NBF's route the predicted part map too, a 3D view, timings and downloads. The fitting runs in a
+// worker (core.js in worker.js) so the page paints while it works; main.js draws and talks to it.
 //
-// URL parameters: ?image=URL fits that picture on load; ?steps=N refinement steps (default 300);
+// URL parameters: ?image=URL fits that picture on load; ?route=landmarks|both|parts the route (default
+// landmarks); ?steps=N refinement steps (default 300 on the landmarks route, 150 on NBF's, as `nbf fit`);
 // ?cameraSteps=N steps per webcam frame (default 60); ?worker=0 runs the engine on the page's thread.
-// For tests: window.nbfResult = { joints2d, betas, pose, timings, ... } and document.body.dataset.state
+// For tests: window.nbfResult = { joints2d, betas, pose, timings, route, ... } and document.body.dataset.state
 // ('loading', 'ready', 'fitting', 'done', 'error', 'recovering'); window.nbfError; window.nbfFit(url);
-// window.nbfDebug.loseContext() (WEBGL_lose_context on the runtime's canvas).
+// window.nbfDebug.loseContext() (WEBGL_lose_context on the runtime's canvas), window.nbfDebug.partMap()
+// (the last part map, NBF's routes).
 import * as nbf from '../../dist/nbf-gl.browser.js';
 import { BodyViewer } from './viewer.js';
 
@@ -15,7 +17,17 @@ const intParam = (name, fallback, lo, hi) => {
   const v = Number(query.get(name));
   return query.has(name) && Number.isInteger(v) && v >= lo && v <= hi ? v : fallback;
 };
-const DEFAULT_STEPS = intParam('steps', 300, 2, 10_000);
+/**
+ * The routes (NbfPipeline.fit and fitParts; `nbf fit --route`): whether they need NBF's segmenter and
+ * fitting network, whether BlazePose joins in, and their default refinement steps (as `nbf fit`'s).
+ */
+const ROUTES = {
+  landmarks: { name: 'landmarks', parts: false, landmarks: true, steps: 300 },
+  both: { name: 'parts + landmarks', parts: true, landmarks: true, steps: 150 },
+  parts: { name: 'parts only', parts: true, landmarks: false, steps: 150 },
+};
+const STEPS_GIVEN = query.has('steps');
+const routeSteps = (route) => intParam('steps', ROUTES[route].steps, 2, 10_000);
 const CAMERA_STEPS = intParam('cameraSteps', 60, 2, 10_000);
 const WEIGHTS_URL = new URL('../../weights/', import.meta.url).href;
 /** Pictures are fitted at most this many pixels on the longer side (the landmark network reads 256²). */
@@ -26,15 +38,41 @@ const OVERLAY_MIN = 640;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
-  pick: $('pick'), sample: $('sample'), camera: $('camera'), steps: $('steps'),
+  pick: $('pick'), sample: $('sample'), camera: $('camera'), steps: $('steps'), route: $('route'),
   showParts: $('show-parts'), showSkeleton: $('show-skeleton'),
   loading: $('loading'), loadBar: $('load-bar'), loadText: $('load-text'), notice: $('notice'),
   photo: $('photo'), drop: $('drop'), dropHint: $('drop-hint'), view: $('view'), progress: $('fit-progress'),
+  main: document.querySelector('main'), photoCaption: $('photo-caption'),
+  partsPanel: $('parts-panel'), parts: $('parts'), partsHow: $('parts-how'), partsLegend: $('parts-legend'),
   memory: $('memory'), engineInfo: $('engine-info'), video: $('video'),
-  t: { landmarks: $('t-landmarks'), refine: $('t-refine'), total: $('t-total'), overlay: $('t-overlay'), error: $('t-error') },
+  t: {
+    landmarks: $('t-landmarks'), segment: $('t-segment'), network: $('t-network'), refine: $('t-refine'),
+    total: $('t-total'), overlay: $('t-overlay'), error: $('t-error'), errorName: $('t-error-name'),
+  },
+  row: { landmarks: $('row-landmarks'), segment: $('row-segment'), network: $('row-network') },
   dl: { glb: $('dl-glb'), obj: $('dl-obj'), params: $('dl-params') },
 };
-ui.steps.value = String(DEFAULT_STEPS);
+
+/** The route of the next fit: ?route=, then the select. An unknown name is said and replaced by the default. */
+let route = query.get('route') ?? 'landmarks';
+let routeWarning = null;
+if (!Object.hasOwn(ROUTES, route)) {
+  routeWarning = `?route=${route} is not a route of this page (landmarks, both, parts); using landmarks.`;
+  route = 'landmarks';
+}
+ui.route.value = route;
+ui.steps.value = String(routeSteps(route));
+/** Whether the steps box was typed in: then a change of route leaves it alone. */
+let stepsEdited = false;
+ui.steps.addEventListener('input', () => { stepsEdited = true; });
+for (const [k, part] of nbf.NBF_PARTS.entries()) {
+  if (k === 0) continue;
+  const item = document.createElement('li');
+  const swatch = document.createElement('i');
+  swatch.style.background = `rgb(${part.rgb.join(',')})`;
+  item.append(swatch, part.name);
+  ui.partsLegend.append(item);
+}
 
 const setState = (state) => { document.body.dataset.state = state; };
 const ms = (x) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
@@ -120,7 +158,7 @@ class Engine {
 // State shared by the handlers.
 
 let engine = null;
-let info = null; // { model: {name, licence, faces, parts12}, landmarkModel, memory }
+let info = null; // { model: {name, licence, faces, parts12}, landmarkModel, parts (NBF's route loaded), memory }
 let partColours = null;
 let ready = false;
 let whenReady = null; // resolves at the next 'recovered'
@@ -139,7 +177,7 @@ function setReadyPromise() {
 setReadyPromise();
 
 function enableInputs(on) {
-  for (const el of [ui.pick, ui.sample, ui.camera]) el.disabled = !on;
+  for (const el of [ui.pick, ui.sample, ui.camera, ui.route]) el.disabled = !on;
 }
 
 function showMemory(memory, extra = '') {
@@ -151,7 +189,7 @@ function showMemory(memory, extra = '') {
 function onEngineEvent(msg) {
   if (msg.type === 'weights') {
     ui.loadBar.value = msg.done / msg.total;
-    ui.loadText.textContent = `loading the models: ${msg.done} of ${msg.total} files, ${mib(msg.bytes)}`;
+    ui.loadText.textContent = `loading ${msg.what ?? 'the models'}: ${msg.done} of ${msg.total} files, ${mib(msg.bytes)}`;
   } else if (msg.type === 'context-lost') {
     contextLosses++;
     document.body.dataset.contextLosses = String(contextLosses);
@@ -188,7 +226,7 @@ async function startEngine() {
   const tryEngine = async (make) => {
     const e = await make(onEngineEvent);
     try {
-      return { engine: e, info: await e.call('init', { baseUrl: WEIGHTS_URL }) };
+      return { engine: e, info: await e.call('init', { baseUrl: WEIGHTS_URL, parts: ROUTES[route].parts }) };
     } catch (err) {
       e.close();
       throw err;
@@ -207,15 +245,40 @@ async function startEngine() {
   engine = started.engine;
   info = started.info;
   partColours = nbf.partColors(info.model.parts12);
-  ui.engineInfo.textContent = `engine on ${engine.where}; ${info.landmarkModel}, body model ${info.model.name}`;
+  showEngineInfo();
   showMemory(info.memory);
   ui.loadBar.value = 1;
   ui.loading.hidden = true;
   ready = true;
   enableInputs(true);
+  // NBF's route was asked for but its weights are missing: say so now; a fit by it says so again.
+  if (started.info.partsError && document.body.dataset.state !== 'error') notice(started.info.partsError, 'error');
   if (document.body.dataset.state !== 'error') setState('ready');
   readyNow();
   setReadyPromise();
+}
+
+function showEngineInfo() {
+  const models = info.parts ? `${info.landmarkModel}, segmenter and fitting network (compact)` : info.landmarkModel;
+  ui.engineInfo.textContent = `engine on ${engine.where}; ${models}, body model ${info.model.name}`;
+}
+
+/**
+ * Loads NBF's route into the engine (its code chunk, the segmenter and the fitting network) unless it is
+ * there, with the loading bar. Throws with kind 'weights' when the server lacks their files.
+ */
+async function ensureParts() {
+  if (info.parts) return;
+  ui.loadBar.value = 0;
+  ui.loadText.textContent = "loading NBF's route…";
+  ui.loading.hidden = false;
+  try {
+    info = await engine.call('load-parts');
+  } finally {
+    ui.loading.hidden = true;
+  }
+  showEngineInfo();
+  showMemory(info.memory);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -264,12 +327,14 @@ function overlaySize(width, height, cameraMode) {
   return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
 }
 
-/** Fits one picture (a canvas). Returns the result, or throws with `kind` ('no-person', 'context-lost', ...). */
-async function fitCanvas(photo, steps, cameraMode = false) {
+/** Fits one picture (a canvas) by `fitRoute`. Returns the result, or throws with `kind` ('no-person', 'context-lost', ...). */
+async function fitCanvas(photo, steps, fitRoute, cameraMode = false) {
+  if (ROUTES[fitRoute].parts) await ensureParts();
   const image = photo.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, photo.width, photo.height);
   const overlay = overlaySize(photo.width, photo.height, cameraMode);
   const t0 = performance.now();
-  const result = await engine.call('fit', { image: { width: image.width, height: image.height, data: image.data }, steps, overlay }, [image.data.buffer], (p) => {
+  const request = { route: fitRoute, image: { width: image.width, height: image.height, data: image.data }, steps, overlay };
+  const result = await engine.call('fit', request, [image.data.buffer], (p) => {
     if (!cameraMode) ui.progress.textContent = `refinement: stage ${p.stage} of 2, step ${p.step} of ${p.steps}, loss ${p.loss.toPrecision(4)}`;
   });
   result.timings.wallMs = performance.now() - t0;
@@ -306,7 +371,7 @@ function drawPhoto(photo, result) {
     }
     ctx.putImageData(pixels, 0, 0);
   }
-  if (ui.showSkeleton.checked) {
+  if (ui.showSkeleton.checked && result.landmarks) {
     const sx = width / result.width;
     const sy = height / result.height;
     const kp = result.landmarks.keypoints;
@@ -336,33 +401,92 @@ function drawPhoto(photo, result) {
   }
 }
 
+/**
+ * The predicted part map over the photo, as `nbf segment`'s overlay.png (segment.ts segmentationOverlay):
+ * 65 % NBF's palette on the person, the photo at half brightness elsewhere. Each drawn pixel takes the
+ * label of the picture pixel under its centre.
+ */
+function drawPartMap(photo, result) {
+  const canvas = ui.parts;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const { width, height } = result ? result.overlay : overlaySize(photo.width, photo.height, false);
+  canvas.width = width;
+  canvas.height = height;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(photo, 0, 0, width, height);
+  const map = result?.segmentation;
+  if (!map) return;
+  const pixels = ctx.getImageData(0, 0, width, height);
+  const d = pixels.data;
+  const W = result.width;
+  const H = result.height;
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(H - 1, Math.floor(((y + 0.5) * H) / height)) * W;
+    for (let x = 0; x < width; x++) {
+      const label = map.labels[row + Math.min(W - 1, Math.floor(((x + 0.5) * W) / width))];
+      const rgb = label > 0 ? nbf.NBF_PARTS[label]?.rgb : undefined;
+      const i = 4 * (y * width + x);
+      for (let c = 0; c < 3; c++) d[i + c] = rgb ? 0.65 * rgb[c] + 0.35 * d[i + c] : 0.5 * d[i + c];
+    }
+  }
+  ctx.putImageData(pixels, 0, 0);
+}
+
+/** The panels and rows the selected route has: the part map panel and its timings on NBF's routes. */
+function showRouteLayout() {
+  const r = ROUTES[route];
+  ui.partsPanel.hidden = !r.parts;
+  ui.main.classList.toggle('with-parts', r.parts);
+  ui.photoCaption.textContent = r.landmarks
+    ? "The photo with the fitted body's 12 parts and BlazePose's skeleton (left orange, right blue)."
+    : "The photo with the fitted body's 12 parts.";
+  ui.partsHow.textContent = r.landmarks
+    ? "BlazePose's person mask says person or background, its bones left or right"
+    : 'it also says person or background, and left or right (without BlazePose)';
+}
+
 function meshOf(result) {
   return { positions: nbf.cameraToViewerPositions(result.vertices, result.joints3d), faces: info.model.faces, colors: partColours };
 }
 
 function showResult(result, photo, source, steps) {
   drawPhoto(photo, result);
+  drawPartMap(photo, result);
   viewer.setMesh(meshOf(result));
   const t = result.timings;
+  const partsRoute = !!result.segmentation;
+  ui.row.landmarks.hidden = !result.landmarks;
+  ui.row.segment.hidden = !partsRoute;
+  ui.row.network.hidden = !partsRoute;
   ui.t.landmarks.textContent = ms(t.landmarksMs);
+  ui.t.segment.textContent = partsRoute ? ms(t.segmentMs) : '–';
+  ui.t.network.textContent = partsRoute ? ms(t.networkMs) : '–';
   ui.t.refine.textContent = `${ms(t.refineMs)} (${steps} steps)`;
   ui.t.total.textContent = `${ms(t.totalMs)} (${ms(t.wallMs)} in the page)`;
   ui.t.overlay.textContent = ms(t.overlayMs);
-  ui.t.error.textContent = `${result.refine.startError.toFixed(1)} → ${result.refine.finalError.toFixed(1)} px over ${result.targetCount} landmarks`;
+  if (partsRoute) {
+    // The part terms' loss has no unit a reader knows; it says the refinement moved towards the map.
+    ui.t.errorName.textContent = 'refinement loss';
+    ui.t.error.textContent = `${result.refine.lossBefore.toPrecision(3)} → ${result.refine.lossAfter.toPrecision(3)} ` +
+      `(part map${result.refine.landmarks ? ' and landmarks' : ''})`;
+  } else {
+    ui.t.errorName.textContent = 'fit error';
+    ui.t.error.textContent = `${result.refine.startError.toFixed(1)} → ${result.refine.finalError.toFixed(1)} px over ${result.targetCount} landmarks`;
+  }
   for (const b of Object.values(ui.dl)) b.disabled = false;
   last = { result, photo, source, steps };
 }
 
 const round = (x, d = 6) => Number(x.toFixed(d));
 
-/** params.json as `nbf fit` writes it (src/cli/fit-photo.ts). */
+/** params.json as `nbf fit` writes it (src/cli/fit-photo.ts), for either route. */
 function paramsJson({ result, source }) {
-  const r = result;
+  return result.segmentation ? partsParamsJson(result, source) : landmarksParamsJson(result, source);
+}
+
+/** The fields every route writes: size, β, pose, translation, camera, joints. */
+function bodyJson(r) {
   return {
-    source,
-    route: 'landmarks',
-    landmarkModel: info.landmarkModel,
-    bodyModel: info.model.name,
     width: r.width,
     height: r.height,
     betas: Array.from(r.betas, (x) => round(x)),
@@ -372,9 +496,34 @@ function paramsJson({ result, source }) {
     jointNames: [...nbf.SMPL_JOINT_NAMES],
     joints3d: Array.from({ length: 24 }, (_, j) => [0, 1, 2].map((k) => round(r.joints3d[3 * j + k]))),
     joints2d: Array.from({ length: 24 }, (_, j) => [0, 1].map((k) => round(r.joints2d[2 * j + k], 3))),
+  };
+}
+
+function landmarksParamsJson(r, source) {
+  return {
+    source,
+    route: 'landmarks',
+    landmarkModel: info.landmarkModel,
+    bodyModel: info.model.name,
+    ...bodyJson(r),
     personScore: round(r.landmarks.score, 4),
     refinement: { startErrorPx: round(r.refine.startError, 3), finalErrorPx: round(r.refine.finalError, 3), loss: r.refine.loss, start: r.refine.chosen },
     timingsMs: { landmarks: round(r.timings.landmarksMs, 1), refine: round(r.timings.refineMs, 1), total: round(r.timings.totalMs, 1) },
+  };
+}
+
+function partsParamsJson(r, source) {
+  const t = r.timings;
+  return {
+    source,
+    route: r.route,
+    bodyModel: info.model.name,
+    ...bodyJson(r),
+    personBox: r.segmentation.box,
+    // 'segmenter': its own first pass found the person; 'landmarks': BlazePose's person mask did.
+    personFrom: r.segmentation.personMask ? 'landmarks' : 'segmenter',
+    refinement: r.refine ? { steps: r.refine.steps, lossBefore: r.refine.lossBefore, lossAfter: r.refine.lossAfter, landmarks: r.refine.landmarks } : null,
+    timingsMs: { landmarks: round(t.landmarksMs, 1), segment: round(t.segmentMs, 1), network: round(t.networkMs, 1), refine: round(t.refineMs, 1), total: round(t.totalMs, 1) },
   };
 }
 
@@ -398,8 +547,17 @@ for (const box of [ui.showParts, ui.showSkeleton]) box.addEventListener('change'
 
 function currentSteps() {
   const v = Number(ui.steps.value);
-  return Number.isInteger(v) && v >= 2 && v <= 10_000 ? v : DEFAULT_STEPS;
+  return Number.isInteger(v) && v >= 2 && v <= 10_000 ? v : routeSteps(route);
 }
+
+// A new route: its default steps (unless typed or given), its panels, and the last picture fitted again by it.
+ui.route.addEventListener('change', () => {
+  route = ui.route.value;
+  if (!stepsEdited && !STEPS_GIVEN) ui.steps.value = String(routeSteps(route));
+  showRouteLayout();
+  if (last && !last.result.segmentation) drawPartMap(last.photo, null);
+  if (last && last.source !== 'camera' && !camera && !busy && ready) fitPicture(async () => last.photo, last.source).catch(() => {});
+});
 
 /**
  * One picture, start to end: load, fit, show, publish window.nbfResult. `load` gives the picture's canvas.
@@ -418,14 +576,17 @@ async function fitPicture(load, source) {
   try {
     const photo = await load();
     drawPhoto(photo, null);
+    drawPartMap(photo, null);
     if (!ready) await whenReady;
     const steps = currentSteps();
+    const fitRoute = route;
     let result;
     for (let attempt = 0; ; attempt++) {
-      ui.progress.textContent = 'finding the person (BlazePose)…';
+      ui.progress.textContent = fitRoute === 'landmarks' ? 'finding the person (BlazePose)…'
+        : fitRoute === 'both' ? 'BlazePose, the segmenter and the fitting network…' : 'the segmenter and the fitting network…';
       await paint();
       try {
-        result = await fitCanvas(photo, steps);
+        result = await fitCanvas(photo, steps, fitRoute);
         break;
       } catch (e) {
         if (e.kind !== 'context-lost' || attempt > 0) throw e;
@@ -435,10 +596,11 @@ async function fitPicture(load, source) {
       }
     }
     showResult(result, photo, source, steps);
-    ui.progress.textContent = `fitted ${source} (${photo.width}×${photo.height}) in ${ms(result.timings.wallMs)}`;
+    ui.progress.textContent = `fitted ${source} (${photo.width}×${photo.height}) by the ${ROUTES[fitRoute].name} route in ${ms(result.timings.wallMs)}`;
     showMemory(result.memory);
     window.nbfResult = {
       source,
+      route: fitRoute,
       width: result.width,
       height: result.height,
       joints2d: Array.from(result.joints2d),
@@ -446,6 +608,8 @@ async function fitPicture(load, source) {
       pose: Array.from(result.pose),
       timings: result.timings,
       memory: result.memory,
+      // NBF's routes: the fitting network's own answer, before the refinement.
+      network: result.network ? { joints2d: Array.from(result.network.joints2d) } : null,
     };
     if (ui.notice.className !== 'info') notice(null);
     setState('done');
@@ -462,7 +626,11 @@ async function fitPicture(load, source) {
 
 const fitUrl = (url) => fitPicture(() => canvasFromUrl(url), url);
 window.nbfFit = fitUrl;
-window.nbfDebug = { loseContext: () => engine?.post({ type: 'lose-context' }) };
+window.nbfDebug = {
+  loseContext: () => engine?.post({ type: 'lose-context' }),
+  /** The last fit's predicted part map (class per picture pixel, as an array), on NBF's routes; else null. */
+  partMap: () => (last?.result.segmentation ? Array.from(last.result.segmentation.labels) : null),
+};
 
 ui.sample.addEventListener('click', () => {
   const url = new URL('sample.png', import.meta.url).href;
@@ -549,16 +717,17 @@ async function startCamera() {
       shot.getContext('2d').drawImage(frame, 0, 0);
       let status;
       try {
-        const result = await fitCanvas(frame, CAMERA_STEPS, true);
+        const result = await fitCanvas(frame, CAMERA_STEPS, route, true);
         if (!me.running) break;
         showResult(result, shot, 'camera', CAMERA_STEPS);
         firstLive ??= result.memory.liveTextures;
-        status = `${result.refine.finalError.toFixed(1)} px`;
+        status = result.segmentation ? `refinement loss ${result.refine.lossAfter.toPrecision(3)}` : `${result.refine.finalError.toFixed(1)} px`;
         showMemory(result.memory, `; live textures at the first frame: ${firstLive}`);
       } catch (e) {
         if (!me.running) break;
         if (e.kind === 'no-person') {
           drawPhoto(shot, null);
+          drawPartMap(shot, null);
           status = 'no person in view';
         } else if (e.kind === 'context-lost') {
           continue;
@@ -589,6 +758,8 @@ ui.camera.addEventListener('click', () => (camera ? stopCamera() : startCamera()
 // ---------------------------------------------------------------------------------------------------------
 
 async function main() {
+  showRouteLayout();
+  if (routeWarning) notice(routeWarning);
   if (!viewer.available) ui.view.replaceWith(Object.assign(document.createElement('p'), { textContent: 'No WebGL2 here for the 3D view.' }));
   const image = query.get('image');
   // Load the picture while the models load, so a bad URL is reported at once.

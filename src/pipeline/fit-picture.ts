@@ -35,6 +35,10 @@ export interface PictureFitOptions {
    * maps whose sides are unreliable. Default: fitPicture true, fitLabels false (SEGMENTER_MAP_REFINEMENT).
    */
   mergeSides?: boolean;
+  /** With landmarks: weight of BlazePose's 3D points in the refinement (default LANDMARK_3D_WEIGHT). */
+  weight3d?: number;
+  /** With landmarks: also start from upright bodies facing 8 directions (default LANDMARK_FACING). */
+  facing?: boolean;
   /** Weights of the refinement's part terms (refine.ts; defaults there). */
   partWeights?: RefineTarget['partWeights'];
   /**
@@ -61,6 +65,9 @@ export interface PictureFit extends FittedBody {
 }
 
 export const DEFAULT_PICTURE_REFINE_STEPS = 150;
+/** With BlazePose's landmarks: the weight of its 3D points and whether 8 facing starts join the network's. */
+export const LANDMARK_3D_WEIGHT = 0;
+export const LANDMARK_FACING = false;
 
 /**
  * How the refinement reads a segmenter's map (fitPicture's default; a rendered or hand-made map given
@@ -118,6 +125,7 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
   }
   const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
   const targets = options.landmarks ? bodyJointTargets(options.landmarks) : null;
+  const weight3d = options.weight3d ?? LANDMARK_3D_WEIGHT;
   const result = refineBody(model, skeleton, {
     camera: network.camera,
     size: Math.max(image.width, image.height),
@@ -125,7 +133,8 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
     partWeights: options.partWeights,
     joints2d: targets?.joints2d,
     weights2d: targets?.weights,
-  }, { steps, starts: [{ pose: network.pose, betas: network.betas, trans: network.trans }], facing: false, progress: options.progress });
+    ...(targets && weight3d > 0 ? { joints3d: targets.joints3d, weight3d } : {}),
+  }, { steps, starts: [{ pose: network.pose, betas: network.betas, trans: network.trans }], facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
   const t3 = performance.now();
   return {
     ...base,

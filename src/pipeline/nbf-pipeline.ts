@@ -128,17 +128,34 @@ export class NbfPipeline {
     const bodyUrl = base + PIPELINE_FILES.bodyModel;
     const segmenterUrl = base + PIPELINE_FILES.segmenter;
     const fitterUrl = base + PIPELINE_FILES.fitter;
-    const [landmarks, detector, bodyBytes, segmenterBytes, fitterBytes, route] = await Promise.all([
+    // Every download settles before anything is decided, so that when one fails the models already
+    // on the GPU are freed (a page that retries must not leak textures).
+    const settled = await Promise.allSettled([
       tick(fetchGraphModel(rt, base + (options.landmarks ?? PIPELINE_FILES.landmarks), fetchFn)),
       options.noDetector ? Promise.resolve(null) : tick(fetchGraphModel(rt, base + PIPELINE_FILES.detector, fetchFn)),
       tick(bytesOf(bodyUrl)),
       options.parts ? tick(bytesOf(segmenterUrl)) : Promise.resolve(null),
       options.parts ? tick(bytesOf(fitterUrl)) : Promise.resolve(null),
       options.parts ? loadPartsRoute() : Promise.resolve(null),
-    ]);
-    const segmenter = route && segmenterBytes ? route.loadSegmenterWeights(rt, segmenterBytes, segmenterUrl).network : null;
-    const fitter = route && fitterBytes ? route.loadFitterWeights(rt, fitterBytes, fitterUrl).network : null;
-    return new NbfPipeline(rt, { landmarks, detector, bodyModel: decodeBodyModel(bodyBytes, bodyUrl), segmenter, fitter, fitPicture: route?.fitPicture });
+    ] as const);
+    const value = <T>(r: PromiseSettledResult<T>): T | null => (r.status === 'fulfilled' ? r.value : null);
+    const landmarks = value(settled[0]);
+    const detector = value(settled[1]);
+    const owned: { dispose(): void }[] = [landmarks, detector].filter((m): m is NonNullable<typeof m> => !!m);
+    try {
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const [bodyBytes, segmenterBytes, fitterBytes, route] = [value(settled[2])!, value(settled[3]), value(settled[4]), value(settled[5])];
+      const bodyModel = decodeBodyModel(bodyBytes, bodyUrl);
+      const segmenter = route && segmenterBytes ? route.loadSegmenterWeights(rt, segmenterBytes, segmenterUrl).network : null;
+      if (segmenter) owned.push(segmenter);
+      const fitter = route && fitterBytes ? route.loadFitterWeights(rt, fitterBytes, fitterUrl).network : null;
+      if (fitter) owned.push(fitter);
+      return new NbfPipeline(rt, { landmarks: landmarks!, detector, bodyModel, segmenter, fitter, fitPicture: route?.fitPicture });
+    } catch (e) {
+      for (const m of owned) m.dispose();
+      throw e;
+    }
   }
 
   /** The body of the most prominent person; throws NoPersonError when there is none. */
