@@ -3,7 +3,7 @@
 // worker (core.js in worker.js) so the page paints while it works; main.js draws and talks to it.
 //
 // URL parameters: ?image=URL fits that picture on load; ?route=landmarks|both|parts the route (default
-// landmarks); ?steps=N refinement steps (default 300 on the landmarks route, 150 on NBF's, as `nbf fit`);
+// landmarks); ?steps=N refinement steps (default 300 on the landmarks route, 100 on NBF's, as `nbf fit`);
 // ?cameraSteps=N steps per webcam frame (default 60); ?worker=0 runs the engine on the page's thread.
 // For tests: window.nbfResult = { joints2d, betas, pose, timings, route, ... } and document.body.dataset.state
 // ('loading', 'ready', 'fitting', 'done', 'error', 'recovering'); window.nbfError; window.nbfFit(url);
@@ -23,8 +23,8 @@ const intParam = (name, fallback, lo, hi) => {
  */
 const ROUTES = {
   landmarks: { name: 'landmarks', parts: false, landmarks: true, steps: 300 },
-  both: { name: 'parts + landmarks', parts: true, landmarks: true, steps: 150 },
-  parts: { name: 'parts only', parts: true, landmarks: false, steps: 150 },
+  both: { name: 'parts + landmarks', parts: true, landmarks: true, steps: 100 },
+  parts: { name: 'parts only', parts: true, landmarks: false, steps: 100 },
 };
 const STEPS_GIVEN = query.has('steps');
 const routeSteps = (route) => intParam('steps', ROUTES[route].steps, 2, 10_000);
