@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W]] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W]] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -22,7 +22,7 @@ import { defaultFitterWeightsPath } from '../src/nn/default-weights.js';
 import { fitPartMap } from '../src/pipeline/fit-parts.js';
 import { partEvidence } from '../src/pipeline/part-evidence.js';
 import { refineBody } from '../src/pipeline/refine.js';
-import { fitPicture, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
+import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { NoPersonError } from '../src/landmarks/blazepose.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
@@ -39,7 +39,7 @@ const num = (name: string, fallback: number) => (flag(name) === undefined ? fall
 const count = num('count', 16);
 const seed = num('seed', 900001);
 const size = num('size', 224);
-const steps = num('steps', 150);
+const steps = num('steps', DEFAULT_PICTURE_REFINE_STEPS);
 const distance = num('distance', NaN);
 const cover = num('cover', NaN);
 const start = num('start', NaN);
@@ -64,7 +64,8 @@ const model = loadOpenBodyModel();
 const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
 const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
 const landmarker = withLandmarks ? createPoseLandmarker(rt, {}) : null;
-const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw')), 'fitter').network;
+const fitterPath = flag('fitter') ?? defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw';
+const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath).network;
 const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array(readFileSync(flag('segmenter') ?? '')), flag('segmenter') ?? '').network : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const rows: Record<string, number>[] = [];
@@ -131,7 +132,7 @@ const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs', ...(segmenter ? ['mIoU', 'foregroundIoU'] : [])];
-const summary = { count, found: found.length, seed, size, steps, maps, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+const summary = { count, found: found.length, seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {
