@@ -5,7 +5,7 @@
 // when it imports it, and all its files.
 import { build } from 'esbuild';
 import { BROWSER_BUNDLE, BROWSER_FULL_BUNDLE, buildBrowserBundle, bundleSizes, staticPartsRoute } from './browser-bundle.mjs';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 
-// Chunk names carry a hash of their content: the previous build's would stay behind.
-for (const f of readdirSync(join(root, 'dist'), { withFileTypes: true })) {
+// Chunk names carry a hash of their content: the previous build's would stay behind (a fresh clone
+// has no dist/ yet).
+for (const f of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist'), { withFileTypes: true }) : []) {
   if (f.isFile() && /^nbf-gl\.(chunk-|parts-route)/.test(f.name)) rmSync(join(root, 'dist', f.name));
 }
 const bundles = [await buildBrowserBundle(BROWSER_BUNDLE), await buildBrowserBundle(BROWSER_FULL_BUNDLE)];
