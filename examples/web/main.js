@@ -350,15 +350,20 @@ function sideOf(k) {
   return k % 2 === 1 ? LEFT : RIGHT;
 }
 
-/** The photo, the body's parts blended over it (as `nbf fit`'s overlay.png) and the skeleton. */
-function drawPhoto(photo, result) {
-  const canvas = ui.photo;
+/** Sizes a canvas to the result's overlay (or the photo's display size) and draws the photo on it. */
+function photoOn(canvas, photo, result) {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   const { width, height } = result ? result.overlay : overlaySize(photo.width, photo.height, false);
   canvas.width = width;
   canvas.height = height;
   ctx.imageSmoothingQuality = 'high';
   ctx.drawImage(photo, 0, 0, width, height);
+  return { ctx, width, height };
+}
+
+/** The photo, the body's parts blended over it (as `nbf fit`'s overlay.png) and the skeleton. */
+function drawPhoto(photo, result) {
+  const { ctx, width, height } = photoOn(ui.photo, photo, result);
   ui.dropHint.hidden = true;
   if (!result) return;
   if (ui.showParts.checked) {
@@ -407,13 +412,7 @@ function drawPhoto(photo, result) {
  * label of the picture pixel under its centre.
  */
 function drawPartMap(photo, result) {
-  const canvas = ui.parts;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  const { width, height } = result ? result.overlay : overlaySize(photo.width, photo.height, false);
-  canvas.width = width;
-  canvas.height = height;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(photo, 0, 0, width, height);
+  const { ctx, width, height } = photoOn(ui.parts, photo, result);
   const map = result?.segmentation;
   if (!map) return;
   const pixels = ctx.getImageData(0, 0, width, height);
