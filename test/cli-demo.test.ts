@@ -7,9 +7,8 @@ import { demo } from '../src/cli/demo.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import { NBF_PARTS } from '../src/smpl/types.js';
-import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
-import { encodeSegmenterWeights } from '../src/nn/weights-file.js';
 import { captureCommand, type CommandRun } from './helpers/cli.js';
+import { writeTinySegmenterWeights } from './helpers/tiny-networks.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nbf-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -103,15 +102,7 @@ describe('nbf demo', () => {
   it('runs the segmenter on the RGB picture when given one, and skips the refinement with --no-refine', async () => {
     // A small segmenter with fixed random weights: what matters here is the wiring, not its accuracy.
     const weights = join(root, 'tiny-segmenter.nbfw');
-    const rt = createNodeContext();
-    const net = new SegmenterNetwork(rt, {
-      name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
-      encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
-      decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
-    }, { seed: 5 });
-    writeFileSync(weights, encodeSegmenterWeights(net));
-    net.dispose();
-    rt.destroy();
+    writeTinySegmenterWeights(weights);
     const out = join(root, 'seg');
     const r = await run(['--size', String(SIZE), '--seed', '4', '--segmenter', weights, '--no-refine', '--out', out]);
     // Seed 5's random network labels enough pixels as parts to find a "person".

@@ -12,8 +12,8 @@ import { PNG } from 'pngjs';
 import { main } from '../src/cli/main.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
-import { encodeFitterWeights, encodeSegmenterWeights, loadFitterWeights } from '../src/nn/weights-file.js';
-import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
+import { encodeFitterWeights, loadFitterWeights } from '../src/nn/weights-file.js';
+import { writeTinySegmenterWeights } from './helpers/tiny-networks.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { Rng } from '../src/util/random.js';
@@ -178,17 +178,7 @@ describe('nbf train fitter (a signal)', () => {
 describe('nbf train fitter --segmenter / --init', () => {
   it('starts from trained weights and reads a segmenter\'s labels in training and validation', async () => {
     const segPath = join(root, 'tiny-segmenter.nbfw');
-    {
-      const rt = createNodeContext();
-      const seg = new SegmenterNetwork(rt, {
-        name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
-        encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
-        decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
-      }, { seed: 5 });
-      writeFileSync(segPath, encodeSegmenterWeights(seg));
-      seg.dispose();
-      rt.destroy();
-    }
+    writeTinySegmenterWeights(segPath);
     const config = join(root, 'tiny-init.json');
     writeFileSync(config, JSON.stringify(TINY));
     const out = join(root, 'from-segmenter');

@@ -19,9 +19,10 @@ import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 import { encodePng, rgbFloatsToImage } from '../src/io/image.js';
 import type { PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { createNodePipeline } from '../src/pipeline/nbf-pipeline-node.js';
-import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
+import { SegmenterNetwork } from '../src/nn/refinenet.js';
 import { FitterNetwork } from '../src/nn/fitter.js';
 import { encodeFitterWeights, encodeSegmenterWeights } from '../src/nn/weights-file.js';
+import { TINY_SEGMENTER } from './helpers/tiny-networks.js';
 
 const rt = testRuntime();
 const generator = new SynthGenerator(rt, loadOpenBodyModel());
@@ -35,11 +36,7 @@ afterAll(() => {
 let tiny: { segmenter: string; fitter: string } | null = null;
 function tinyNetworks(): { segmenter: string; fitter: string } {
   if (tiny) return tiny;
-  const segmenter = new SegmenterNetwork(rt, {
-    name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
-    encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
-    decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
-  }, { seed: 5 });
+  const segmenter = new SegmenterNetwork(rt, TINY_SEGMENTER, { seed: 5 });
   const fitter = new FitterNetwork(rt, {
     name: 'tiny', inputSize: 32, shapeCount: 10,
     encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },

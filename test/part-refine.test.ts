@@ -11,12 +11,13 @@ import { NBF_SIDE_PAIRS } from '../src/smpl/types.js';
 import { refineBody, joint2dError } from '../src/pipeline/refine.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
-import { SEGMENTER_CLASSES, SegmenterNetwork, type SegmenterConfig } from '../src/nn/refinenet.js';
+import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
 import { FitterNetwork } from '../src/nn/fitter.js';
 import { fitPicture } from '../src/pipeline/fit-picture.js';
 import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { NbfError } from '../src/runtime/errors.js';
 import type { RgbaImage } from '../src/io/image.js';
+import { TINY_SEGMENTER } from './helpers/tiny-networks.js';
 
 const rng = new Rng(31);
 
@@ -177,11 +178,7 @@ describe('refinement on a part map', () => {
 });
 
 describe('fitPicture', () => {
-  const tinySegmenter: SegmenterConfig = {
-    name: 'tiny', inputSize: 32, classes: SEGMENTER_CLASSES,
-    encoder: { block: 'basic', blocks: [1, 1, 1, 1], widths: [8, 8, 8, 8], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 2, stemPool: 2 },
-    decoder: { kind: 'light', widths: [8, 8, 8, 8], crpStages: 1 },
-  };
+  const tinySegmenter = TINY_SEGMENTER;
   const picture = (w: number, h: number): RgbaImage => ({ width: w, height: h, data: Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256)) });
 
   it('runs segmenter → fitter → refinement with flat memory, and says "no person found" for an empty map', () => {

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeGlb } from '../io/glb.js';
 import { fittedBodyMesh } from '../io/mesh.js';
-import { encodePng, rgbFloatsToImage } from '../io/image.js';
+import { encodePng, rgbFloatsToImage, type RgbaImage } from '../io/image.js';
 import { partColourMap, partLabelMap } from '../render/maps.js';
 import { createNodeContext } from '../runtime/node-context.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -59,10 +59,10 @@ interface DemoOptions {
 
 /**
  * Where the demo's part map comes from when --parts is not given. 'truth' while the shipped segmenter
- * is a first version (mIoU 29 % on validation renders, weights/README.md): from its maps the fitting
- * network is off by 200 mm and more, and the demo would show the segmenter's weakness rather than the
- * fit. `--parts segmenter` runs the whole pipeline from the RGB picture. Switch to 'segmenter' when it
- * reaches issue 12's targets.
+ * is undertrained (mIoU 36 % on validation renders, 47 % with BlazePose; weights/README.md): from its
+ * maps the fitting network is off by 150–200 mm, and the demo would show the segmenter's weakness
+ * rather than the fit. `--parts segmenter` / `--parts both` run the whole pipeline from the RGB
+ * picture. Switch when the segmenter reaches issue 12's targets.
  */
 export const DEMO_DEFAULT_PARTS: 'segmenter' | 'truth' = 'truth';
 
@@ -85,7 +85,7 @@ function parseDemoArgs(argv: string[]): DemoOptions {
   if (parts !== 'truth') {
     segmenterPath = stringFlag(args, 'segmenter') ?? defaultSegmenterWeightsPath();
     if (!segmenterPath) throw new ArgError(`--parts ${parts}: no weights/nbf-segmenter-compact.nbfw here; pass --segmenter FILE.nbfw`);
-    if (segmenterPath && !existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
+    if (!existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
   }
   return {
     fitterPath,
@@ -148,10 +148,10 @@ function synthesisePerson(generator: SynthGenerator, seed: number, size: number)
  * The part map the fit reads: the segmenter's from the RGB picture (with BlazePose's landmarks: joined
  * with their person mask and sides, fit-picture.ts pictureParts), or the true one.
  */
-function partMap(segmenter: SegmenterNetwork | null, person: Person, size: number, landmarks: PoseLandmarks | null): { labels: Uint8Array; segmentMs: number } {
-  if (!segmenter) return { labels: person.labels, segmentMs: 0 };
+function partMap(segmenter: SegmenterNetwork | null, person: Person, picture: RgbaImage | null, landmarks: PoseLandmarks | null): { labels: Uint8Array; segmentMs: number } {
+  if (!segmenter || !picture) return { labels: person.labels, segmentMs: 0 };
   const t0 = performance.now();
-  const seg = pictureParts(segmenter, rgbFloatsToImage(person.rgb, size, size), landmarks);
+  const seg = pictureParts(segmenter, picture, landmarks);
   return { labels: seg.labels, segmentMs: performance.now() - t0 };
 }
 
@@ -280,17 +280,19 @@ export async function demo(argv: string[], options: { runtime?: Runtime } = {}):
     generator = new SynthGenerator(rt, model);
     const person = synthesisePerson(generator, o.seed, o.size);
     const tSynth = performance.now();
+    // The RGB picture as the segmenter and BlazePose read it (not needed on the true map alone).
+    const picture = segmenter ? rgbFloatsToImage(person.rgb, o.size, o.size) : null;
     let landmarks: PoseLandmarks | null = null;
-    if (landmarker) {
+    if (landmarker && picture) {
       try {
-        landmarks = landmarker.detect(rgbFloatsToImage(person.rgb, o.size, o.size));
+        landmarks = landmarker.detect(picture);
       } catch (e) {
         if (!(e instanceof NoPersonError)) throw e;
         process.stderr.write('demo: BlazePose found no person; the segmenter goes alone\n');
       }
     }
     const tLandmarks = performance.now();
-    const map = partMap(segmenter, person, o.size, landmarks);
+    const map = partMap(segmenter, person, picture, landmarks);
     const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, { width: o.size, height: o.size, labels: map.labels }, { ...(segmenter ? SEGMENTER_MAP_REFINEMENT : {}), landmarks, refine: o.refine, steps: o.steps, progress: progressLine });
     const tFit = performance.now();
     let segmentation: Report['segmentation'] = null;

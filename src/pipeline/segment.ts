@@ -109,39 +109,42 @@ export interface PersonSegmentation extends PictureSegmentation {
 
 /**
  * Finds the person and segments them at the scale the segmenter was trained at: a first pass over
- * the whole picture (letterboxed) gives the foreground's box; a second pass reads a square around it
- * in which the person fills PERSON_FILL_SEGMENT of the side, as in the training renders. Throws
- * NoPersonError when the first pass finds (almost) no foreground.
+ * the whole picture (letterboxed) gives the foreground's box — or the caller gives the box
+ * (`personBox`, e.g. BlazePose's person mask; then there is no first pass); a second pass reads a
+ * square around it in which the person fills PERSON_FILL_SEGMENT of the side, as in the training
+ * renders. Throws NoPersonError when the first pass finds (almost) no foreground.
  */
 export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; personBox?: readonly [number, number, number, number] } = {}): PersonSegmentation {
   const { width, height } = image;
+  let first: PictureSegmentation | null = null;
+  let box: [number, number, number, number];
   if (options.personBox) {
-    // The caller found the person (a photo-trained detector is surer of it than our segmenter): one pass.
-    const [x0, y0, x1, y1] = options.personBox;
-    if (![x0, y0, x1, y1].every(Number.isFinite) || !(x1 > x0 && y1 > y0)) throw new NbfError(`segmentPerson: person box [${options.personBox.join(', ')}] is empty`);
-    const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
-    const only = segmentPicture(net, image, { size: options.size, roi });
-    return { ...only, box: [x0, y0, x1, y1], first: null, boxFrom: 'given' };
-  }
-  const first = segmentPicture(net, image, options);
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  let count = 0;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (first.labels[y * width + x] === 0) continue;
-      count++;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x + 1);
-      y1 = Math.max(y1, y + 1);
+    // The caller found the person (a photo-trained detector is surer of it than our segmenter).
+    box = [...options.personBox];
+    if (!box.every(Number.isFinite) || !(box[2] > box[0] && box[3] > box[1])) throw new NbfError(`segmentPerson: person box [${box.join(', ')}] is empty`);
+  } else {
+    first = segmentPicture(net, image, { size: options.size });
+    let [bx0, by0, bx1, by1] = [Infinity, Infinity, -Infinity, -Infinity];
+    let count = 0;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (first.labels[y * width + x] === 0) continue;
+        count++;
+        bx0 = Math.min(bx0, x);
+        by0 = Math.min(by0, y);
+        bx1 = Math.max(bx1, x + 1);
+        by1 = Math.max(by1, y + 1);
+      }
     }
+    if (count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
+      throw new NoPersonError(`no person found: the segmenter labels ${count} of ${width * height} pixels as a body part`);
+    }
+    box = [bx0, by0, bx1, by1];
   }
-  if (count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
-    throw new NoPersonError(`no person found: the segmenter labels ${count} of ${width * height} pixels as a body part`);
-  }
+  const [x0, y0, x1, y1] = box;
   const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
-  const second = segmentPicture(net, image, { ...options, roi });
-  return { ...second, networkMs: first.networkMs + second.networkMs, box: [x0, y0, x1, y1], first, boxFrom: 'segmenter' };
+  const second = segmentPicture(net, image, { size: options.size, roi });
+  return { ...second, networkMs: (first?.networkMs ?? 0) + second.networkMs, box, first, boxFrom: first ? 'segmenter' : 'given' };
 }
 
 /** The labels in NBF's palette (opaque RGBA). */
