@@ -4,7 +4,7 @@
  * person mask, filled inside it, with sides from BlazePose's bones, and all together (`--route both`).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fusion.ts
- *        [--segmenter F.nbfw] [--count N] [--size PX] [--backgrounds DIR] [--json FILE]
+ *        [--segmenter F.nbfw] [--prior-correction A] [--count N] [--size PX] [--backgrounds DIR] [--json FILE]
  *
  * Pictures: seed 900001 (never drawn by training), a second person in 30 %, 25 % seen from behind,
  * photo backgrounds in 60 % when --backgrounds is given (scripts/fetch-backgrounds.sh).
@@ -40,7 +40,8 @@ const rt = createNodeContext();
 const model = loadOpenBodyModel();
 const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
 const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
-const segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(weightsPath)), weightsPath).network;
+const priorCorrection = flag('prior-correction') === undefined ? undefined : Number(flag('prior-correction'));
+const segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(weightsPath)), weightsPath, { priorCorrection }).network;
 const landmarker = createPoseLandmarker(rt, {});
 const K = SEGMENTER_CLASSES;
 const variants = ['segmenter alone', 'mask alone (person/background)', 'gated by the mask', 'gated + filled', 'sides from BlazePose only', 'mask + fill + sides (--route both)'] as const;

@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W]] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W]] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -66,7 +66,8 @@ const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.
 const landmarker = withLandmarks ? createPoseLandmarker(rt, {}) : null;
 const fitterPath = flag('fitter') ?? defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw';
 const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath).network;
-const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array(readFileSync(flag('segmenter') ?? '')), flag('segmenter') ?? '').network : null;
+const priorCorrection = flag('prior-correction') === undefined ? undefined : Number(flag('prior-correction'));
+const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array(readFileSync(flag('segmenter') ?? '')), flag('segmenter') ?? '', { priorCorrection }).network : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const rows: Record<string, number>[] = [];
 const mm = (x: number) => x * 1000;

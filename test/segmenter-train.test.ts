@@ -219,6 +219,45 @@ describe('weights file', () => {
       fit.dispose();
     }
   });
+  it('moves the logits back by the prior correction −α·log w_k of the recorded class weights', () => {
+    const seg = new SegmenterNetwork(rt, TINY, { seed: 3 });
+    const K = TINY.classes;
+    const classWeights = Array.from({ length: K }, (_, k) => 0.5 + 0.7 * k);
+    const x = rt.tensor(Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 0.29) % 1), [1, 32, 32, 3]);
+    const nets: SegmenterNetwork[] = [];
+    try {
+      const bytes = encodeSegmenterWeights(seg, { dtype: 'float32', info: { training: { classWeights } } });
+      const raw = loadSegmenterWeights(rt, bytes, 'seg.nbfw', { priorCorrection: 0 });
+      const corrected = loadSegmenterWeights(rt, bytes, 'seg.nbfw', { priorCorrection: 0.75 });
+      nets.push(raw.network, corrected.network);
+      expect(raw.logitOffsets).toBeNull();
+      expect(corrected.logitOffsets).toEqual(classWeights.map((w) => -0.75 * Math.log(w)));
+      // Logits at inference (folded batch norm), before the argmax.
+      const a = raw.network.forward(raw.network.params.toRecord(), x, false);
+      const b = corrected.network.forward(corrected.network.params.toRecord(), x, false);
+      const la = a.readSync();
+      const lb = b.readSync();
+      a.dispose();
+      b.dispose();
+      expect(la.length).toBe(32 * 32 * K);
+      let worst = 0;
+      for (let i = 0; i < la.length; i++) worst = Math.max(worst, Math.abs(lb[i] - la[i] + 0.75 * Math.log(classWeights[i % K])));
+      expect(worst).toBeLessThan(1e-4);
+      // A file without recorded class weights loads as trained, whatever α.
+      const plain = loadSegmenterWeights(rt, encodeSegmenterWeights(seg, { dtype: 'float32' }), 'plain.nbfw', { priorCorrection: 1 });
+      nets.push(plain.network);
+      expect(plain.logitOffsets).toBeNull();
+      const before = rt.memory().tensors;
+      expect(() => loadSegmenterWeights(rt, bytes, 'seg.nbfw', { priorCorrection: -1 })).toThrow(/seg\.nbfw: the prior correction must be a number ≥ 0/);
+      const bad = encodeSegmenterWeights(seg, { dtype: 'float32', info: { training: { classWeights: [1, 2] } } });
+      expect(() => loadSegmenterWeights(rt, bad, 'bad.nbfw')).toThrow(/bad\.nbfw: info\.training\.classWeights must be 13 positive numbers/);
+      expect(rt.memory().tensors).toBe(before);
+    } finally {
+      x.dispose();
+      for (const n of nets) n.dispose();
+      seg.dispose();
+    }
+  });
 });
 
 // ─── CLI ───────────────────────────────────────────────────────────────────────────────────────
@@ -284,6 +323,7 @@ describe('nbf segment', () => {
     ['missing weights', () => [join(pictures, 'wide.png'), '--weights', join(root, 'nope.nbfw')], /nope\.nbfw: no such file/, 2],
     ['fitter weights', () => [join(pictures, 'wide.png'), '--weights', fitWeights], /tiny-fit\.nbfw holds a fitter .*, not a segmenter/, 1],
     ['a --size off the stride', () => [join(pictures, 'wide.png'), '--weights', segWeights, '--size', '30'], /--size must be a multiple of the segmenter's stride 4/, 2],
+    ['a negative --prior-correction', () => [join(pictures, 'wide.png'), '--weights', segWeights, '--prior-correction', '-0.5'], /--prior-correction must be a number in \[0, 10\]/, 2],
   ];
   for (const [what, args, message, code] of bad) {
     it(`rejects ${what} with one line, exit ${code}, nothing written`, async () => {
@@ -355,6 +395,7 @@ describe('nbf train / eval segmenter (CLI)', () => {
       [['eval', 'segmenter', '--count', '0'], /--count must be an integer/],
       [['eval', 'segmenter', '--backgrounds', join(root, 'no-such-folder')], /--backgrounds .*no-such-folder: no such folder/],
       [['eval', 'segmenter', '--photo-fraction', '0.5'], /--photo-fraction needs --backgrounds DIR/],
+      [['eval', 'segmenter', '--prior-correction', 'half'], /--prior-correction must be a number in \[0, 10\]/],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).toBe(2);

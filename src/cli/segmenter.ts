@@ -18,7 +18,7 @@ import { SynthGenerator } from '../synth/generate.js';
 import { loadBackgroundBank } from '../synth/backgrounds-node.js';
 import { segmenterConfig, checkSegmenterConfig, type SegmenterConfig, type SegmenterNetwork } from '../nn/refinenet.js';
 import { resnetStride } from '../nn/resnet.js';
-import { loadSegmenterWeights, type SegmenterWeightsMeta } from '../nn/weights-file.js';
+import { loadSegmenterWeights, SEGMENTER_PRIOR_CORRECTION, type SegmenterWeightsMeta } from '../nn/weights-file.js';
 import { defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import { trainSegmenter, type TrainSegmenterOptions } from '../train/segmenter-trainer.js';
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
@@ -33,8 +33,8 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
 export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--body-model FILE]';
-export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--body-model FILE]';
-export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--prior-correction A] [--body-model FILE]';
+export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
 /** Where a shipped segmenter would be (none is trained yet). */
@@ -47,8 +47,8 @@ export function segmenterWeightsPath(flag: string | undefined): string {
   return path;
 }
 
-function loadNetwork(rt: Runtime, path: string): { network: SegmenterNetwork; meta: SegmenterWeightsMeta } {
-  return loadSegmenterWeights(rt, new Uint8Array(readFileSync(path)), path);
+function loadNetwork(rt: Runtime, path: string, priorCorrection?: number): { network: SegmenterNetwork; meta: SegmenterWeightsMeta; logitOffsets: number[] | null } {
+  return loadSegmenterWeights(rt, new Uint8Array(readFileSync(path)), path, { priorCorrection });
 }
 
 function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -177,7 +177,7 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) :
 export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let o;
   try {
-    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate']);
+    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'prior-correction']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const backgroundsDir = stringFlag(args, 'backgrounds');
     if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
@@ -190,6 +190,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       photoFraction: numberFlag(args, 'photo-fraction', 0.6, 0, 1),
       sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) },
       weights: segmenterWeightsPath(stringFlag(args, 'weights')),
+      priorCorrection: numberFlag(args, 'prior-correction', SEGMENTER_PRIOR_CORRECTION, 0, 10),
       count: intFlag(args, 'count', 256, 1, 1_000_000),
       seed: intFlag(args, 'seed', 900001, 0, 2 ** 32 - 1),
       batch: intFlag(args, 'batch', 16, 1, 512),
@@ -210,7 +211,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let network: SegmenterNetwork | null = null;
   let backgrounds: Awaited<ReturnType<typeof loadBackgroundBank>> | null = null;
   try {
-    const loaded = loadNetwork(rt, o.weights);
+    const loaded = loadNetwork(rt, o.weights, o.priorCorrection);
     network = loaded.network;
     backgrounds = o.backgroundsDir ? await loadBackgroundBank(rt, o.backgroundsDir) : null;
     generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: o.photoFraction });
@@ -231,7 +232,8 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       o.sampler.otherPersonRate ? `a second person in ${Math.round(o.sampler.otherPersonRate * 100)} %` : '',
       `${Math.round((o.sampler.backViewRate ?? 0.5) * 100)} % seen from behind`,
     ].filter(Boolean).join(', ');
-    console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²) on ${o.count} synthetic pictures (${pictures}), seed ${o.seed} — ${seconds.toFixed(1)} s`);
+    const correction = loaded.logitOffsets ? `, prior correction ${o.priorCorrection}` : '';
+    console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²${correction}) on ${o.count} synthetic pictures (${pictures}), seed ${o.seed} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(26)} ${'segmenter'.padStart(9)} ${'all background'.padStart(15)}`);
     const rows: [string, string, string][] = [
       ['mIoU, 12 parts (%)', pct(v.summary.mIoU), pct(v.baseline.mIoU)],
@@ -245,7 +247,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const K = v.classes;
     const matrix = (m: ArrayLike<number>, digits?: number) => Array.from({ length: K }, (_, t) => Array.from({ length: K }, (_, p) => (digits === undefined ? m[t * K + p] : Number(m[t * K + p].toFixed(digits)))));
     const json = {
-      weights: o.weights, config, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
+      weights: o.weights, config, priorCorrection: loaded.logitOffsets ? o.priorCorrection : 0, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
       pictures: { backgrounds: backgrounds ? { folder: o.backgroundsDir, photos: backgrounds.count, photoFraction: o.photoFraction } : null, otherPersonRate: o.sampler.otherPersonRate ?? 0, backViewRate: o.sampler.backViewRate ?? 0.5 },
       summary: v.summary, baseline: v.baseline,
       classes: names.slice(0, K),
@@ -276,8 +278,10 @@ export async function segment(argv: string[]): Promise<number> {
   let out: string;
   let weightsPath: string;
   let size: number | undefined;
+  let priorCorrection: number;
   try {
-    const args = parseArgs(argv, ['out', 'weights', 'size']);
+    const args = parseArgs(argv, ['out', 'weights', 'size', 'prior-correction']);
+    priorCorrection = numberFlag(args, 'prior-correction', SEGMENTER_PRIOR_CORRECTION, 0, 10);
     if (!args.positional.length) throw new ArgError('give at least one picture (PNG or JPEG) or folder');
     weightsPath = segmenterWeightsPath(stringFlag(args, 'weights'));
     size = args.flags.has('size') ? intFlag(args, 'size', 0, 8, 2048) : undefined;
@@ -295,7 +299,7 @@ export async function segment(argv: string[]): Promise<number> {
   let failures = 0;
   let network: SegmenterNetwork | null = null;
   try {
-    network = loadNetwork(rt, weightsPath).network;
+    network = loadNetwork(rt, weightsPath, priorCorrection).network;
     if (size !== undefined && size % network.stride !== 0) throw new ArgError(`--size must be a multiple of the segmenter's stride ${network.stride}, got ${size}`);
     const names = outputNames(inputs);
     for (const [i, path] of inputs.entries()) {

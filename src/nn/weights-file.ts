@@ -170,8 +170,54 @@ export function loadFitterWeights(rt: Runtime, bytes: Uint8Array, what = 'weight
   return { network: loadInto(new FitterNetwork(rt, meta.config), entries, what), meta };
 }
 
-/** Builds the segmenter a weights file describes and loads its tensors (all or nothing). */
-export function loadSegmenterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file'): { network: SegmenterNetwork; meta: SegmenterWeightsMeta } {
-  const { meta, entries } = readWeightsMeta(bytes, what, 'segmenter');
-  return { network: loadInto(new SegmenterNetwork(rt, meta.config), entries, what), meta };
+/**
+ * How much of the class-weighted loss's bias the segmenter's logits give back at inference (α below),
+ * chosen by measurement on the validation set (docs/segmenter.md, "Undoing the class weights").
+ */
+export const SEGMENTER_PRIOR_CORRECTION = 0.5;
+
+export interface LoadSegmenterOptions {
+  /**
+   * α: subtract α·log w_k from class k's logit, w the class weights the file's training recorded
+   * (`info.training.classWeights`); 0 reads the logits as trained. Default SEGMENTER_PRIOR_CORRECTION.
+   */
+  priorCorrection?: number;
 }
+
+/**
+ * The per-class logit offsets −α·log w_k for a segmenter trained with class weights w, or null when the
+ * file records none (or α = 0). Why: a cross-entropy that weights class k by w_k is minimised by
+ * softmax outputs ∝ w_k·p_k, so the trained logits carry log w_k on top of the classes' evidence —
+ * rare parts (w ≈ 4–9) win pixels that belong to the background (w ≈ 0.5). α = 1 removes the shift
+ * in full; a partial α keeps some of the recall the weights were there to buy.
+ */
+export function segmenterLogitOffsets(meta: SegmenterWeightsMeta, alpha: number, what = 'weights file'): number[] | null {
+  if (!Number.isFinite(alpha) || alpha < 0) throw new ParamFormatError(`${what}: the prior correction must be a number ≥ 0; got ${String(alpha)}`);
+  const training = (meta.info as { training?: { classWeights?: unknown } }).training;
+  const weights = training?.classWeights;
+  if (alpha === 0 || !Array.isArray(weights)) return null;
+  if (weights.length !== meta.config.classes || !weights.every((w) => typeof w === 'number' && w > 0 && Number.isFinite(w))) {
+    throw new ParamFormatError(`${what}: info.training.classWeights must be ${meta.config.classes} positive numbers; got ${JSON.stringify(weights)}`);
+  }
+  return weights.map((w) => -alpha * Math.log(w));
+}
+
+/**
+ * Builds the segmenter a weights file describes and loads its tensors (all or nothing). The head's
+ * bias takes the prior correction (segmenterLogitOffsets), so every caller — the pipeline, `nbf
+ * segment`, `nbf eval segmenter`, the fitter's segmenter labels — reads corrected logits; training
+ * never loads through here (it resumes from checkpoints).
+ */
+export function loadSegmenterWeights(rt: Runtime, bytes: Uint8Array, what = 'weights file', options: LoadSegmenterOptions = {}): { network: SegmenterNetwork; meta: SegmenterWeightsMeta; logitOffsets: number[] | null } {
+  const { meta, entries } = readWeightsMeta(bytes, what, 'segmenter');
+  const logitOffsets = segmenterLogitOffsets(meta, options.priorCorrection ?? SEGMENTER_PRIOR_CORRECTION, what);
+  const corrected = logitOffsets === null ? entries : entries.map((e) => {
+    if (e.name !== SEGMENTER_HEAD_BIAS) return e;
+    if (e.data.length !== logitOffsets.length) throw new ParamFormatError(`${what}: ${SEGMENTER_HEAD_BIAS} has ${e.data.length} values; the configuration has ${logitOffsets.length} classes`);
+    return { ...e, data: e.data.map((b, k) => b + logitOffsets[k]) };
+  });
+  return { network: loadInto(new SegmenterNetwork(rt, meta.config), corrected, what), meta, logitOffsets };
+}
+
+/** The parameter whose values are the per-class offsets of the segmenter's logits. */
+const SEGMENTER_HEAD_BIAS = 'head/bias';
