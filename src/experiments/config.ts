@@ -20,7 +20,8 @@
  *                 "weights"? (a weights file, no training), "reference"? (not on the budget) } ],
  *     "evaluate": { "corrupt": [0, 0.5, …], "segmenter": "FILE.nbfw" | null },   extra evaluations
  *     "plot": [ { "kind": "bars" | "line" | "degradation", "title", "runs"?, "xLabel"? } ],
- *     "paper": "what NBF found (../shared/reference/nbf.md)", "differences": "where we differ"
+ *     "paper": "what NBF found (../shared/reference/nbf.md)", "differences": "where we differ",
+ *     "findings": "what our runs found (written when results are in; the report prints it as is)"
  *   }
  *
  * parseExperimentConfig checks everything and names the file and the key of the first problem.
@@ -89,6 +90,7 @@ export interface ExperimentConfig {
   plot: PlotPanel[];
   paper: string;
   differences: string;
+  findings: string;
 }
 
 type Json = Record<string, unknown>;
@@ -121,7 +123,7 @@ class Reader {
   }
 }
 
-const TOP_KEYS = ['name', 'title', 'question', 'network', 'samples', 'batch', 'lr', 'warmupSteps', 'weightDecay', 'meanCount', 'schedule', 'seeds', 'validation', 'test', 'defaults', 'runs', 'evaluate', 'plot', 'paper', 'differences'] as const;
+const TOP_KEYS = ['name', 'title', 'question', 'network', 'samples', 'batch', 'lr', 'warmupSteps', 'weightDecay', 'meanCount', 'schedule', 'seeds', 'validation', 'test', 'defaults', 'runs', 'evaluate', 'plot', 'paper', 'differences', 'findings'] as const;
 const RUN_OPTION_KEYS = ['input', 'loss', 'corrupt', 'has3d'] as const;
 const RUN_KEYS = ['name', 'label', 'x', 'fromRun', 'weights', 'reference', ...RUN_OPTION_KEYS] as const;
 
@@ -307,6 +309,7 @@ export function parseExperimentConfig(json: unknown, file: string): ExperimentCo
     plot,
     paper: o.paper === undefined ? '' : r.string(o.paper, 'paper'),
     differences: o.differences === undefined ? '' : r.string(o.differences, 'differences'),
+    findings: o.findings === undefined ? '' : r.string(o.findings, 'findings'),
   };
 }
 

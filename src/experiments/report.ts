@@ -174,6 +174,7 @@ export function buildReport(configs: readonly ExperimentConfig[], results: Reado
     }
     if (c.paper) out.push(`**What NBF found** (../shared/reference/nbf.md). ${c.paper}`, '');
     if (c.differences) out.push(`**Where we differ.** ${c.differences}`, '');
+    if (c.findings) out.push(`**What we found.** ${c.findings}`, '');
   }
   return { markdown: out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n', plots };
 }

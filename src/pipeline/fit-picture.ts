@@ -80,15 +80,20 @@ export const LANDMARK_FACING = false;
  * matrix, docs/segmenter.md) and labels some background as body, so the sides are merged and the
  * coverage term is robust (σ = 3 % of the picture). On 16 validation renders read by the shipped
  * segmenter this took the refined error from 265 / PA 140 mm to 206 / PA 111 mm; on true maps it
- * changes little (62.4 / 37.2 → 63.6 / 37.0 mm). docs/pipeline.md has the table.
+ * changes little (62.4 / 37.2 → 63.6 / 37.0 mm). A wrong map still pulls some bodies far from the
+ * network's answer, so the body stays 10× closer to it than on a true map (the start prior 1, not
+ * refine.ts's START_PRIOR 0.1): on 48 validation renders by `--route both` the mean refined error
+ * went from 165 / PA 94 mm to 157 / PA 89 mm. docs/pipeline.md has the tables.
  */
-export const SEGMENTER_MAP_REFINEMENT: Pick<PictureFitOptions, 'mergeSides' | 'partWeights'> = { mergeSides: true, partWeights: { coverSigma: 0.03 } };
+export const SEGMENTER_MAP_REFINEMENT: Pick<PictureFitOptions, 'mergeSides' | 'partWeights'> = { mergeSides: true, partWeights: { coverSigma: 0.03, start: 1 } };
 
 export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PictureFitOptions = {}): PictureFit {
   const t0 = performance.now();
   const segmentation = pictureParts(segmenter, image, options.landmarks);
   const t1 = performance.now();
-  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, ...options });
+  // A caller's partWeights change only the weights it names.
+  const partWeights = { ...SEGMENTER_MAP_REFINEMENT.partWeights, ...options.partWeights };
+  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, ...options, partWeights });
   return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
 }
 
