@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { Runtime } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { matmul } from '../src/kernels/matmul.js';
-import { conv2d, conv2dGeometry } from '../src/kernels/conv2d.js';
+import { conv2d, conv2dGeometry, type Conv2dOptions } from '../src/kernels/conv2d.js';
+import { winogradApplies } from '../src/kernels/conv2d-winograd.js';
 import { Rng } from '../src/util/random.js';
 
 const args = process.argv.slice(2);
@@ -47,8 +48,11 @@ if (tf.env().getNumber('WEBGL_VERSION') !== 2) throw new Error('tfjs did not pic
 interface Row {
   name: string;
   flops: number;
-  /** Builds inputs on both sides; returns runners that produce a result and download it. */
-  setup(): { ours: () => Float32Array; tfjs: () => Float32Array; oursIm2col?: () => Float32Array; dispose(): void };
+  /**
+   * Builds inputs on both sides; returns runners that produce a result and download it. `variants`:
+   * our other paths for the same op, timed interleaved with the two (results: ours_<name>_ms, …).
+   */
+  setup(): { ours: () => Float32Array; tfjs: () => Float32Array; variants?: Record<string, () => Float32Array>; dispose(): void };
 }
 
 const rng = new Rng(7);
@@ -90,10 +94,17 @@ function convRow(label: string, batch: number, size: number, k: number, stride: 
       const tx = tf.tensor4d(x, xShape as [number, number, number, number]);
       const tw = tf.tensor4d(w, wShape as [number, number, number, number]);
       const pointwise = k === 1 && stride === 1;
+      const variant = (options: Conv2dOptions) => () => download(conv2d(gx, gw, { strides: stride, padding, ...options }));
+      // 3×3 stride 1: each path by name, and 'auto' with the weights' transformed layout cached (as
+      // inference runs it: cacheWeights), beside 'auto' without (the main column, as tfjs runs).
+      const winograd = winogradApplies(conv2dGeometry(xShape, wShape, { strides: stride, padding }));
+      const variants: Record<string, () => Float32Array> = {};
+      if (!pointwise) variants.im2col = variant({ algorithm: 'im2col' });
+      if (winograd) Object.assign(variants, { direct: variant({ algorithm: 'direct' }), winograd: variant({ algorithm: 'winograd' }), cached: variant({ cacheWeights: true }) });
       return {
-        ours: () => download(conv2d(gx, gw, { strides: stride, padding })),
+        ours: variant({}),
         tfjs: () => tfDownload(tf.conv2d(tx, tw, stride, padding)),
-        oursIm2col: pointwise ? undefined : () => download(conv2d(gx, gw, { strides: stride, padding, algorithm: 'im2col' })),
+        variants,
         dispose: () => { gx.dispose(); gw.dispose(); tx.dispose(); tw.dispose(); },
       };
     },
@@ -169,15 +180,17 @@ interface Result {
   ratio: number;
   ours_gflops: number;
   tfjs_gflops: number;
-  ours_im2col_ms?: number;
   /** Fastest run of each side: less sensitive to other load on the machine than the median. */
   ours_min_ms: number;
   tfjs_min_ms: number;
-  ours_im2col_min_ms?: number;
   /** Median CPU time over all threads: what the work costs when other processes share the cores. */
   ours_cpu_ms: number;
   tfjs_cpu_ms: number;
-  ours_im2col_cpu_ms?: number;
+  /**
+   * Per variant (im2col; for 3×3 stride 1 also direct, winograd and cached = 'auto' with cacheWeights):
+   * ours_<name>_ms (median), ours_<name>_min_ms, ours_<name>_cpu_ms, ratio_<name> = tfjs_ms / ours_<name>_ms.
+   */
+  [variant: `ours_${string}_ms` | `ratio_${string}`]: number;
   max_rel_difference: number;
   runs: number;
   /** 1-minute load average when the row started (this machine has 2 cores shared with other work). */
@@ -197,18 +210,19 @@ for (const row of rows) {
     const t1 = r.tfjs();
     const difference = normwiseDifference(o1, t1);
     if (!(difference <= TOLERANCE)) throw new Error(`${row.name}: ours and tfjs differ by ${difference} (max |diff| / max |value|)`);
-    if (r.oursIm2col) {
-      const d = normwiseDifference(r.oursIm2col(), r.tfjs());
-      if (!(d <= TOLERANCE)) throw new Error(`${row.name}: our im2col path and tfjs differ by ${d}`);
+    const variants = Object.entries(r.variants ?? {});
+    for (const [name, run] of variants) {
+      const d = normwiseDifference(run(), t1);
+      if (!(d <= TOLERANCE)) throw new Error(`${row.name}: our ${name} path and tfjs differ by ${d}`);
     }
-    for (let i = 1; i < warmups; i++) { r.ours(); r.tfjs(); r.oursIm2col?.(); }
+    for (let i = 1; i < warmups; i++) { r.ours(); r.tfjs(); for (const [, run] of variants) run(); }
     const ours: number[] = [];
     const theirs: number[] = [];
-    const im2col: number[] = [];
+    const variantTimes = variants.map((): number[] => []);
     for (let i = 0; i < repeats; i++) {
       ours.push(time(r.ours));
       theirs.push(time(r.tfjs));
-      if (r.oursIm2col) im2col.push(time(r.oursIm2col));
+      variants.forEach(([, run], v) => variantTimes[v].push(time(run)));
     }
     const oursMs = median(ours);
     const tfjsMs = median(theirs);
@@ -227,11 +241,13 @@ for (const row of rows) {
       runs: repeats,
       load_average: round(load),
     };
-    if (r.oursIm2col) {
-      result.ours_im2col_ms = round(median(im2col));
-      result.ours_im2col_min_ms = round(Math.min(...im2col));
-      result.ours_im2col_cpu_ms = round(median(cpuTimes.get(r.oursIm2col) ?? [NaN]));
-    }
+    variants.forEach(([name, run], v) => {
+      const ms = median(variantTimes[v]);
+      result[`ours_${name}_ms`] = round(ms);
+      result[`ours_${name}_min_ms`] = round(Math.min(...variantTimes[v]));
+      result[`ours_${name}_cpu_ms`] = round(median(cpuTimes.get(run) ?? [NaN]));
+      result[`ratio_${name}`] = round(tfjsMs / ms, 3);
+    });
     results.push(result);
     console.log(formatRow(result));
   } finally {
@@ -242,18 +258,27 @@ for (const row of rows) {
 function round(v: number, digits = 2): number {
   return Number(v.toFixed(digits));
 }
+/** Our variants of a result (im2col, direct, winograd, cached), in the order they ran. */
+function variantNames(r: Result): string[] {
+  return Object.keys(r).filter((k) => /^ours_\w+_min_ms$/.test(k)).map((k) => k.slice('ours_'.length, -'_min_ms'.length));
+}
 function formatRow(r: Result): string {
+  const names = variantNames(r);
+  const each = (f: (name: string) => string) => names.map((n) => ` ${n} ${f(n)}`).join('');
   return `${r.name.padEnd(32)} ours ${r.ours_ms.toFixed(1).padStart(8)} ms ${r.ours_gflops.toFixed(2).padStart(6)} GFLOP/s | ` +
     `tfjs ${r.tfjs_ms.toFixed(1).padStart(8)} ms ${r.tfjs_gflops.toFixed(2).padStart(6)} GFLOP/s | ratio ${r.ratio.toFixed(2)}` +
-    (r.ours_im2col_ms !== undefined ? ` | ours im2col ${r.ours_im2col_ms.toFixed(1)} ms` : '') +
-    ` | min: ours ${r.ours_min_ms.toFixed(1)}${r.ours_im2col_min_ms !== undefined ? ` im2col ${r.ours_im2col_min_ms.toFixed(1)}` : ''} tfjs ${r.tfjs_min_ms.toFixed(1)}` +
-    ` | cpu: ours ${r.ours_cpu_ms.toFixed(0)}${r.ours_im2col_cpu_ms !== undefined ? ` im2col ${r.ours_im2col_cpu_ms.toFixed(0)}` : ''} tfjs ${r.tfjs_cpu_ms.toFixed(0)}`;
+    (names.length ? ` |${each((n) => `${r[`ours_${n}_ms`].toFixed(1)} ms (ratio ${r[`ratio_${n}`].toFixed(2)})`)}` : '') +
+    ` | min: ours ${r.ours_min_ms.toFixed(1)}${each((n) => r[`ours_${n}_min_ms`].toFixed(1))} tfjs ${r.tfjs_min_ms.toFixed(1)}` +
+    ` | cpu: ours ${r.ours_cpu_ms.toFixed(0)}${each((n) => r[`ours_${n}_cpu_ms`].toFixed(0))} tfjs ${r.tfjs_cpu_ms.toFixed(0)}`;
 }
 
 console.log(`\n${results.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s (median of ${repeats} runs after warm-up; ratio = tfjs_ms / ours_ms)`);
-console.log('| kernel | ours ms | ours GFLOP/s | tfjs ms | tfjs GFLOP/s | ratio |');
-console.log('|---|---:|---:|---:|---:|---:|');
-for (const r of results) console.log(`| ${r.name} | ${r.ours_ms} | ${r.ours_gflops} | ${r.tfjs_ms} | ${r.tfjs_gflops} | ${r.ratio} |`);
+console.log('| kernel | ours ms | ours GFLOP/s | tfjs ms | tfjs GFLOP/s | ratio | our variants: ms (ratio) |');
+console.log('|---|---:|---:|---:|---:|---:|---|');
+for (const r of results) {
+  const variants = variantNames(r).map((n) => `${n} ${r[`ours_${n}_ms`]} (${r[`ratio_${n}`]})`).join(', ');
+  console.log(`| ${r.name} | ${r.ours_ms} | ${r.ours_gflops} | ${r.tfjs_ms} | ${r.tfjs_gflops} | ${r.ratio} | ${variants} |`);
+}
 if (write) {
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'kernels.json');
   mkdirSync(dirname(out), { recursive: true });

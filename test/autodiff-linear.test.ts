@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { checkGradients } from './helpers/finite-diff.js';
@@ -11,6 +11,8 @@ import { conv2dBackwardFilter, conv2dBackwardInputByConv, transposedPatches } fr
 import { conv2dBackwardFilterRef, transposedPatchesRef } from '../src/autodiff/kernels/conv-backward.ref.js';
 import type { Activation } from '../src/kernels/activation.js';
 import type { Conv2dPadding } from '../src/kernels/conv2d.js';
+import { valueAndGrad } from '../src/autodiff/tape.js';
+import type { Tensor } from '../src/runtime/tensor.js';
 
 const rng = new Rng(31);
 const sizeOf = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
@@ -127,6 +129,45 @@ describe('stride-1 input gradient as a convolution with the flipped filter', () 
         const got = conv2dBackwardInputByConv(rt.tensor(dy, dyShape), rt.tensor(w, c.w), c.x, { strides: [1, 1], dilations: c.dilations, padding: c.padding, groups: 1 });
         expectTensorClose(got!, want, c.x, 1e-5);
       });
+    }
+  });
+});
+
+describe('stride-1 3×3 input gradient through Winograd', () => {
+  it("the tape's input gradient of a wide 3×3 stride-1 conv runs conv2d's Winograd path and equals the transposed convolution", () => {
+    const rt = testRuntime();
+    // dx = conv2d(dy, flipped w): 2·16·15·40·56·9 = 9.7M multiply-adds (≥ 2^23), 128 tiles, so 'auto'
+    // takes Winograd (src/kernels/conv2d-winograd.ts, winogradPays); the second case pads
+    // asymmetrically (the gradient's conv pads [2, 0, 1, 2]).
+    const cases = [
+      { x: [2, 16, 15, 40], w: [3, 3, 40, 56], padding: [1, 1, 1, 1] as const },
+      { x: [2, 20, 19, 36], w: [3, 3, 36, 44], padding: [0, 2, 1, 0] as const },
+    ];
+    for (const c of cases) {
+      const dyShape = [c.x[0], c.x[1] + c.padding[0] + c.padding[1] - 2, c.x[2] + c.padding[2] + c.padding[3] - 2, c.w[3]];
+      const x = rand(c.x);
+      const w = rand(c.w);
+      const dy = rand(dyShape);
+      const want = conv2dTransposeRef(dy, dyShape, w, c.w, { padding: [...c.padding], outputShape: c.x }).data;
+      const kernels: string[] = [];
+      const original = rt.runMulti;
+      rt.runMulti = (call) => {
+        kernels.push(call.kernel);
+        return original.call(rt, call);
+      };
+      try {
+        rt.scope(() => {
+          const wt = rt.tensor(w, c.w);
+          const { grads } = valueAndGrad(([xt]: Tensor[]) => conv2d(xt, wt, { padding: [...c.padding] }))([rt.tensor(x, c.x)], rt.tensor(dy, dyShape));
+          expectTensorClose(grads[0], want, c.x, 1e-5);
+        });
+      } finally {
+        rt.runMulti = original;
+      }
+      // The flipped filter, then conv2d's Winograd path on it (the forward takes Winograd too).
+      const flip = kernels.indexOf('conv2d_backward_phase_filter');
+      expect(flip).toBeGreaterThan(0);
+      expect(kernels.slice(flip + 1)).toEqual(['matmul_pack', 'conv2d_winograd_filter', 'conv2d_winograd_input', 'conv2d_winograd_product', 'conv2d_winograd_output']);
     }
   });
 });

@@ -103,7 +103,7 @@ afterAll(async () => {
 });
 
 describe('browser bundle', () => {
-  it('creates a WebGL2 context; elementwise, matmul and conv2d match the CPU references', async () => {
+  it('creates a WebGL2 context; elementwise, matmul and conv2d (direct and Winograd) match the CPU references', async () => {
     const rng = new Rng(11);
     const a = Array.from(rng.uniformArray(2 * 3 * 5, -2, 2));
     const b = Array.from(rng.uniformArray(5, -2, 2));
@@ -123,6 +123,8 @@ describe('browser bundle', () => {
           sig: read(nbf.sigmoid(ta)),
           mm: read(nbf.matmul(rt.tensor(m1, [2, 7, 9]), rt.tensor(m2, [9, 6]))),
           conv: read(nbf.conv2d(rt.tensor(x, [2, 9, 7, 5]), rt.tensor(w, [3, 3, 5, 6]), { strides: 2, padding: 'same' })),
+          // Winograd F(2×2, 3×3)'s four kernels under the browser's GLSL compiler (ANGLE).
+          winograd: read(nbf.conv2d(rt.tensor(x, [2, 9, 7, 5]), rt.tensor(w, [3, 3, 5, 6]), { padding: 'same', algorithm: 'winograd' })),
         };
       });
       const live = rt.memory().liveTextures;
@@ -133,6 +135,7 @@ describe('browser bundle', () => {
     expect(maxRelError(got.sig, unaryRef('sigmoid', a))).toBeLessThanOrEqual(1e-5);
     expect(maxRelError(got.mm, matmulRef(m1, [2, 7, 9], m2, [9, 6]).data)).toBeLessThanOrEqual(1e-5);
     expect(maxRelError(got.conv, conv2dRef(x, [2, 9, 7, 5], w, [3, 3, 5, 6], { strides: 2, padding: 'same' }).data)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(got.winograd, conv2dRef(x, [2, 9, 7, 5], w, [3, 3, 5, 6], { padding: 'same' }).data)).toBeLessThanOrEqual(1e-5);
     expect(got.live).toBe(0);
   });
 

@@ -2,15 +2,19 @@
  * 2D convolution, NHWC input and HWIO weights (TensorFlow conventions), with strides, dilations,
  * TF 'same'/'valid' or explicit padding, channel groups (depthwise included), fused bias and activation.
  * Kernels: shaders/conv2d_pointwise.glsl (1×1 with K ≤ 128) or matmul (1×1), conv2d_small.glsl
- * (dense, ≤ 7×7, ≤ 16 input channels), conv2d.glsl (direct 2×2 blocks, dense or texel-aligned
- * groups), conv2d_depthwise.glsl (depthwise, multiplier 1), conv2d_grouped.glsl (any other groups),
- * conv2d_im2col.glsl + a product. CPU reference: conv2d.ref.ts.
+ * (dense, ≤ 7×7, ≤ 16 input channels), Winograd F(2×2, 3×3) (dense 3×3 stride 1: conv2d-winograd.ts),
+ * conv2d.glsl (direct 2×2 blocks, dense or texel-aligned groups), conv2d_depthwise.glsl (depthwise,
+ * multiplier 1), conv2d_grouped.glsl (any other groups), conv2d_im2col.glsl + a product.
+ * CPU reference: conv2d.ref.ts.
  * How the path is chosen, with measurements: docs/kernels/conv2d.md.
  */
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
 import { matmulBlocks, packConstant, planMatmul, unblock, widthLog2 } from './matmul.js';
+import { conv2dWinograd, winogradApplies, winogradPays } from './conv2d-winograd.js';
+
+export type Conv2dAlgorithm = 'auto' | 'direct' | 'im2col' | 'winograd';
 
 export type Conv2dPadding = 'same' | 'valid' | number | readonly [number, number, number, number];
 
@@ -28,11 +32,13 @@ export interface Conv2dOptions {
   bias?: Tensor;
   /** Applied after the bias. */
   activation?: Activation;
-  /** 'auto' (default) picks by shape; for groups = 1, 'direct' forces conv2d.glsl's 2×2 blocks and
-   *  'im2col' im2col + a product (benchmarks, tests). Grouped convolutions pick by shape always. */
-  algorithm?: 'auto' | 'direct' | 'im2col';
+  /** 'auto' (default) picks by shape; for groups = 1, 'direct' forces conv2d.glsl's 2×2 blocks,
+   *  'im2col' im2col + a product and 'winograd' Winograd F(2×2, 3×3) (3×3, stride 1, dilation 1
+   *  only; conv2d-winograd.ts) (benchmarks, tests). Grouped convolutions pick by shape always. */
+  algorithm?: Conv2dAlgorithm;
   /** w is a constant (a parameter at inference): its packed layout (matmul.ts packKLast, one pass per
-   *  call otherwise) is made once per w tensor and reused until w is disposed (Runtime.derived).
+   *  call otherwise) or Winograd transform (conv2d-winograd.ts) is made once per w tensor and reused
+   *  until w is disposed (Runtime.derived). 'auto' then also takes Winograd on smaller maps.
    *  Default false. */
   cacheWeights?: boolean;
 }
@@ -121,8 +127,17 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const g = conv2dGeometry(x.shape, w.shape, { ...options, biasShape: bias?.shape });
   const activation = resolveActivation(options.activation, 'conv2d');
   const algorithm = options.algorithm ?? 'auto';
-  if (algorithm !== 'auto' && algorithm !== 'direct' && algorithm !== 'im2col') {
-    throw new NbfError(`conv2d: algorithm must be 'auto', 'direct' or 'im2col'; got ${JSON.stringify(algorithm)}`);
+  if (algorithm !== 'auto' && algorithm !== 'direct' && algorithm !== 'im2col' && algorithm !== 'winograd') {
+    throw new NbfError(`conv2d: algorithm must be 'auto', 'direct', 'im2col' or 'winograd'; got ${JSON.stringify(algorithm)}`);
+  }
+  if (algorithm === 'winograd') {
+    if (!winogradApplies(g)) {
+      throw new NbfError(
+        `conv2d: algorithm 'winograd' needs a dense 3×3 convolution with stride 1 and dilation 1; got w ${fmt(w.shape)}, ` +
+        `strides ${fmt(g.stride)}, dilations ${fmt(g.dilation)}, groups ${g.groups}`,
+      );
+    }
+    return conv2dWinograd(x, w, g, bias, activation, options.cacheWeights ?? false);
   }
   const rt = x.runtime;
   const Cg = g.inChannels / g.groups;
@@ -147,6 +162,11 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const smallFilter = g.kernelSize[0] <= SMALL_MAX_KERNEL && g.kernelSize[1] <= SMALL_MAX_KERNEL && cin4 <= SMALL_MAX_CIN4;
   if (dense && algorithm === 'auto' && smallFilter) {
     return rt.scope(() => smallConv(x, packConstant(w, taps, cache, [taps * g.inChannels, g.outChannels]), g, bias, activation));
+  }
+  // Dense 3×3, stride 1, dilation 1, past conv2d_small's limits: Winograd F(2×2, 3×3) (2.25× fewer
+  // multiply-adds) wherever it measured faster than the 2×2-block kernel (winogradPays).
+  if (dense && algorithm === 'auto' && winogradApplies(g) && winogradPays(g, cache)) {
+    return conv2dWinograd(x, w, g, bias, activation, cache);
   }
   // Past conv2d_small's limits, with at most 4 input channels a tap is a single texel per pixel: the
   // 2×2-block kernel then spends more on per-tap bookkeeping than on reads, and im2col + a product is
