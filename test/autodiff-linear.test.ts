@@ -13,6 +13,7 @@ import type { Activation } from '../src/kernels/activation.js';
 import type { Conv2dPadding } from '../src/kernels/conv2d.js';
 import { valueAndGrad } from '../src/autodiff/tape.js';
 import type { Tensor } from '../src/runtime/tensor.js';
+import { kernelsRun } from './helpers/kernels-run.js';
 
 const rng = new Rng(31);
 const sizeOf = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
@@ -149,21 +150,11 @@ describe('stride-1 3×3 input gradient through Winograd', () => {
       const w = rand(c.w);
       const dy = rand(dyShape);
       const want = conv2dTransposeRef(dy, dyShape, w, c.w, { padding: [...c.padding], outputShape: c.x }).data;
-      const kernels: string[] = [];
-      const original = rt.runMulti;
-      rt.runMulti = (call) => {
-        kernels.push(call.kernel);
-        return original.call(rt, call);
-      };
-      try {
-        rt.scope(() => {
-          const wt = rt.tensor(w, c.w);
-          const { grads } = valueAndGrad(([xt]: Tensor[]) => conv2d(xt, wt, { padding: [...c.padding] }))([rt.tensor(x, c.x)], rt.tensor(dy, dyShape));
-          expectTensorClose(grads[0], want, c.x, 1e-5);
-        });
-      } finally {
-        rt.runMulti = original;
-      }
+      const kernels = kernelsRun(rt, () => rt.scope(() => {
+        const wt = rt.tensor(w, c.w);
+        const { grads } = valueAndGrad(([xt]: Tensor[]) => conv2d(xt, wt, { padding: [...c.padding] }))([rt.tensor(x, c.x)], rt.tensor(dy, dyShape));
+        expectTensorClose(grads[0], want, c.x, 1e-5);
+      }));
       // The flipped filter, then conv2d's Winograd path on it (the forward takes Winograd too).
       const flip = kernels.indexOf('conv2d_backward_phase_filter');
       expect(flip).toBeGreaterThan(0);

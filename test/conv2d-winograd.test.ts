@@ -15,27 +15,13 @@ import type { Activation } from '../src/kernels/activation.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import { NbfError } from '../src/runtime/errors.js';
+import { kernelsRun } from './helpers/kernels-run.js';
 
 const rng = new Rng(2311);
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 const pick = <T>(items: readonly T[]): T => items[rng.int(0, items.length - 1)];
 const activations: Activation[] = ['none', 'relu', 'relu6', 'leakyRelu', { type: 'leakyRelu', alpha: 0.3 }, 'sigmoid', 'tanh', 'elu'];
 
-/** The kernels `fn` runs, in order. */
-function kernelsRun(rt: Runtime, fn: () => void): string[] {
-  const names: string[] = [];
-  const original = rt.runMulti;
-  rt.runMulti = (call) => {
-    names.push(call.kernel);
-    return original.call(rt, call);
-  };
-  try {
-    fn();
-  } finally {
-    rt.runMulti = original;
-  }
-  return names;
-}
 
 const WINOGRAD_KERNELS = ['matmul_pack', 'conv2d_winograd_filter', 'conv2d_winograd_input', 'conv2d_winograd_product', 'conv2d_winograd_output'];
 const DIRECT_KERNELS = ['matmul_pack', 'conv2d', 'matmul_unblock'];

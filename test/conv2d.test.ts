@@ -11,6 +11,7 @@ import { unary } from '../src/kernels/elementwise.js';
 import type { Tensor } from '../src/runtime/tensor.js';
 import type { Runtime } from '../src/runtime/runtime.js';
 import { NbfError, ShapeError } from '../src/runtime/errors.js';
+import { kernelsRun } from './helpers/kernels-run.js';
 
 const rng = new Rng(77);
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
@@ -28,21 +29,6 @@ function expectMatches(t: Tensor, ref: Conv2dRefResult, tol = 1e-5): void {
 
 type Opts = Omit<Conv2dOptions, 'bias'> & { bias?: boolean };
 
-/** The kernels `fn` runs, in order. */
-function kernelsRun(rt: Runtime, fn: () => void): string[] {
-  const names: string[] = [];
-  const original = rt.runMulti;
-  rt.runMulti = (call) => {
-    names.push(call.kernel);
-    return original.call(rt, call);
-  };
-  try {
-    fn();
-  } finally {
-    rt.runMulti = original;
-  }
-  return names;
-}
 
 /** check(), also asserting that the convolution ran exactly `kernels`. */
 function checkPath(kernels: string[], xShape: number[], wShape: number[], opts: Opts = {}): void {
