@@ -214,6 +214,7 @@ describe('nbf train fitter --segmenter / --init', () => {
     const other = await run(['train', 'fitter', '--steps', '2', '--out', join(root, 'other'), '--init', weights]);
     expect(other.code).toBe(1);
     expect(other.err).toMatch(/holds the fitter configuration "tiny".*not this run's "compact"/);
+    expect(existsSync(join(root, 'other')), 'no run folder for refused weights').toBe(false);
     expect(existsSync(join(root, 'never2'))).toBe(false);
   });
 });

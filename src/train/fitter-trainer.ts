@@ -83,14 +83,16 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
   const data: FitterDataOptions = { ...o.data, size, shapeCount, input: fitterInputType(o.config) };
   const net = new FitterNetwork(rt, o.config, { seed: o.initSeed ?? 0 });
   try {
+    // Trained weights are loaded before the run folder is made: a file of another configuration is
+    // refused with nothing written.
+    if (o.init) assignFitterWeights(net, o.init.bytes, o.init.path);
     const result = await runTraining<FitterEvaluation>({
       label: 'train fitter',
       network: net,
       metric: { key: 'paMpjpe', name: 'PA-MPJPE', better: 'lower', format: (v) => `${(v * 1000).toFixed(1)} mm` },
       trainingOptions: { ...o.record, loss, has3dFraction: data.has3dFraction ?? 1 },
       initialise: () => {
-        if (o.init) assignFitterWeights(net, o.init.bytes, o.init.path);
-        else net.setMeanLatent(meanLatent(generator, { size, shapeCount, seed: s.seed, count: o.meanCount ?? 4096, sampler: data.sampler }));
+        if (!o.init) net.setMeanLatent(meanLatent(generator, { size, shapeCount, seed: s.seed, count: o.meanCount ?? 4096, sampler: data.sampler }));
       },
       trainStep: (step, optimizer) => {
         const b = fitterBatch(rt, generator, s.batch, s.seed, step * s.batch, data);
