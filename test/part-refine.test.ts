@@ -130,9 +130,31 @@ describe('refinement on a part map', () => {
     expect(result.chosen).toBe(0);
     expect(Number.isNaN(result.startError)).toBe(true); // no 2D joints given
     expect(result.loss).toBeLessThan(0.5 * result.lossBefore);
+    expect(result.keptStart).toBe(false);
     // The start's joints, posed without fitting, against the fit's: the fit is much closer to the truth.
     const start = refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, joints2d: truth2d }, { steps: 2, starts: [{ pose, betas: ex.betas, trans }], facing: false });
     expect(joint2dError(result.body.joints2d, truth2d)).toBeLessThan(0.6 * start.startError);
+  });
+
+  it('returns the start unchanged when fitting ends above the loss it began with (never worse by its own loss)', () => {
+    const size = 96;
+    const batch = generator.generateBatch(1, { size, seed: 78 });
+    const labels = Uint8Array.from(batch.inputs.labels.readSync());
+    const ex = batch.examples[0];
+    disposeBatch(batch);
+    // The true body as the start and a stay-near prior so strong that any Adam step away costs more
+    // than the part terms can give back.
+    const start = { pose: Array.from(ex.pose), betas: ex.betas, trans: ex.trans };
+    const target = { camera: ex.camera, size, parts: partEvidence({ width: size, height: size, labels }), partWeights: { start: 1e6 } };
+    const rt = generator.runtime;
+    const before = rt.memory();
+    const result = refineBody(generator.gpuModel, generator.skeleton, target, { steps: 4, starts: [start] });
+    expect(rt.memory().tensors).toBe(before.tensors);
+    expect(result.keptStart).toBe(true);
+    expect(result.loss).toBe(result.lossBefore);
+    expect(result.losses[0]).toBeGreaterThan(result.lossBefore);
+    for (let i = 0; i < 72; i++) expect(result.pose[i]).toBeCloseTo(ex.pose[i], 6);
+    for (let i = 0; i < 3; i++) expect(result.trans[i]).toBeCloseTo(ex.trans[i], 6);
   });
 
   it('with merged sides, a map whose left and right limbs are swapped does not twist the body', () => {

@@ -11,6 +11,7 @@
  * Plain CPU work on picture-size arrays, once per picture.
  */
 import { NbfError } from '../runtime/errors.js';
+import { pixelBox } from '../util/pixel-box.js';
 
 /** Mask values at or above this count as the person. */
 export const PERSON_MASK_THRESHOLD = 0.5;
@@ -18,19 +19,8 @@ export const PERSON_MASK_THRESHOLD = 0.5;
 /** The box [x0, y0, x1, y1] (picture pixels, x1/y1 exclusive) of the mask's person pixels, or null when fewer than `minPixels`. */
 export function maskBox(mask: ArrayLike<number>, width: number, height: number, minPixels = 16): [number, number, number, number] | null {
   if (mask.length !== width * height) throw new NbfError(`person mask: ${mask.length} values for a ${width}×${height} picture`);
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  let count = 0;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (!(mask[y * width + x] >= PERSON_MASK_THRESHOLD)) continue;
-      count++;
-      if (x < x0) x0 = x;
-      if (x >= x1) x1 = x + 1;
-      if (y < y0) y0 = y;
-      if (y >= y1) y1 = y + 1;
-    }
-  }
-  return count >= minPixels ? [x0, y0, x1, y1] : null;
+  const { box, count } = pixelBox(width, height, (i) => mask[i] >= PERSON_MASK_THRESHOLD);
+  return count >= minPixels ? box : null;
 }
 
 /**

@@ -139,6 +139,12 @@ export interface RefineResult {
   /** The kept start's final loss, and every start's. */
   loss: number;
   losses: number[];
+  /**
+   * True when no start ended below the best loss any start had before fitting (a few steps of Adam
+   * against a strong prior can overshoot): the result is then that start, unfitted, never worse than
+   * where the refinement began by its own loss.
+   */
+  keptStart: boolean;
 }
 
 /** The part terms' constants on the GPU (for K candidates). */
@@ -456,6 +462,8 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   const copyOf = (name: string) => rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
   const startBody = parts ? copyOf('body') : null;
   const startOrient = parts ? copyOf('orient') : null;
+  // Every start as it was, in case no start ends below where the best one began.
+  const snapshot: Partial<Record<keyof BodyParams, Tensor>> = {};
   try {
     const common = { model, weight3d: target.weight3d ?? 0.05, size: target.size, limits: c, startPrior: target.partWeights?.start ?? START_PRIOR };
     const batch: FitTensors = { ...common, target2d: c.targetK, sqrtW2d: c.sqrtW2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
@@ -465,26 +473,32 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
       startOrient: startOrient ? slice(startOrient, [k, 0], [1, 3]) : null,
     });
     const current = () => params.toRecord() as BodyParams;
-    const candidateLosses = () => Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(current(), k), single(k)).readSync()[0]));
+    const lossesOf = (p: BodyParams) => Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(p, k), single(k)).readSync()[0]));
     const startError = target.joints2d ? rt.scope(() => joint2dError(evaluateBody(model, candidate(current(), 0), c.camera1).joints2d, target.joints2d!, target.weights2d)) : NaN;
-    const lossesBefore = candidateLosses();
+    const startParams = current();
+    for (const name of Object.keys(startParams) as (keyof BodyParams)[]) snapshot[name] = copyOf(name);
+    const lossesBefore = lossesOf(startParams);
 
     runStage(params, STAGE1_RATES, stage1Steps, batch, (s, l) => progress(1, s, stage1Steps, l));
     runStage(params, STAGE2_RATES, steps - stage1Steps, batch, (s, l) => progress(2, s, steps - stage1Steps, l));
 
-    const losses = candidateLosses();
-    const chosen = losses.indexOf(Math.min(...losses));
+    const losses = lossesOf(current());
+    const bestAfter = Math.min(...losses);
+    const bestBefore = Math.min(...lossesBefore);
+    const keptStart = bestBefore < bestAfter;
+    const chosen = keptStart ? lossesBefore.indexOf(bestBefore) : losses.indexOf(bestAfter);
     return rt.scope(() => {
-      const best = candidate(current(), chosen);
+      const best = candidate(keptStart ? (snapshot as BodyParams) : current(), chosen);
       const pose = new Float32Array(3 * JOINTS);
       pose.set(best.orient.readSync());
       pose.set(best.body.readSync(), 3);
       return {
         betas: best.betas.readSync(), pose, trans: best.trans.readSync(), body: evaluateBody(model, best, c.camera1),
-        startError, chosen, facingStarts: Y, loss: losses[chosen], lossBefore: lossesBefore[chosen], losses,
+        startError, chosen, facingStarts: Y, loss: keptStart ? bestBefore : losses[chosen], lossBefore: lossesBefore[chosen], losses, keptStart,
       };
     });
   } finally {
+    for (const t of Object.values(snapshot)) t?.dispose();
     params.dispose();
     startBody?.dispose();
     startOrient?.dispose();

@@ -18,6 +18,7 @@ import type { SegmenterNetwork } from '../nn/refinenet.js';
 import { cropPicture, wholePictureRoi, type Roi } from '../landmarks/roi.js';
 import { NBF_PARTS } from '../smpl/types.js';
 import { NoPersonError } from '../landmarks/blazepose.js';
+import { pixelBox } from '../util/pixel-box.js';
 
 export interface PictureSegmentation {
   width: number;
@@ -124,22 +125,12 @@ export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: 
     if (!box.every(Number.isFinite) || !(box[2] > box[0] && box[3] > box[1])) throw new NbfError(`segmentPerson: person box [${box.join(', ')}] is empty`);
   } else {
     first = segmentPicture(net, image, { size: options.size });
-    let [bx0, by0, bx1, by1] = [Infinity, Infinity, -Infinity, -Infinity];
-    let count = 0;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        if (first.labels[y * width + x] === 0) continue;
-        count++;
-        bx0 = Math.min(bx0, x);
-        by0 = Math.min(by0, y);
-        bx1 = Math.max(bx1, x + 1);
-        by1 = Math.max(by1, y + 1);
-      }
+    const labels = first.labels;
+    const found = pixelBox(width, height, (i) => labels[i] !== 0);
+    if (!found.box || found.count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
+      throw new NoPersonError(`no person found: the segmenter labels ${found.count} of ${width * height} pixels as a body part`);
     }
-    if (count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
-      throw new NoPersonError(`no person found: the segmenter labels ${count} of ${width * height} pixels as a body part`);
-    }
-    box = [bx0, by0, bx1, by1];
+    box = found.box;
   }
   const [x0, y0, x1, y1] = box;
   const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
