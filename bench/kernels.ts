@@ -5,10 +5,13 @@
  * each run timed until the full result is downloaded to a Float32Array (readPixels) — the same for
  * both sides. Reports the median ms, GFLOP/s and ratio = tfjs_ms / ours_ms (> 1: we are faster).
  *
- *   node scripts/with-display.mjs node --import tsx bench/kernels.ts [--quick] [--only=<substring>]
+ *   node scripts/with-display.mjs node --import tsx bench/kernels.ts [--quick] [--only=<substring>] [--loop]
  *
- * --quick: 3 timed runs, batch 1 only (smoke test). Writes bench/results/kernels.json (full runs only,
- * unless --write) and prints a table.
+ * --quick: 3 timed runs, batch 1 only (smoke test). --loop: on matmul rows and the convolutions that
+ * reach matmul (1×1, the im2col stems) also time the same call with matmul's loop kernel forced
+ * (forceMatmulKernel: matmul.glsl + matmul_unblock instead of matmul_quad, and the dispatch that goes
+ * with it — conv2d_pointwise up to K = 128, conv2d_small for the RGB stem), as variant "loop".
+ * Writes bench/results/kernels.json (full runs only, unless --write) and prints a table.
  */
 import { createRequire } from 'node:module';
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '../src/runtime/runtime.js';
 import type { Tensor } from '../src/runtime/tensor.js';
-import { matmul } from '../src/kernels/matmul.js';
+import { forceMatmulKernel, matmul } from '../src/kernels/matmul.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from '../src/kernels/conv2d.js';
 import { winogradApplies } from '../src/kernels/conv2d-winograd.js';
 import { Rng } from '../src/util/random.js';
@@ -26,6 +29,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const write = args.includes('--write') || (!quick && !only);
+const loop = args.includes('--loop');
 const repeats = Number(args.find((a) => a.startsWith('--repeats='))?.slice('--repeats='.length) ?? (quick ? 3 : 10));
 const warmups = 2;
 
@@ -71,6 +75,7 @@ function matmulRow(n: number): Row {
       return {
         ours: () => download(matmul(ga, gb)),
         tfjs: () => tfDownload(tf.matMul(ta, tb)),
+        variants: loop ? { loop: withLoopKernel(() => download(matmul(ga, gb))) } : undefined,
         dispose: () => { ga.dispose(); gb.dispose(); ta.dispose(); tb.dispose(); },
       };
     },
@@ -101,6 +106,7 @@ function convRow(label: string, batch: number, size: number, k: number, stride: 
       const variants: Record<string, () => Float32Array> = {};
       if (!pointwise) variants.im2col = variant({ algorithm: 'im2col' });
       if (winograd) Object.assign(variants, { direct: variant({ algorithm: 'direct' }), winograd: variant({ algorithm: 'winograd' }), cached: variant({ cacheWeights: true }) });
+      if (loop && !winograd) variants.loop = withLoopKernel(variant({}));
       return {
         ours: variant({}),
         tfjs: () => tfDownload(tf.conv2d(tx, tw, stride, padding)),
@@ -108,6 +114,18 @@ function convRow(label: string, batch: number, size: number, k: number, stride: 
         dispose: () => { gx.dispose(); gw.dispose(); tx.dispose(); tw.dispose(); },
       };
     },
+  };
+}
+
+/** `run` with matmul's loop kernel forced (--loop). */
+function withLoopKernel(run: () => Float32Array): () => Float32Array {
+  return () => {
+    forceMatmulKernel(rt, 'loop');
+    try {
+      return run();
+    } finally {
+      forceMatmulKernel(rt, null);
+    }
   };
 }
 
@@ -187,7 +205,7 @@ interface Result {
   ours_cpu_ms: number;
   tfjs_cpu_ms: number;
   /**
-   * Per variant (im2col; for 3×3 stride 1 also direct, winograd and cached = 'auto' with cacheWeights):
+   * Per variant (im2col; for 3×3 stride 1 also direct, winograd and cached = 'auto' with cacheWeights; with --loop, loop):
    * ours_<name>_ms (median), ours_<name>_min_ms, ours_<name>_cpu_ms, ratio_<name> = tfjs_ms / ours_<name>_ms.
    */
   [variant: `ours_${string}_ms` | `ratio_${string}`]: number;

@@ -2,7 +2,8 @@
 //   out[m, n] = act( bias[n] + Σ_{k < K} x[m, k] · w[k, n] )
 // A 1×1 stride-1 convolution is this with m the pixel (N·H·W rows), k the input and n the output
 // channel; the im2col path uses it with x = the patch matrix. src/kernels/conv2d.ts picks it over
-// matmul + matmul_unblock for K ≤ 128 (docs/kernels/conv2d.md).
+// matmul's passes for K ≤ 48 where matmul runs matmul_quad (2 reads + 2 exchanges per 16 MACs,
+// ahead from K ≈ 64), for K ≤ 128 against matmul.glsl's loop (docs/kernels/conv2d.md).
 // Layouts (channel-packed): x [M, K]: texel m·K4 + k4 (lanes past K are 0); w [K, N] as given (HWIO
 //   [1, 1, K, N] is this view; no pack pass): texel k·N4 + n4; bias [N] (HAS_BIAS): texel n4;
 //   out [M, N]: texel m·N4 + n4.

@@ -3,7 +3,9 @@
 //   P[m, n] = Σ_k A[b, m, k] · Bt[b, n, k]   (rows past M or N are clamped: those lanes are ignored).
 // src/kernels/matmul.ts brings both operands to "k last" form first (a pack pass for a plain B or a
 // transposed A), and matmul_unblock.glsl turns blocks into the channel-packed [.., M, N] result,
-// adding bias and activation.
+// adding bias and activation. matmul.ts runs this kernel where matmul_quad.glsl (half the reads,
+// written-out steps) cannot: contexts without exact fine derivatives, and products whose partial
+// blocks would pass 64 MB; smpl's blend products use it likewise.
 //
 // Layouts (channel-packed, texel = 4 consecutive k): A [.., M, K]: texel aBase + m·K4 + k4;
 //   Bt [.., N, K]: texel bBase + n·K4 + k4; lanes past K are 0 in both, so no K tail is needed.
@@ -14,7 +16,8 @@
 // (rows n, n+1) and does 4 vec4 dot products = 16 multiply-adds: 4 reads per 16 MACs, against 5 for
 // a fragment computing 4 outputs of one row (1 texel of A + 4 of B). On llvmpipe the texture reads,
 // not the arithmetic, bound the speed (docs/kernels/matmul.md), so this is the cheapest shape for an
-// RGBA32F output, and headless-gl cannot draw to several outputs at once. Two k4 steps per loop
+// RGBA32F output of a fragment that reads all its operands itself (headless-gl cannot draw to several
+// outputs at once; matmul_quad.glsl shares reads between the fragments of a quad instead). Two k4 steps per loop
 // iteration; reads are textureLod at texel centres (NEAREST), with power-of-two texture widths giving
 // coordinates by mask and shift (llvmpipe serves this faster than texelFetch).
 #define CUSTOM_MAIN

@@ -3,7 +3,8 @@ import { testRuntime } from './helpers/gl.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
-import { conv2d, POINTWISE_MAX_K, type Conv2dOptions, type Conv2dPadding } from '../src/kernels/conv2d.js';
+import { conv2d, pointwiseMaxK, POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, type Conv2dOptions, type Conv2dPadding } from '../src/kernels/conv2d.js';
+import { forceMatmulKernel, matmulKernel, type MatmulKernel } from '../src/kernels/matmul.js';
 import { conv2dRef, type Conv2dRefResult } from '../src/kernels/conv2d.ref.js';
 import { maxScaledError } from '../src/kernels/matmul.ref.js';
 import type { Activation } from '../src/kernels/activation.js';
@@ -28,6 +29,11 @@ function expectMatches(t: Tensor, ref: Conv2dRefResult, tol = 1e-5): void {
 }
 
 type Opts = Omit<Conv2dOptions, 'bias'> & { bias?: boolean };
+
+/** The product and unblock kernels matmul runs on the test context (matmul_quad on llvmpipe). */
+function product(): string[] {
+  return matmulKernel(testRuntime()) === 'quad' ? ['matmul_quad', 'matmul_quad_unblock'] : ['matmul', 'matmul_unblock'];
+}
 
 
 /** check(), also asserting that the convolution ran exactly `kernels`. */
@@ -134,16 +140,17 @@ describe('conv2d', () => {
     checkPath(['conv2d_depthwise'], [1, 2, 3, 4], [3, 3, 1, 4], { groups: 4, padding: 'same', dilations: 2, activation: 'relu' });
   });
 
-  it(`1×1 convolutions with K ≤ ${POINTWISE_MAX_K} run conv2d_pointwise (random shapes), larger K matmul`, () => {
+  it('1×1 convolutions with K up to the pointwise limit run conv2d_pointwise (random shapes), larger K matmul', () => {
+    const limit = pointwiseMaxK(testRuntime());
     // Each K is its own program (the steps are written out): a few large ones, random small ones.
     for (let i = 0; i < 16; i++) {
-      const K = i < 5 ? [1, 4, 31, 61, POINTWISE_MAX_K][i] : rng.int(1, 24);
+      const K = i < 5 ? [1, 4, 31, limit - 3, limit][i] : rng.int(1, 24);
       const N = pick([1, 3, 4, 5, 8, 9, 13, 24, 37]);
       const xShape = [rng.int(1, 3), rng.int(1, 11), rng.int(1, 11), K];
       checkPath(['conv2d_pointwise'], xShape, [1, 1, K, N], { bias: rng.int(0, 1) === 1, activation: pick(['none', ...activations] as Activation[]) });
     }
-    checkPath(['matmul_pack', 'matmul', 'matmul_unblock'], [2, 5, 3, POINTWISE_MAX_K + 1], [1, 1, POINTWISE_MAX_K + 1, 6], { bias: true, activation: 'relu6' });
-    checkPath(['matmul_pack', 'matmul', 'matmul_unblock'], [1, 4, 7, 150], [1, 1, 150, 9], {});
+    checkPath(['matmul_pack', ...product()], [2, 5, 3, limit + 1], [1, 1, limit + 1, 6], { bias: true, activation: 'relu6' });
+    checkPath(['matmul_pack', ...product()], [1, 4, 7, 150], [1, 1, 150, 9], {});
   });
 
   it('small dense filters run conv2d_small: random shapes, strides, paddings, dilations, 1–4 output lanes', () => {
@@ -156,11 +163,13 @@ describe('conv2d', () => {
       const xShape = [rng.int(1, 3), rng.int(KH * 2, 14), rng.int(KW * 2, 14), Cin];
       const strides = pick([1, 2, [2, 1]] as const);
       const opts: Opts = { strides, padding: pick(paddings), dilations, bias: rng.int(0, 1) === 1, activation: pick(['none', ...activations] as Activation[]) };
-      checkPath(['matmul_pack', 'conv2d_small'], xShape, [KH, KW, Cin, Cout], opts);
+      // A 1×1 stride-1 draw without padding is a product: conv2d_pointwise.
+      const product1x1 = KH === 1 && KW === 1 && strides === 1 && (opts.padding === 'same' || opts.padding === 'valid');
+      checkPath(product1x1 ? ['conv2d_pointwise'] : ['matmul_pack', 'conv2d_small'], xShape, [KH, KW, Cin, Cout], opts);
     }
     // Past its limits: 17 input channels (2×2 blocks), an 8×8 kernel on RGB (im2col).
     checkPath(['matmul_pack', 'conv2d', 'matmul_unblock'], [1, 7, 8, 17], [3, 3, 17, 5], { padding: 'same', bias: true });
-    checkPath(['conv2d_im2col', 'matmul_pack', 'matmul', 'matmul_unblock'], [2, 12, 11, 3], [8, 8, 3, 4], { strides: 2, padding: 'same' });
+    checkPath(['conv2d_im2col', 'matmul_pack', ...product()], [2, 12, 11, 3], [8, 8, 3, 4], { strides: 2, padding: 'same' });
   });
 
   it('conv2d_small reads only the weights that exist (Wp and bias as kernel outputs, NaN past their rows)', () => {
@@ -197,9 +206,40 @@ describe('conv2d', () => {
       checkPath(['conv2d_pointwise'], [2, 5, 7, 6], [1, 1, 6, 9], { bias: true, activation });
       checkPath(['conv2d_pointwise'], [1, 3, 5, 8], [1, 1, 8, 4], { bias: true, activation });
     }
-    // RGB stem: patch length 3·3·3 = 27 ≤ POINTWISE_MAX_K; 7·7·3 = 147 goes to matmul.
+    // RGB stem: patch length 3·3·3 = 27 ≤ the pointwise limit; 7·7·3 = 147 goes to matmul.
     checkPath(['conv2d_im2col', 'conv2d_pointwise'], [2, 11, 10, 3], [3, 3, 3, 10], { strides: 2, padding: 'same', bias: true, activation: 'relu', algorithm: 'im2col' });
-    checkPath(['conv2d_im2col', 'matmul_pack', 'matmul', 'matmul_unblock'], [1, 11, 12, 3], [7, 7, 3, 6], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
+    checkPath(['conv2d_im2col', 'matmul_pack', ...product()], [1, 11, 12, 3], [7, 7, 3, 6], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
+  });
+
+  for (const kernel of ['quad', 'loop'] as MatmulKernel[]) {
+    it(`with matmul's ${kernel} kernel: the pointwise limit and the im2col rule for 1–3 input channels, on both sides`, () => {
+      const rt = testRuntime();
+      forceMatmulKernel(rt, kernel);
+      try {
+        const limit = kernel === 'quad' ? POINTWISE_MAX_K_QUAD : POINTWISE_MAX_K;
+        const blocks = kernel === 'quad' ? ['matmul_quad', 'matmul_quad_unblock'] : ['matmul', 'matmul_unblock'];
+        expect(pointwiseMaxK(rt)).toBe(limit);
+        checkPath(['conv2d_pointwise'], [1, 3, 5, limit], [1, 1, limit, 7], { bias: true, activation: 'relu' });
+        checkPath(['matmul_pack', ...blocks], [1, 3, 5, limit + 1], [1, 1, limit + 1, 7], { bias: true, activation: 'relu' });
+        // 7×7 on 1–3 channels with ≥ 32 outputs: im2col + matmul_quad where it runs (patches 147 and 49
+        // long, past the pointwise limit), else conv2d_small; 4 channels or 16 outputs: conv2d_small.
+        const im2col = kernel === 'quad';
+        checkPath(im2col ? ['conv2d_im2col', 'matmul_pack', ...blocks] : ['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [7, 7, 3, 32], { strides: 2, padding: 'same', bias: true, activation: 'relu' });
+        checkPath(im2col ? ['conv2d_im2col', 'matmul_pack', ...blocks] : ['matmul_pack', 'conv2d_small'], [2, 9, 8, 1], [7, 7, 1, 33], { padding: 'same' });
+        checkPath(['matmul_pack', 'conv2d_small'], [1, 19, 21, 4], [7, 7, 4, 32], { strides: 2, padding: 'same' });
+        checkPath(['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [7, 7, 3, 16], { strides: 2, padding: 'same' });
+        checkPath(['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [3, 3, 3, 32], { padding: 'same' });
+      } finally {
+        forceMatmulKernel(rt, null);
+      }
+    });
+  }
+
+  it('conv2d_im2col reads 1, 2 or 4 texels per patch texel (Cin % 4 = 0, Cin 2–3, others), patches past the image and the patch end', () => {
+    for (const cin of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12]) {
+      check([2, 7, 9, cin], [3, 2, cin, 5], { padding: [2, 0, 1, 2], dilations: [1, 2], algorithm: 'im2col' });
+      check([1, 6, 5, cin], [5, 5, cin, 3], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
+    }
   });
 
   for (const activation of activations) {

@@ -966,7 +966,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 describe('BlazePose lite (real model)', () => {
-  it.skipIf(!BLAZEPOSE)('every output equals tfjs-webgl within 1e-3 absolute (segmentation 3e-3) and float64 within 1e-3 of max(1, |v|)', async () => {
+  it.skipIf(!BLAZEPOSE)('every output equals tfjs-webgl within 1e-3 absolute (segmentation 3e-3) plus the distance of tfjs-webgl from float64, and float64 within 1e-3 of max(1, |v|)', async () => {
     const path = BLAZEPOSE!;
     const ours = loadGraphModel(rt, path);
     const json = JSON.parse(readFileSync(path, 'utf8')) as GraphModelJson;
@@ -984,13 +984,13 @@ describe('BlazePose lite (real model)', () => {
       const want = Array.isArray(wantRaw) ? wantRaw : [wantRaw];
       const exact = evaluateFloat64(json, shards, picture, [1, 256, 256, 3], signatureNodes);
       const lines: string[] = [];
-      const rows: { name: string; vsTfjs: number; vsFloat64: number; tfjsVsFloat64: number }[] = [];
+      const rows: { name: string; vsTfjs: number; vsFloat64: number; tfjsVsFloat64: number; tfjsAbsVsFloat64: number }[] = [];
       names.forEach((name, i) => {
         expect([...got[name].shape], name).toEqual(want[i].shape);
         const g = got[name].readSync();
         const w = want[i].dataSync() as Float32Array;
         const e = exact[i].data;
-        const row = { name, vsTfjs: maxAbsDiff(g, w), vsFloat64: maxRelError(g, e, 1), tfjsVsFloat64: maxRelError(w, e, 1) };
+        const row = { name, vsTfjs: maxAbsDiff(g, w), vsFloat64: maxRelError(g, e, 1), tfjsVsFloat64: maxRelError(w, e, 1), tfjsAbsVsFloat64: maxAbsDiff(w, e) };
         rows.push(row);
         lines.push(`  ${name.padEnd(24)} [${want[i].shape.join(',')}]`.padEnd(48) + ` ours−tfjs ${row.vsTfjs.toExponential(2)}  ours−f64 ${row.vsFloat64.toExponential(2)}  tfjs−f64 ${row.tfjsVsFloat64.toExponential(2)}  (f64: rel. to max(1,|v|))`);
         got[name].dispose();
@@ -998,7 +998,9 @@ describe('BlazePose lite (real model)', () => {
       });
       console.log(`BlazePose lite (${path}):\n${lines.join('\n')}`);
       for (const r of rows) {
-        expect(r.vsTfjs, `${r.name} vs tfjs-webgl`).toBeLessThanOrEqual(r.name === 'activation_segmentation' ? 3e-3 : 1e-3);
+        // tfjs-webgl is float32 too: where it is itself off the float64 values (ld_3d, up to 224 px:
+        // tfjs 1.2e-3, ours 6e-4 in absolute terms), the agreement bound grows by that much.
+        expect(r.vsTfjs, `${r.name} vs tfjs-webgl`).toBeLessThanOrEqual((r.name === 'activation_segmentation' ? 3e-3 : 1e-3) + r.tfjsAbsVsFloat64);
         expect(r.vsFloat64, `${r.name} vs float64`).toBeLessThanOrEqual(1e-3);
       }
     } finally {

@@ -1,7 +1,7 @@
 /**
  * 2D convolution, NHWC input and HWIO weights (TensorFlow conventions), with strides, dilations,
  * TF 'same'/'valid' or explicit padding, channel groups (depthwise included), fused bias and activation.
- * Kernels: shaders/conv2d_pointwise.glsl (1×1 with K ≤ 128) or matmul (1×1), conv2d_small.glsl
+ * Kernels: shaders/conv2d_pointwise.glsl (1×1 up to matmul's pointwise limit) or matmul (1×1), conv2d_small.glsl
  * (dense, ≤ 7×7, ≤ 16 input channels), Winograd F(2×2, 3×3) (dense 3×3 stride 1: conv2d-winograd.ts),
  * conv2d.glsl (direct 2×2 blocks, dense or texel-aligned groups), conv2d_depthwise.glsl (depthwise,
  * multiplier 1), conv2d_grouped.glsl (any other groups), conv2d_im2col.glsl + a product.
@@ -9,10 +9,14 @@
  * How the path is chosen, with measurements: docs/kernels/conv2d.md.
  */
 import type { Tensor } from '../runtime/tensor.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
-import { matmulBlocks, packConstant, planMatmul, unblock, widthLog2 } from './matmul.js';
+import { matmulKernel, packConstant, planMatmul, pointwiseMaxK, pointwiseProduct, POINTWISE_MAX_K_QUAD, productOfRows, unblock, widthLog2 } from './matmul.js';
 import { conv2dWinograd, winogradApplies, winogradPays } from './conv2d-winograd.js';
+
+/** The pointwise limit lives with matmul, which decides it (its product kernel). */
+export { POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, pointwiseMaxK } from './matmul.js';
 
 export type Conv2dAlgorithm = 'auto' | 'direct' | 'im2col' | 'winograd';
 
@@ -156,11 +160,13 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     });
   }
   // Small dense filters (up to 7×7, up to 16 input channels): conv2d_small, one pass with every tap
-  // written out; faster than the 2×2-block kernel + unblock and than im2col + a product there.
+  // written out; faster than the 2×2-block kernel + unblock and than im2col + a product there —
+  // except for 1–3 input channels (a tap's texel of x is partly empty) with a patch long enough for
+  // matmul_quad and ≥ 32 output channels (the RGB 7×7 stem): im2col + matmul_quad (im2colBeatsSmall).
   const taps = g.kernelSize[0] * g.kernelSize[1];
   const cin4 = Math.ceil(g.inChannels / 4);
   const smallFilter = g.kernelSize[0] <= SMALL_MAX_KERNEL && g.kernelSize[1] <= SMALL_MAX_KERNEL && cin4 <= SMALL_MAX_CIN4;
-  if (dense && algorithm === 'auto' && smallFilter) {
+  if (dense && algorithm === 'auto' && smallFilter && !im2colBeatsSmall(rt, g)) {
     return rt.scope(() => smallConv(x, packConstant(w, taps, cache, [taps * g.inChannels, g.outChannels]), g, bias, activation));
   }
   // Dense 3×3, stride 1, dilation 1, past conv2d_small's limits: Winograd F(2×2, 3×3) (2.25× fewer
@@ -172,11 +178,17 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   // 2×2-block kernel then spends more on per-tap bookkeeping than on reads, and im2col + a product is
   // ~2.7× faster (docs/kernels/conv2d.md). Otherwise the block kernel is as fast and needs no patch buffer.
   const smallInput = Cg <= 4;
-  if (dense && (algorithm === 'im2col' || (algorithm === 'auto' && smallInput))) {
+  if (dense && (algorithm === 'im2col' || (algorithm === 'auto' && (smallInput || im2colBeatsSmall(rt, g))))) {
     return rt.scope(() => {
       const patchLength = g.kernelSize[0] * g.kernelSize[1] * g.inChannels;
       const pixels = g.batch * g.outSize[0] * g.outSize[1];
-      const patches = rt.run({ kernel: 'conv2d_im2col', inputs: { X: x }, uniforms: { ...geometryUniforms(g), u_xWidthLog2: widthLog2(x) }, outShape: [pixels, patchLength] });
+      const patches = rt.run({
+        kernel: 'conv2d_im2col',
+        defines: { READS: g.inChannels % 4 === 0 ? 1 : g.inChannels === 2 || g.inChannels === 3 ? 2 : 4, FLOAT_DIVMOD: pixels * Math.ceil(patchLength / 4) < FLOAT_INDEX_LIMIT },
+        inputs: { X: x },
+        uniforms: { ...geometryUniforms(g), u_xWidthLog2: widthLog2(x), u_xTexelSize: texelSize(x) },
+        outShape: [pixels, patchLength],
+      });
       return rt.view(productByWeights(patches, w, patchLength, g.outChannels, bias, activation, cache), g.outShape);
     });
   }
@@ -220,6 +232,18 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     outShape: g.outShape,
   });
 }
+
+/**
+ * Where im2col + matmul_quad beats conv2d_small (measured, docs/kernels/conv2d.md): 1–3 input
+ * channels (conv2d_small's reads of x are then 1/4–3/4 empty), a patch longer than the pointwise
+ * limit (the product runs on matmul_quad) and at least 32 output channels (below that the im2col and
+ * unblock passes cost more than the product saves): the RGB 7×7 stem 1.3×, 7×7 1 → 32 2.4×.
+ */
+function im2colBeatsSmall(rt: Runtime, g: Conv2dGeometry): boolean {
+  const patchLength = g.kernelSize[0] * g.kernelSize[1] * g.inChannels;
+  return g.groups === 1 && g.inChannels < 4 && g.outChannels >= IM2COL_MIN_COUT && patchLength > POINTWISE_MAX_K_QUAD && matmulKernel(rt) === 'quad';
+}
+const IM2COL_MIN_COUT = 32;
 
 /** conv2d_small.glsl writes its taps and input texels out up to these sizes. */
 const SMALL_MAX_KERNEL = 7;
@@ -295,38 +319,16 @@ function fastReadUniforms(x: Tensor, w: Tensor) {
   return { u_xWidthLog2: widthLog2(x), u_wWidthLog2: widthLog2(w), u_xTexelSize: texelSize(x), u_wTexelSize: texelSize(w) };
 }
 
-/**
- * Largest K (input channels of a 1×1 convolution, patch length for im2col) for which
- * conv2d_pointwise.glsl is used: one pass with its K/4 steps written out, 5 reads per 16
- * multiply-adds, beats matmul's pack + 2×2 blocks (4 reads per 16, in a loop) + unblock on every
- * shape measured up to here; each K is its own program, whose compile time grows with K (~2 ms per
- * channel on llvmpipe), so larger K stays on matmul (docs/kernels/conv2d.md).
- */
-export const POINTWISE_MAX_K = 128;
-
-/** act(a [M, K] · w viewed as [K, N] + bias): conv2d_pointwise for small K, else matmul. */
+/** act(a [M, K] · w viewed as [K, N] + bias): conv2d_pointwise up to the pointwise limit, else matmul. */
 function productByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
-  if (K > POINTWISE_MAX_K) return matmulByWeights(a, w, K, N, bias, activation, cache);
-  const rt = a.runtime;
-  const weights = w.shape.length === 2 ? w : rt.view(w, [K, N]);
-  const M = a.shape[0];
-  return rt.run({
-    kernel: 'conv2d_pointwise',
-    defines: { KDIM: K, HAS_BIAS: bias !== undefined, FLOAT_DIVMOD: M * Math.ceil(N / 4) < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
-    inputs: bias ? { X: a, Wt: weights, Bias: bias } : { X: a, Wt: weights },
-    uniforms: {
-      u_N: N,
-      ...fastReadUniforms(a, weights),
-      u_activationAlpha: activation.alpha,
-    },
-    outShape: [M, N],
-  });
+  if (K > pointwiseMaxK(a.runtime)) return matmulByWeights(a, w, K, N, bias, activation, cache);
+  return pointwiseProduct(a, w.shape.length === 2 ? w : a.runtime.view(w, [K, N]), bias, activation);
 }
 
-/** act(a [M, K] · w viewed as [K, N] + bias): matmul's pack, block and unblock passes, w's pack cached when asked. */
+/** act(a [M, K] · w viewed as [K, N] + bias): matmul's pack (cached when asked), product and unblock passes. */
 function matmulByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
   const plan = planMatmul(a.shape, [K, N], { biasShape: bias?.shape });
-  return unblock(matmulBlocks(a, packConstant(w, 1, cache, [K, N]), plan), plan.outShape, bias, activation);
+  return productOfRows(a, packConstant(w, 1, cache, [K, N]), plan, bias, activation);
 }
 
 /** A convolution window's geometry as the patch kernels (conv2d_im2col, conv2d_patches_transposed) take it. */

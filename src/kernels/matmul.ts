@@ -1,9 +1,13 @@
 /**
- * Batched matrix multiply with fused transposes, bias and activation (shaders/matmul.glsl).
+ * Batched matrix multiply with fused transposes, bias and activation: shaders/matmul_pack.glsl, then
+ * shaders/matmul_quad.glsl + matmul_quad_unblock.glsl where the context exchanges values inside
+ * fragment quads exactly (probed once), else shaders/matmul.glsl + matmul_unblock.glsl.
  * CPU reference: matmul.ref.ts. Maths, layout and tuning notes: docs/kernels/matmul.md.
  */
 import type { Tensor } from '../runtime/tensor.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
+import { sizeClass, textureDims } from '../runtime/layout.js';
 import { broadcastShapes } from './broadcast.js';
 import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
 
@@ -89,8 +93,9 @@ function matrixStrides(inBatch: readonly number[], outBatch: readonly number[]):
  * out = act(a' · b' + bias), a' = a or aᵀ, b' = b or bᵀ (last two dims), batch dims broadcast.
  * a [..., M, K], b [..., K, N] → [..., M, N]. A rank-2 b is shared by every matrix of a.
  *
- * Three passes (docs/kernels/matmul.md): operands with k not last are packed so that it is (b unless
- * transposeB, a if transposeA); matmul.glsl computes 2×2 output blocks; matmul_unblock.glsl writes
+ * Passes (docs/kernels/matmul.md): operands with k not last are packed so that it is (b unless
+ * transposeB, a if transposeA: matmul_pack.glsl); then productOfRows: 2×2 output blocks (matmul_quad.glsl,
+ * K split into parts of 64 written-out steps, or matmul.glsl's loop) and an unblock pass that writes
  * the channel-packed result with bias and activation.
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
@@ -101,11 +106,226 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const plan = planMatmul(a.shape, b.shape, { transposeA, transposeB, biasShape: bias?.shape });
   const activation = resolveActivation(options.activation, 'matmul');
   const rt = a.runtime;
+  // A shared plain b with a short K: conv2d_pointwise reads it as it is, one pass (rows of a folded).
+  if (!transposeA && !transposeB && b.rank === 2 && plan.K <= pointwiseMaxK(rt)) {
+    return rt.scope(() => {
+      const rows = a.size / plan.K;
+      return rt.view(pointwiseProduct(rt.view(a, [rows, plan.K]), b, bias, activation), plan.outShape);
+    });
+  }
   return rt.scope(() => {
     const aRows = transposeA ? packKLast(a, 1) : a;
     const bRows = transposeB ? b : packConstant(b, 1, options.cacheB ?? false);
-    const blocks = matmulBlocks(aRows, bRows, plan);
-    return unblock(blocks, plan.outShape, bias, activation);
+    return productOfRows(aRows, bRows, plan, bias, activation);
+  });
+}
+
+/**
+ * act(A'·Bt'ᵀ + bias) → [..., M, N] of k-contiguous aRows [.., M, K] and bRows [.., N, K], batch dims as
+ * in `plan`: matmul_quad + matmul_quad_unblock where this context runs them exactly and the parts
+ * fit (quadPlan), else matmul.glsl + matmul_unblock.
+ */
+export function productOfRows(aRows: Tensor, bRows: Tensor, plan: MatmulPlan, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+  const rt = aRows.runtime;
+  const quad = matmulKernel(rt) === 'quad' ? quadPlan(rt, plan) : null;
+  if (!quad) return rt.scope(() => unblock(matmulBlocks(aRows, bRows, plan), plan.outShape, bias, activation));
+  return rt.scope(() => {
+    const main = quadBlocks(aRows, bRows, plan, quad, quad.steps, 0, quad.parts);
+    const rest = quad.rest > 0 ? quadBlocks(aRows, bRows, plan, quad, quad.rest, quad.parts * quad.steps, 1) : undefined;
+    return quadUnblock(main, rest, plan, quad, bias, activation);
+  });
+}
+
+/**
+ * Largest K (input channels of a 1×1 convolution, patch length for im2col, K of a plain matmul) for
+ * which conv2d_pointwise.glsl is used (one pass, its K/4 steps written out, 5 reads per 16
+ * multiply-adds, w read as given) instead of the pack + product + unblock passes:
+ * POINTWISE_MAX_K_QUAD where matmul runs matmul_quad (2 reads and 2 exchanges per 16 multiply-adds: it
+ * wins from K ≈ 64, the pointwise kernel up to K ≈ 48), POINTWISE_MAX_K against matmul.glsl's loop
+ * (4 reads per 16, in a loop: the pointwise kernel won on every shape up to K = 128; larger K would
+ * also compile slowly, ~2 ms per channel). Measurements: docs/kernels/conv2d.md, docs/kernels/matmul.md.
+ */
+export const POINTWISE_MAX_K = 128;
+export const POINTWISE_MAX_K_QUAD = 48;
+
+/** The pointwise limit on this context (matmul's product kernel decides it). */
+export function pointwiseMaxK(rt: Runtime): number {
+  return matmulKernel(rt) === 'quad' ? POINTWISE_MAX_K_QUAD : POINTWISE_MAX_K;
+}
+
+/** act(a [M, K] · w [K, N] + bias) in one pass (conv2d_pointwise.glsl; K ≤ 255, w read as given). */
+export function pointwiseProduct(a: Tensor, w: Tensor, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+  const [M, K] = a.shape;
+  const N = w.shape[1];
+  return a.runtime.run({
+    kernel: 'conv2d_pointwise',
+    defines: { KDIM: K, HAS_BIAS: bias !== undefined, FLOAT_DIVMOD: M * Math.ceil(N / 4) < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
+    inputs: bias ? { X: a, Wt: w, Bias: bias } : { X: a, Wt: w },
+    uniforms: {
+      u_N: N,
+      u_xWidthLog2: widthLog2(a),
+      u_wWidthLog2: widthLog2(w),
+      u_xTexelSize: texelSize(a),
+      u_wTexelSize: texelSize(w),
+      u_activationAlpha: activation.alpha,
+    },
+    outShape: [M, N],
+  });
+}
+
+/** Most k4 steps matmul_quad writes out in one program (compile time: docs/kernels/matmul.md). */
+export const QUAD_MAX_STEPS = 64;
+/** Most texels of matmul_quad's partial blocks (64 MB); past it matmul.glsl's loop runs instead. */
+export const QUAD_MAX_PARTIAL_TEXELS = 2 ** 22;
+
+export interface QuadPlan {
+  /** Steps per part of the main draw (K4 when K4 ≤ QUAD_MAX_STEPS, else QUAD_MAX_STEPS). */
+  steps: number;
+  /** Parts of the main draw, side by side in its output. */
+  parts: number;
+  /** K4 − parts·steps steps, one more draw (a program of their own) when > 0. */
+  rest: number;
+  /** 4×4 super-blocks per part: batches·⌈M/4⌉·⌈N/4⌉. */
+  superBlocks: number;
+}
+
+/** How matmul_quad splits this product, or null when its partial blocks would pass QUAD_MAX_PARTIAL_TEXELS. */
+export function quadPlan(rt: Runtime, plan: MatmulPlan): QuadPlan | null {
+  const K4 = Math.ceil(plan.K / 4);
+  const batches = plan.batchDims.reduce((p, d) => p * d, 1);
+  const superBlocks = batches * Math.ceil(plan.M / 4) * Math.ceil(plan.N / 4);
+  const steps = Math.min(K4, QUAD_MAX_STEPS);
+  const parts = Math.floor(K4 / steps);
+  if (quadLayoutTexels(rt, parts * superBlocks) > QUAD_MAX_PARTIAL_TEXELS) return null;
+  return { steps, parts, rest: K4 - parts * steps, superBlocks };
+}
+
+/** `parts` parts of `steps` written-out steps from k4 = kStart (matmul_quad.glsl), in the quad layout. */
+function quadBlocks(aRows: Tensor, bRows: Tensor, plan: MatmulPlan, quad: QuadPlan, steps: number, kStart: number, parts: number): Tensor {
+  const rt = aRows.runtime;
+  const batched = plan.batchDims.some((d) => d !== 1);
+  const texels = quadLayoutTexels(rt, parts * quad.superBlocks);
+  const blocks = rt.run({
+    kernel: 'matmul_quad',
+    defines: { STEPS: steps, BATCHED: batched, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT },
+    inputs: { A: aRows, Bt: bRows },
+    uniforms: {
+      u_M: plan.M,
+      u_N: plan.N,
+      u_K4: Math.ceil(plan.K / 4),
+      u_kStart: kStart,
+      u_superBlocks: quad.superBlocks,
+      u_parts: parts,
+      ...(batched ? { u_batchDims: plan.batchDims, u_aBatchStrides: plan.aBatchStrides, u_bBatchStrides: plan.bBatchStrides } : {}),
+      u_aWidthLog2: widthLog2(aRows),
+      u_bWidthLog2: widthLog2(bRows),
+      u_aTexelSize: texelSize(aRows),
+      u_bTexelSize: texelSize(bRows),
+    },
+    outShape: [texels, 4],
+  });
+  if (blocks.texture.width * 2 * Math.ceil((parts * quad.superBlocks) / (blocks.texture.width >> 1)) > texels) {
+    blocks.dispose();
+    throw new NbfError(`matmul_quad: the texture pool gave a ${blocks.texture.width}-wide texture; quadLayoutTexels assumed another width`);
+  }
+  return blocks;
+}
+
+/** Sums the parts (and the rest) of matmul_quad's blocks into [..., M, N] with bias and activation. */
+function quadUnblock(blocks: Tensor, rest: Tensor | undefined, plan: MatmulPlan, quad: QuadPlan, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+  const texels = plan.outShape.slice(0, -1).reduce((p, d) => p * d, 1) * Math.ceil(plan.N / 4);
+  const inputs: Record<string, Tensor> = { Blocks: blocks };
+  if (rest) inputs.Rest = rest;
+  if (bias) inputs.Bias = bias;
+  return blocks.runtime.run({
+    kernel: 'matmul_quad_unblock',
+    defines: { HAS_BIAS: bias !== undefined, HAS_REST: rest !== undefined, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
+    inputs,
+    uniforms: {
+      u_M: plan.M,
+      u_N: plan.N,
+      u_superBlocks: quad.superBlocks,
+      u_parts: quad.parts,
+      u_blocksWidthLog2: widthLog2(blocks),
+      u_blocksTexelSize: texelSize(blocks),
+      ...(rest ? { u_restWidthLog2: widthLog2(rest), u_restTexelSize: texelSize(rest) } : {}),
+      u_activationAlpha: activation.alpha,
+    },
+    outShape: plan.outShape,
+  });
+}
+
+/**
+ * Texels of a quad-layout output holding `superBlocks` quads, such that its texture (width W from the
+ * texture pool's rule) has an even number of rows covering them all: every quad lies inside the
+ * drawn rows, so each of its four fragments runs (derivatives need the whole quad).
+ */
+export function quadLayoutTexels(rt: Runtime, superBlocks: number): number {
+  let width = textureDims(sizeClass(4 * superBlocks), rt.maxTextureSize).width;
+  for (;;) {
+    const texels = width * 2 * Math.ceil(superBlocks / Math.max(1, width >> 1));
+    const next = textureDims(sizeClass(texels), rt.maxTextureSize).width;
+    if (next === width) return texels;
+    width = next;
+  }
+}
+
+/** The product kernels: 'quad' (matmul_quad.glsl) or 'loop' (matmul.glsl). */
+export type MatmulKernel = 'quad' | 'loop';
+
+const probedKernel = new WeakMap<Runtime, MatmulKernel>();
+const forcedKernel = new WeakMap<Runtime, MatmulKernel>();
+
+/**
+ * The product kernel matmul uses on `rt`: 'quad' where matmul_quad computes a product whose
+ * neighbouring rows differ by 2^20 in scale as exactly as matmul.glsl does (it needs fine derivatives
+ * with the signs it assumes; checked once per context, on llvmpipe they are), else 'loop'.
+ */
+export function matmulKernel(rt: Runtime): MatmulKernel {
+  const forced = forcedKernel.get(rt);
+  if (forced) return forced;
+  let kind = probedKernel.get(rt);
+  if (!kind) {
+    kind = quadExchangeIsExact(rt) ? 'quad' : 'loop';
+    probedKernel.set(rt, kind);
+  }
+  return kind;
+}
+
+/** Forces matmul's product kernel on `rt` (tests, benchmarks); null returns to the probed choice. */
+export function forceMatmulKernel(rt: Runtime, kind: MatmulKernel | null): void {
+  if (kind === null) forcedKernel.delete(rt);
+  else if (kind === 'quad' || kind === 'loop') forcedKernel.set(rt, kind);
+  else throw new NbfError(`forceMatmulKernel: unknown kernel "${String(kind)}"; use 'quad', 'loop' or null`);
+}
+
+/**
+ * Runs matmul_quad on a 10 × 10 · 10 × 10 product whose rows (and columns) alternate between scales 1
+ * and 2^-20 and compares it with the float64 product: an inexact exchange (coarse derivatives, other
+ * signs, or a rounded own ± derivative form) gets the small rows wrong in their leading digits.
+ */
+function quadExchangeIsExact(rt: Runtime): boolean {
+  const n = 10;
+  const scale = (i: number) => (i % 2 === 0 ? 1 : 2 ** -20);
+  const a = Float32Array.from({ length: n * n }, (_, i) => scale(Math.floor(i / n)) * (((i * 7919) % 97) / 48 - 1));
+  const bt = Float32Array.from({ length: n * n }, (_, i) => scale(Math.floor(i / n) + 1) * (((i * 104729) % 89) / 44 - 1));
+  return rt.scope(() => {
+    const plan = planMatmul([n, n], [n, n], { transposeB: true });
+    const quad = quadPlan(rt, plan)!;
+    const blocks = quadBlocks(rt.tensor(a, [n, n]), rt.tensor(bt, [n, n]), plan, quad, quad.steps, 0, quad.parts);
+    const got = quadUnblock(blocks, undefined, plan, quad, undefined, resolveActivation(undefined, 'matmul')).readSync();
+    for (let m = 0; m < n; m++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        let magnitude = 0;
+        for (let k = 0; k < n; k++) {
+          sum += a[m * n + k] * bt[j * n + k];
+          magnitude += Math.abs(a[m * n + k] * bt[j * n + k]);
+        }
+        if (!(Math.abs(got[m * n + j] - sum) <= 1e-6 * magnitude)) return false;
+      }
+    }
+    return true;
   });
 }
 
@@ -142,10 +362,12 @@ export function packKLast(x: Tensor, taps: number): Tensor {
   const channels = rows / taps;
   if (!Number.isInteger(channels)) throw new ShapeError(`packKLast: ${rows} rows of [${x.shape.join(', ')}] are not ${taps} taps`);
   const outShape = taps === 1 ? [...batch, cols, channels] : [...batch, cols, taps, channels];
+  const texels = outShape.slice(0, -1).reduce((p, d) => p * d, 1) * Math.ceil(channels / 4);
   return x.runtime.run({
     kernel: 'matmul_pack',
+    defines: { FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT },
     inputs: { In: x },
-    uniforms: { u_taps: taps, u_channels: channels, u_cols: cols },
+    uniforms: { u_taps: taps, u_channels: channels, u_cols: cols, u_inWidthLog2: widthLog2(x), u_inTexelSize: texelSize(x) },
     outShape,
   });
 }
@@ -163,13 +385,22 @@ export function packConstant(x: Tensor, taps: number, cache: boolean, shape: rea
 /** 2×2 blocks → channel-packed [..., M, N] (outShape) with bias and activation (matmul_unblock.glsl). */
 export function unblock(blocks: Tensor, outShape: readonly number[], bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
   const [M, N] = outShape.slice(-2);
+  const texels = outShape.slice(0, -1).reduce((p, d) => p * d, 1) * Math.ceil(N / 4);
   return blocks.runtime.run({
     kernel: 'matmul_unblock',
-    defines: { HAS_BIAS: bias !== undefined, ...activationDefines(activation) },
+    defines: { HAS_BIAS: bias !== undefined, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
     inputs: bias ? { Blocks: blocks, Bias: bias } : { Blocks: blocks },
-    uniforms: { u_M: M, u_N: N, u_activationAlpha: activation.alpha },
+    uniforms: { u_M: M, u_N: N, u_blocksWidthLog2: widthLog2(blocks), u_blocksTexelSize: texelSize(blocks), u_activationAlpha: activation.alpha },
     outShape,
   });
+}
+
+/** Texel indices below this are exact in float32 (lib/divmod's FLOAT_DIVMOD decode). */
+const FLOAT_INDEX_LIMIT = 2 ** 24;
+
+/** 1 / (width, height) of a tensor's texture: texel-centre coordinates without textureSize. */
+export function texelSize(t: Tensor): [number, number] {
+  return [1 / t.texture.width, 1 / t.texture.height];
 }
 
 /** log2 of a tensor's texture width; the pool only makes power-of-two widths (layout.ts textureDims). */

@@ -6,8 +6,8 @@
 import type { Tensor } from '../../runtime/tensor.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
-import { packedGeometry, sizeClass, textureDims } from '../../runtime/layout.js';
-import { matmulBlocks, planMatmul } from '../../kernels/matmul.js';
+import { packedGeometry } from '../../runtime/layout.js';
+import { matmulBlocks, planMatmul, quadLayoutTexels } from '../../kernels/matmul.js';
 import { BLEND_CHUNK_VERTICES, INFLUENCE_CHUNK, type GpuBodyModel } from './model.js';
 
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -200,21 +200,6 @@ function fineDerivativesWork(rt: Runtime): boolean {
     }
     return true;
   });
-}
-
-/**
- * Texels of a quad-layout output holding `superBlocks` quads, such that its texture (width W from the
- * texture pool's rule) has an even number of rows covering them all: every quad lies inside the
- * drawn rows, so each of its four fragments runs (derivatives need the whole quad).
- */
-function quadLayoutTexels(rt: Runtime, superBlocks: number): number {
-  let width = textureDims(sizeClass(4 * superBlocks), rt.maxTextureSize).width;
-  for (;;) {
-    const texels = width * 2 * Math.ceil(superBlocks / Math.max(1, width >> 1));
-    const next = textureDims(sizeClass(texels), rt.maxTextureSize).width;
-    if (next === width) return texels;
-    width = next;
-  }
 }
 
 /**
