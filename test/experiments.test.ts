@@ -261,7 +261,7 @@ describe('report from fake results', () => {
   const config = parseExperimentConfig(smoke('fake', {
     runs: [{ name: 'a', label: 'A', input: 'parts12', x: 1 }, { name: 'b', label: 'B', input: 'parts12', x: 3 }, { name: 'c', label: 'C', input: 'rgb' }],
     plot: [{ kind: 'bars', title: 'by run' }, { kind: 'line', title: 'by x', runs: ['a', 'b'], xLabel: 'parts' }],
-    paper: 'The paper found X.', differences: 'We differ in Y.',
+    paper: 'The paper found X.', differences: 'We differ in Y.', findings: 'We found Z.',
   }), 'experiments/fake.json');
   // Made-up numbers for the renderer only; never written under experiments/ or docs/.
   const fake = (mpjpe: number, status: RunResult['status'] = 'done'): RunResult => ({
@@ -280,6 +280,7 @@ describe('report from fake results', () => {
     expect(markdown).toMatch(/\| mean pose \(floor\) \| — \| — \| — \| — \| 300\.0 \| 200\.0 \| 310\.0 \| 8\.00 \|/);
     expect(markdown).toContain('**What NBF found** (../shared/reference/nbf.md). The paper found X.');
     expect(markdown).toContain('**Where we differ.** We differ in Y.');
+    expect(markdown).toContain('**What we found.** We found Z.');
     expect(markdown).toContain('![Smoke fake](experiments/fake.png)');
     expect(markdown).toContain('**Status:** fake 2 of 3 runs done.');
     expect(plots.length).toBe(1);
