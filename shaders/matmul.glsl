@@ -26,9 +26,7 @@ uniform sampler2D Bt;
 uniform int u_M;
 uniform int u_N;
 uniform int u_K;
-uniform int u_batchDims[4];       // output batch dims, right-aligned, padded with 1
-uniform int u_aBatchStrides[4];   // matrices of A per step of each batch dim (0 = broadcast)
-uniform int u_bBatchStrides[4];
+#include "lib/batch_matrices"
 uniform int u_aWidthLog2;         // log2 of A's texture width
 uniform int u_bWidthLog2;
 
@@ -52,14 +50,8 @@ void main() {
   int nb = t - blockRow * N2;
   int batch = blockRow / M2;
   int mb = blockRow - batch * M2;
-  int aMatrix = 0;
-  int bMatrix = 0;
-  for (int i = 3; i >= 0; i--) {
-    int coord = batch % u_batchDims[i];
-    batch /= u_batchDims[i];
-    aMatrix += coord * u_aBatchStrides[i];
-    bMatrix += coord * u_bBatchStrides[i];
-  }
+  ivec2 ab = batchMatrices(batch);
+  int aMatrix = ab.x, bMatrix = ab.y;
   int a0 = (aMatrix * u_M + 2 * mb) * K4;
   int a1 = (aMatrix * u_M + min(2 * mb + 1, u_M - 1)) * K4;
   int b0 = (bMatrix * u_N + 2 * nb) * K4;

@@ -47,9 +47,7 @@ uniform int u_kStart;        // first k4 of part 0 of this draw
 uniform int u_superBlocks;   // per part: batches · M4 · N4
 uniform int u_parts;
 #if BATCHED
-uniform int u_batchDims[4];       // output batch dims, right-aligned, padded with 1
-uniform int u_aBatchStrides[4];   // matrices of A per step of each batch dim (0 = broadcast)
-uniform int u_bBatchStrides[4];
+#include "lib/batch_matrices"
 #endif
 uniform int u_aWidthLog2;
 uniform int u_bWidthLog2;
@@ -95,14 +93,8 @@ void main() {
 #if BATCHED
   ivec2 batchSm = divmod(rowSn.x, M4);
   int batch = batchSm.x, sm = batchSm.y;
-  int aMatrix = 0;
-  int bMatrix = 0;
-  for (int i = 3; i >= 0; i--) {
-    int coord = batch % u_batchDims[i];
-    batch /= u_batchDims[i];
-    aMatrix += coord * u_aBatchStrides[i];
-    bMatrix += coord * u_bBatchStrides[i];
-  }
+  ivec2 ab = batchMatrices(batch);
+  int aMatrix = ab.x, bMatrix = ab.y;
 #else
   int sm = rowSn.x;
   const int aMatrix = 0, bMatrix = 0;
