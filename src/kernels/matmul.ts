@@ -10,6 +10,7 @@ import { NbfError, ShapeError } from '../runtime/errors.js';
 import { sizeClass, textureDims } from '../runtime/layout.js';
 import { broadcastShapes } from './broadcast.js';
 import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
+import { probedChoice } from '../runtime/probed-choice.js';
 
 export interface MatmulOptions {
   /** Use aᵀ: a is [..., K, M]. */
@@ -273,8 +274,7 @@ export function quadLayoutTexels(rt: Runtime, superBlocks: number): number {
 /** The product kernels: 'quad' (matmul_quad.glsl) or 'loop' (matmul.glsl). */
 export type MatmulKernel = 'quad' | 'loop';
 
-const probedKernel = new WeakMap<Runtime, MatmulKernel>();
-const forcedKernel = new WeakMap<Runtime, MatmulKernel>();
+const kernelChoice = probedChoice<MatmulKernel>('forceMatmulKernel', ['quad', 'loop'], (rt) => (quadExchangeIsExact(rt) ? 'quad' : 'loop'));
 
 /**
  * The product kernel matmul uses on `rt`: 'quad' where matmul_quad computes a product whose
@@ -282,21 +282,12 @@ const forcedKernel = new WeakMap<Runtime, MatmulKernel>();
  * with the signs it assumes; checked once per context, on llvmpipe they are), else 'loop'.
  */
 export function matmulKernel(rt: Runtime): MatmulKernel {
-  const forced = forcedKernel.get(rt);
-  if (forced) return forced;
-  let kind = probedKernel.get(rt);
-  if (!kind) {
-    kind = quadExchangeIsExact(rt) ? 'quad' : 'loop';
-    probedKernel.set(rt, kind);
-  }
-  return kind;
+  return kernelChoice.get(rt);
 }
 
 /** Forces matmul's product kernel on `rt` (tests, benchmarks); null returns to the probed choice. */
 export function forceMatmulKernel(rt: Runtime, kind: MatmulKernel | null): void {
-  if (kind === null) forcedKernel.delete(rt);
-  else if (kind === 'quad' || kind === 'loop') forcedKernel.set(rt, kind);
-  else throw new NbfError(`forceMatmulKernel: unknown kernel "${String(kind)}"; use 'quad', 'loop' or null`);
+  kernelChoice.force(rt, kind);
 }
 
 /**

@@ -9,6 +9,7 @@ import { NbfError, ShapeError } from '../../runtime/errors.js';
 import { packedGeometry } from '../../runtime/layout.js';
 import { matmulBlocks, planMatmul, quadLayoutTexels } from '../../kernels/matmul.js';
 import { BLEND_CHUNK_VERTICES, INFLUENCE_CHUNK, type GpuBodyModel } from './model.js';
+import { probedChoice } from '../../runtime/probed-choice.js';
 
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -156,8 +157,7 @@ export function kinematicChain(model: GpuBodyModel, local: Tensor, joints: Tenso
 /** Which kernel computes the blend-shape products: 'quad' (smpl_quad_product) or 'matmul' (src/kernels/matmul.ts). */
 export type BlendProductKernel = 'quad' | 'matmul';
 
-const probedKernel = new WeakMap<Runtime, BlendProductKernel>();
-const forcedKernel = new WeakMap<Runtime, BlendProductKernel>();
+const kernelChoice = probedChoice<BlendProductKernel>('forceBlendProductKernel', ['quad', 'matmul'], (rt) => (fineDerivativesWork(rt) ? 'quad' : 'matmul'));
 
 /**
  * The kernel the blend products use on `rt`: smpl_quad_product where the context computes fine
@@ -165,21 +165,12 @@ const forcedKernel = new WeakMap<Runtime, BlendProductKernel>();
  * needs 2× the texture reads but no derivatives.
  */
 export function blendProductKernel(rt: Runtime): BlendProductKernel {
-  const forced = forcedKernel.get(rt);
-  if (forced) return forced;
-  let kind = probedKernel.get(rt);
-  if (!kind) {
-    kind = fineDerivativesWork(rt) ? 'quad' : 'matmul';
-    probedKernel.set(rt, kind);
-  }
-  return kind;
+  return kernelChoice.get(rt);
 }
 
 /** Forces the blend-product kernel on `rt` (tests, benchmarks); null returns to the probed choice. */
 export function forceBlendProductKernel(rt: Runtime, kind: BlendProductKernel | null): void {
-  if (kind === null) forcedKernel.delete(rt);
-  else if (kind === 'quad' || kind === 'matmul') forcedKernel.set(rt, kind);
-  else throw new NbfError(`forceBlendProductKernel: unknown kernel "${String(kind)}"; use 'quad', 'matmul' or null`);
+  kernelChoice.force(rt, kind);
 }
 
 /** Runs smpl_quad_probe on 16×16 texels of known values: do ± dFdx / dFdy give the neighbours? */
