@@ -19,6 +19,10 @@ const CASES: { shape: number[]; options: PoolOptions }[] = [
   { shape: [2, 6, 9, 7], options: { size: [2, 4], strides: [3, 1], padding: [1, 0, 2, 3] } },
   { shape: [3, 5, 5, 4], options: { size: 3, strides: 2, padding: 1 } },
   { shape: [2, 4, 6, 9], options: { size: 1, strides: 2 } },
+  // Stride 1 with 'valid' and uneven explicit padding: the backward's constant-bound loop (UNIT_STRIDES)
+  // with outputs smaller than the input and windows cut on one side only.
+  { shape: [2, 6, 7, 5], options: { size: [2, 3], strides: 1 } },
+  { shape: [1, 5, 8, 6], options: { size: [1, 5], strides: 1, padding: [0, 0, 2, 1] } },
 ];
 
 function describeCase(c: { shape: number[]; options: PoolOptions }): string {

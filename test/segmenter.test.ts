@@ -9,13 +9,14 @@ import { testRuntime } from './helpers/gl.js';
 import { checkGradients } from './helpers/finite-diff.js';
 import { valueAndGrad } from '../src/autodiff/tape.js';
 import {
-  ChainedResidualPooling, LightRefineBlock, MultiResolutionFusion, RefineNetBlock, ResidualConvUnit, SEGMENTER_CLASSES, SEGMENTER_CONFIGS,
+  ChainedResidualPooling, LightRefineBlock, crpMaxPool, MultiResolutionFusion, RefineNetBlock, ResidualConvUnit, SEGMENTER_CLASSES, SEGMENTER_CONFIGS,
   SegmenterNetwork, checkSegmenterConfig, pixelClassWeights, predictLabels, segmenterConfig, segmenterLoss, type SegmenterConfig,
 } from '../src/nn/refinenet.js';
 import { ParamStore } from '../src/nn/params.js';
 import { encodeParamFile } from '../src/nn/param-format.js';
 import { conv2dRef } from '../src/kernels/conv2d.ref.js';
 import { poolRef } from '../src/kernels/pool.ref.js';
+import { maxPool } from '../src/autodiff/grads/spatial.js';
 import { resizeBilinearRef } from '../src/kernels/resize.ref.js';
 import { argmaxRef } from '../src/kernels/argmax.ref.js';
 import { adam } from '../src/optim/optimizers.js';
@@ -166,6 +167,28 @@ describe('RefineNet blocks', () => {
       });
     });
   }
+
+  it('CRP pool: the 1×5-then-5×1 passes equal one 5×5 pool, value and gradient, ties included', () => {
+    // ReLU outputs are full of equal zeros and the windows overlap: where the gradient of a tie goes
+    // is what could differ. Values from a set of 4 make ties common in every window.
+    const shape = [2, 7, 9, 6];
+    const rng = new Rng(77);
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => Math.max(0, Math.floor(rng.uniform(-2, 3))));
+    const seedData = Float32Array.from({ length: data.length }, () => rng.uniform(-1, 1));
+    const run = (pool: (x: Tensor) => Tensor) => rt.scope(() => {
+      const x = rt.tensor(data, shape);
+      const { value, grads } = valueAndGrad(([t]: Tensor[]) => pool(t))([x], rt.tensor(seedData, shape));
+      return { value: value.readSync(), grad: grads[0].readSync() };
+    });
+    const separable = run(crpMaxPool);
+    const square = run((x) => maxPool(x, { size: 5, strides: 1, padding: 'same' }));
+    expect(Array.from(separable.value)).toEqual(Array.from(maxPool5(data, shape), Math.fround));
+    expect(Array.from(separable.value)).toEqual(Array.from(square.value));
+    // The same outputs' seeds reach each pixel, summed in another order: equal to float rounding.
+    const worst = separable.grad.reduce((m, g, i) => Math.max(m, Math.abs(g - square.grad[i])), 0);
+    expect(worst).toBeLessThan(1e-5);
+    expect(separable.grad.some((g) => g !== 0)).toBe(true);
+  });
 
   it('RefineNet block (2 RCUs per path → MRF → CRP → RCU) equals the composition of the references, gradients included', () => {
     withStore(6, (store) => {

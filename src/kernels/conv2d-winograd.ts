@@ -15,6 +15,7 @@ import type { Tensor } from '../runtime/tensor.js';
 import type { Conv2dGeometry } from './conv2d.js';
 import { activationDefines, type ResolvedActivation } from './activation.js';
 import { packKLast, widthLog2 } from './matmul.js';
+import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
 /** Transform positions ξ = 4i + j of the 4×4 tiles: the batch of the product. */
 export const WINOGRAD_POSITIONS = 16;
@@ -47,8 +48,6 @@ export function winogradTiles(g: Conv2dGeometry): { tiles: [number, number]; cou
   return { tiles, count: g.batch * tiles[0] * tiles[1] };
 }
 
-/** Texel indices below this are exact in float32 (lib/divmod's FLOAT_DIVMOD decode). */
-const FLOAT_INDEX_LIMIT = 2 ** 24;
 
 /** 1 / (width, height) of a tensor's texture: texel-centre coordinates without textureSize. */
 function texelSize(t: Tensor): [number, number] {

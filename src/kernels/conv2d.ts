@@ -14,6 +14,7 @@ import { NbfError, ShapeError } from '../runtime/errors.js';
 import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
 import { matmulKernel, packConstant, planMatmul, pointwiseMaxK, pointwiseProduct, POINTWISE_MAX_K_QUAD, productOfRows, unblock, widthLog2 } from './matmul.js';
 import { conv2dWinograd, winogradApplies, winogradPays } from './conv2d-winograd.js';
+import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
 /** The pointwise limit lives with matmul, which decides it (its product kernel). */
 export { POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, pointwiseMaxK } from './matmul.js';
@@ -303,8 +304,6 @@ function depthwiseConv(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | u
   });
 }
 
-/** Texel indices below this are exact in float32 (the kernels' FLOAT_DIVMOD decode). */
-const FLOAT_INDEX_LIMIT = 2 ** 24;
 
 /** Texels of the output [N, OH, OW, Cout]. */
 const outTexels = (g: Conv2dGeometry) => g.batch * g.outSize[0] * g.outSize[1] * Math.ceil(g.outChannels / 4);

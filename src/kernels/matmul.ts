@@ -11,6 +11,7 @@ import { sizeClass, textureDims } from '../runtime/layout.js';
 import { broadcastShapes } from './broadcast.js';
 import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
 import { probedChoice } from '../runtime/probed-choice.js';
+import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
 export interface MatmulOptions {
   /** Use aᵀ: a is [..., K, M]. */
@@ -386,8 +387,6 @@ export function unblock(blocks: Tensor, outShape: readonly number[], bias: Tenso
   });
 }
 
-/** Texel indices below this are exact in float32 (lib/divmod's FLOAT_DIVMOD decode). */
-const FLOAT_INDEX_LIMIT = 2 ** 24;
 
 /** 1 / (width, height) of a tensor's texture: texel-centre coordinates without textureSize. */
 export function texelSize(t: Tensor): [number, number] {

@@ -8,6 +8,7 @@
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { checkShape } from '../runtime/layout.js';
+import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
 /** 'same' and 'valid' as in TensorFlow; a number pads all four sides; [top, bottom, left, right]. */
 export type Padding = 'same' | 'valid' | number | readonly [number, number, number, number];
@@ -105,6 +106,10 @@ const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 interface PoolPlan {
   outShape: number[];
   uniforms: Record<string, number[] | number>;
+  unitStrides: boolean;
+  /** The compile-time window of shaders/pool.glsl and pool_backward.glsl (their loops unroll) and
+   *  lib/divmod's switch (texel indices of the input and the output below 2^24). */
+  windowDefines: { KH: number; KW: number; FLOAT_DIVMOD: boolean };
 }
 
 function planPool(shape: readonly number[], options: PoolOptions, op: string): PoolPlan {
@@ -121,12 +126,14 @@ function planPool(shape: readonly number[], options: PoolOptions, op: string): P
       `${op}: padding [${geo.padTop}, ${geo.padBottom}, ${geo.padLeft}, ${geo.padRight}] must be smaller than the ${size[0]}×${size[1]} window on each side`,
     );
   }
+  const texels = n * Math.max(h * w, geo.outHeight * geo.outWidth) * Math.ceil(c / 4);
   return {
     outShape: [n, geo.outHeight, geo.outWidth, c],
+    windowDefines: { KH: size[0], KW: size[1], FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT },
+    unitStrides: strides[0] === 1 && strides[1] === 1,
     uniforms: {
       u_inSize: [h, w, c],
       u_outSize: [geo.outHeight, geo.outWidth],
-      u_window: size,
       u_strides: strides,
       u_padStart: [geo.padTop, geo.padLeft],
     },
@@ -136,13 +143,13 @@ function planPool(shape: readonly number[], options: PoolOptions, op: string): P
 /** Max over each window; padded positions are ignored (TF semantics). NHWC in and out. */
 export function maxPool(x: Tensor, options: PoolOptions): Tensor {
   const plan = planPool(x.shape, options, 'maxPool');
-  return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+  return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max, ...plan.windowDefines }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
 }
 
 /** Mean over each window's positions inside the input; padded positions are not counted (TF 'same'). */
 export function avgPool(x: Tensor, options: PoolOptions): Tensor {
   const plan = planPool(x.shape, options, 'avgPool');
-  return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.avg }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+  return x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.avg, ...plan.windowDefines }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
 }
 
 /**
@@ -157,8 +164,8 @@ export function maxPoolWithArgmax(x: Tensor, options: PoolOptions): { output: Te
   // Two draws, not one with two render targets: multiple draw buffers fail (GL_INVALID_OPERATION) in
   // headless-gl 9.0.0-rc.10, so runtime.runMulti cannot be used in Node.
   return x.runtime.scope(() => {
-    const output = x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
-    const argmax = x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.argmax }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+    const output = x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.max, ...plan.windowDefines }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
+    const argmax = x.runtime.run({ kernel: 'pool', defines: { MODE: POOL_MODE.argmax, ...plan.windowDefines }, inputs: { X: x }, uniforms: plan.uniforms, outShape: plan.outShape });
     return { output, argmax };
   });
 }
@@ -186,13 +193,13 @@ function planPoolBackward(dy: Tensor, inputShape: readonly number[], options: Po
 export function maxPoolBackward(dy: Tensor, argmax: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
   if (dy.runtime !== argmax.runtime) throw new NbfError('maxPoolBackward: the tensors live on different contexts');
   const plan = planPoolBackward(dy, inputShape, options, 'maxPoolBackward', argmax);
-  return dy.runtime.run({ kernel: 'pool_backward', defines: { MODE: POOL_BACKWARD_MODE.max }, inputs: { DY: dy, Argmax: argmax }, uniforms: plan.uniforms, outShape: inputShape });
+  return dy.runtime.run({ kernel: 'pool_backward', defines: { MODE: POOL_BACKWARD_MODE.max, ...plan.windowDefines, UNIT_STRIDES: plan.unitStrides }, inputs: { DY: dy, Argmax: argmax }, uniforms: plan.uniforms, outShape: inputShape });
 }
 
 /** Gradient of avgPool with respect to its input: [N, OH, OW, C] → [N, H, W, C]. */
 export function avgPoolBackward(dy: Tensor, inputShape: readonly number[], options: PoolOptions): Tensor {
   const plan = planPoolBackward(dy, inputShape, options, 'avgPoolBackward');
-  return dy.runtime.run({ kernel: 'pool_backward', defines: { MODE: POOL_BACKWARD_MODE.avg }, inputs: { DY: dy }, uniforms: plan.uniforms, outShape: inputShape });
+  return dy.runtime.run({ kernel: 'pool_backward', defines: { MODE: POOL_BACKWARD_MODE.avg, ...plan.windowDefines, UNIT_STRIDES: plan.unitStrides }, inputs: { DY: dy }, uniforms: plan.uniforms, outShape: inputShape });
 }
 
 /**

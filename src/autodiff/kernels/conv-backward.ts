@@ -14,6 +14,7 @@ import type { Tensor } from '../../runtime/tensor.js';
 import { NbfError, ShapeError } from '../../runtime/errors.js';
 import { matmul, texelSize, widthLog2 } from '../../kernels/matmul.js';
 import { conv2d, geometryUniforms } from '../../kernels/conv2d.js';
+import { FLOAT_INDEX_LIMIT } from '../../kernels/float-index.js';
 
 /** The forward conv's window geometry, resolved. */
 export interface ConvWindow {
@@ -81,7 +82,7 @@ export function transposedPatches(x: Tensor, outSize: readonly [number, number],
       ...geometryUniforms({ inSize: [ih, iw], outSize, kernelSize, stride: window.strides, dilation: window.dilations, padding: window.padding, inChannels: ci }),
       u_pixels: pixels, u_xWidthLog2: widthLog2(x), u_xTexelSize: texelSize(x),
     },
-    defines: { FLOAT_DIVMOD: kernelSize[0] * kernelSize[1] * ci * Math.ceil(pixels / 4) < 2 ** 24 },
+    defines: { FLOAT_DIVMOD: kernelSize[0] * kernelSize[1] * ci * Math.ceil(pixels / 4) < FLOAT_INDEX_LIMIT },
     outShape: [kernelSize[0] * kernelSize[1] * ci, pixels],
   });
 }
