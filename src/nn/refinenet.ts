@@ -47,9 +47,8 @@ import { add, addScalar, mulScalar, relu } from '../autodiff/grads/elementwise.j
 import { maxPool, resizeBilinear } from '../autodiff/grads/spatial.js';
 import { reshape } from '../autodiff/grads/shape.js';
 import { softmaxCrossEntropy } from '../autodiff/grads/losses.js';
-import { binary, unary } from '../kernels/elementwise.js';
-import { matmul } from '../kernels/matmul.js';
 import { argmax } from '../kernels/argmax.js';
+import { tableLookup } from '../kernels/table-lookup.js';
 import { reshape as reshapeKernel } from '../kernels/reshape.js';
 import { ParamStore, type Initializer } from './params.js';
 import { Conv2dLayer, type ParamRecord } from './layers.js';
@@ -478,18 +477,10 @@ function checkLabels(logits: Tensor, labels: Tensor, what: string): void {
 
 /**
  * Per-pixel weights [P, 1] (P = labels.size) = classWeights[label], 0 for labels outside
- * [0, classes). Not differentiable (labels and weights get no gradient): the one-hot is the hat
- * max(0, 1 − |label − k|), exact for integer labels, times the weights (one matmul).
+ * [0, classes). Not differentiable (labels and weights get no gradient): one table lookup per pixel.
  */
 export function pixelClassWeights(labels: Tensor, classWeights: ArrayLike<number>): Tensor {
-  const rt = labels.runtime;
-  const K = classWeights.length;
-  return rt.scope(() => {
-    const rows = reshapeKernel(labels, [labels.size, 1]);
-    const ks = rt.tensor(Float32Array.from({ length: K }, (_, k) => k), [K]);
-    const hat = unary('maxScalar', unary('rsubScalar', unary('abs', binary('sub', rows, ks)), 1), 0);
-    return matmul(hat, rt.tensor(Float32Array.from(classWeights), [1, K]), { transposeB: true });
-  });
+  return labels.runtime.scope(() => tableLookup(reshapeKernel(labels, [labels.size, 1]), classWeights));
 }
 
 /**
