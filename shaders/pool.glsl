@@ -21,13 +21,8 @@ uniform ivec2 u_padStart;  // top, left
 vec4 pool(int t, out vec4 argmax) {
   int channels = u_inSize.z;
   int texelsPerRow = (channels + 3) / 4;
-  ivec2 split = divmod(t, texelsPerRow);
-  int c4 = split.y;
-  split = divmod(split.x, u_outSize.y);
-  int ox = split.y;
-  split = divmod(split.x, u_outSize.x);
-  int oy = split.y;
-  int n = split.x;
+  ivec4 pixel = nhwcTexel(t, texelsPerRow, u_outSize.x, u_outSize.y);
+  int n = pixel.x, oy = pixel.y, ox = pixel.z, c4 = pixel.w;
   int y0 = oy * u_strides.x - u_padStart.x;
   int x0 = ox * u_strides.y - u_padStart.y;
   argmax = vec4(0.0);

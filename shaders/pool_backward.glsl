@@ -35,13 +35,8 @@ int validCount(int start, int window, int size) {
 vec4 kernel(int t) {
   int channels = u_inSize.z;
   int texelsPerRow = (channels + 3) / 4;
-  ivec2 split = divmod(t, texelsPerRow);
-  int c4 = split.y;
-  split = divmod(split.x, u_inSize.y);
-  int x = split.y;
-  split = divmod(split.x, u_inSize.x);
-  int y = split.y;
-  int n = split.x;
+  ivec4 pixel = nhwcTexel(t, texelsPerRow, u_inSize.x, u_inSize.y);
+  int n = pixel.x, y = pixel.y, x = pixel.z, c4 = pixel.w;
   int py = y + u_padStart.x;
   int px = x + u_padStart.y;
   vec4 acc = vec4(0.0);
