@@ -2,7 +2,7 @@
  * `nbf experiment --report`: docs/experiments.md and one PNG per experiment (docs/experiments/NAME.png)
  * from the experiment files and their results (runner.ts). The page is generated whole: the hand-
  * written part (how to run, the budget and how it was measured) comes from experiments/notes.md, then
- * per experiment its setup, a table of its runs (MPJPE, PA-MPJPE, PVE, 2D px, samples, hours; the
+ * per experiment its setup, a table of its runs (MPJPE, PA-MPJPE, PVE, 2D px, rotation error, samples, hours; the
  * mean-pose floor), the degradation sweep and segmenter rows where configured, the plot, and what NBF
  * found beside where we differ (the experiment file's "paper" and "differences"). Runs without
  * results are listed as "not run yet": no number is ever made up. Every file is written atomically.
@@ -33,6 +33,7 @@ export interface ReportOutput {
 
 const mm = (m: number | undefined | null) => (m === undefined || m === null || !Number.isFinite(m) ? '—' : (m * 1000).toFixed(1));
 const px = (v: number | undefined | null) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : v.toFixed(2));
+const deg = (v: number | undefined | null) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : v.toFixed(1));
 const thousands = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 function lossText(l: RunConfig['loss']): string {
@@ -48,17 +49,17 @@ function status(run: RunConfig, r: RunResult | undefined, config: ExperimentConf
 
 function runTable(config: ExperimentConfig, results: ExperimentResults | null): string[] {
   const lines = [
-    '| run | input | loss | corruption | 3D labels | MPJPE (mm) | PA-MPJPE (mm) | PVE (mm) | 2D (px) | samples | hours | status |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | input | loss | corruption | 3D labels | MPJPE (mm) | PA-MPJPE (mm) | PVE (mm) | 2D (px) | rotations (°) | samples | hours | status |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   let baseline: RunResult['baseline'] = null;
   for (const run of config.runs) {
     const r = results?.runs[run.name];
     const t = r?.status === 'done' ? r.test : null;
     baseline ??= r?.baseline ?? null;
-    lines.push(`| ${run.label}${run.reference ? ' *' : ''} | ${fitterInputInfo(run.input as FitterInputType).description} | ${lossText(run.loss)} | ${run.corrupt || '—'} | ${Math.round(run.has3d * 100)} % | ${mm(t?.mpjpe)} | ${mm(t?.paMpjpe)} | ${mm(t?.pve)} | ${px(t?.joint2dPx)} | ${r ? thousands(r.samples) : '—'} | ${r ? r.hours.toFixed(2) : '—'} | ${status(run, r, config)} |`);
+    lines.push(`| ${run.label}${run.reference ? ' *' : ''} | ${fitterInputInfo(run.input as FitterInputType).description} | ${lossText(run.loss)} | ${run.corrupt || '—'} | ${Math.round(run.has3d * 100)} % | ${mm(t?.mpjpe)} | ${mm(t?.paMpjpe)} | ${mm(t?.pve)} | ${px(t?.joint2dPx)} | ${deg(t?.angleDeg)} | ${r ? thousands(r.samples) : '—'} | ${r ? r.hours.toFixed(2) : '—'} | ${status(run, r, config)} |`);
   }
-  lines.push(`| mean pose (floor) | — | — | — | — | ${mm(baseline?.mpjpe)} | ${mm(baseline?.paMpjpe)} | ${mm(baseline?.pve)} | ${px(baseline?.joint2dPx)} | — | — | ${baseline ? 'on the same test set' : 'not run yet'} |`);
+  lines.push(`| mean pose (floor) | — | — | — | — | ${mm(baseline?.mpjpe)} | ${mm(baseline?.paMpjpe)} | ${mm(baseline?.pve)} | ${px(baseline?.joint2dPx)} | ${deg(baseline?.angleDeg)} | — | — | ${baseline ? 'on the same test set' : 'not run yet'} |`);
   return lines;
 }
 
