@@ -4,7 +4,7 @@
  * ~/.cache/nbf-gl/backgrounds, or --backgrounds DIR), 60 % of the people stand in front of photos;
  * else every backdrop is procedural. Prints the photos used and their licences (for attribution).
  *
- *   npm run render:synth-sheet [-- --backgrounds DIR] [-- --seed S] [-- --out FILE.png]
+ *   npm run render:synth-sheet [-- --backgrounds DIR] [-- --seed S] [-- --out FILE.png] [-- --close-up-rate R]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -23,9 +23,11 @@ const SIZE = 128;
 const GAP = 2;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), ['backgrounds', 'seed', 'out']);
+  const args = parseArgs(process.argv.slice(2), ['backgrounds', 'seed', 'out', 'close-up-rate']);
   const out = stringFlag(args, 'out') ?? 'docs/synth-sheet.png';
   const seed = Number(stringFlag(args, 'seed') ?? 1);
+  const closeUpRate = Number(stringFlag(args, 'close-up-rate') ?? 0);
+  if (!(closeUpRate >= 0 && closeUpRate <= 1)) throw new Error(`--close-up-rate must be in [0, 1], got ${stringFlag(args, 'close-up-rate')}`);
   const given = stringFlag(args, 'backgrounds');
   const dir = given ?? join(homedir(), '.cache', 'nbf-gl', 'backgrounds');
   if (given && !existsSync(dir)) throw new Error(`--backgrounds ${dir} does not exist (run scripts/fetch-backgrounds.sh ${dir})`);
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   const bank = existsSync(dir) ? await loadBackgroundBank(rt, dir) : undefined;
   const generator = new SynthGenerator(rt, model, { backgrounds: bank });
   try {
-    const batch = generator.generateBatch(COUNT, { size: SIZE, seed });
+    const batch = generator.generateBatch(COUNT, { size: SIZE, seed, ...(closeUpRate > 0 ? { closeUpRate } : {}) });
     const rgb = batch.inputs.rgb.readSync();
     const rows = Math.ceil(COUNT / COLUMNS);
     const W = COLUMNS * SIZE + (COLUMNS - 1) * GAP;

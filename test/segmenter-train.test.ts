@@ -350,20 +350,24 @@ describe('nbf train / eval segmenter (CLI)', () => {
     const config = join(root, 'tiny-seg.json');
     writeFileSync(config, JSON.stringify(TINY));
     const out = join(root, 'cli-run');
-    const r = await run(['train', 'segmenter', '--config', config, '--steps', '2', '--batch', '2', '--val-count', '4', '--out', out]);
+    const r = await run(['train', 'segmenter', '--config', config, '--steps', '2', '--batch', '2', '--val-count', '4', '--out', out, '--close-up-rate', '0.5']);
     expect(r.code, r.err).toBe(0);
+    // Close-ups are drawn for the training batches only; the run records how it drew its pictures.
+    const recorded = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training;
+    expect(recorded.sampler).toEqual({});
+    expect(recorded.trainingSampler).toEqual({ closeUpRate: 0.5 });
     expect(r.out).toMatch(/nbf train segmenter: 2 steps in all; best mIoU \d+\.\d % at step \d/);
     expect(r.err).toMatch(/class weights \(1\/√frequency over the first 16 training pictures\): background \d/);
     const json = join(root, 'eval', 'seg.json');
     const png = join(root, 'eval', 'confusion.png');
-    const e = await run(['eval', 'segmenter', '--weights', join(out, BEST_FILE), '--count', '4', '--batch', '2', '--seed', '77', '--json', json, '--confusion', png, '--back-view-rate', '0.25', '--other-person', '0.5']);
+    const e = await run(['eval', 'segmenter', '--weights', join(out, BEST_FILE), '--count', '4', '--batch', '2', '--seed', '77', '--json', json, '--confusion', png, '--back-view-rate', '0.25', '--other-person', '0.5', '--close-up-rate', '0.25']);
     expect(e.code, e.err).toBe(0);
-    expect(e.out).toMatch(/on 4 synthetic pictures \(procedural backgrounds, a second person in 50 %, 25 % seen from behind\)/);
+    expect(e.out).toMatch(/on 4 synthetic pictures \(procedural backgrounds, a second person in 50 %, 25 % seen from behind, 25 % close-ups\)/);
     expect(e.out).toMatch(/mIoU, 12 parts \(%\)\s+\d+\.\d\s+0\.0/);
     expect(e.out).toMatch(/pixel accuracy \(%\)\s+\d+\.\d\s+\d+\.\d/);
     const j = JSON.parse(readFileSync(json, 'utf8'));
     expect(j.count).toBe(4);
-    expect(j.pictures).toEqual({ backgrounds: null, otherPersonRate: 0.5, backViewRate: 0.25 });
+    expect(j.pictures).toEqual({ backgrounds: null, otherPersonRate: 0.5, backViewRate: 0.25, closeUpRate: 0.25 });
     expect(j.classes).toHaveLength(13);
     expect(j.perClassIoU).toHaveLength(13);
     expect(j.confusion.counts.flat().reduce((a: number, x: number) => a + x, 0)).toBe(4 * 32 * 32);

@@ -245,4 +245,49 @@ describe('appearance details and second persons come from streams of their own',
     expect(count).toBeLessThan(80);
     expect(sampleExample(skeleton, 3, 0, { size: S, otherPersonRate: 1, appearance: false }).other).toBeUndefined();
   });
+
+  it('close-ups: none by default, at the rate asked, the rest of the example unchanged, the upper body filling the frame', () => {
+    const S = 128;
+    const project = (e: ReturnType<typeof sampleExample>) => {
+      const rotations = Array.from({ length: 24 }, (_, j) => Array.from(rodrigues(e.pose[3 * j], e.pose[3 * j + 1], e.pose[3 * j + 2]))).flat();
+      const p = skeleton.posedJoints(skeleton.restJoints(e.betas), rotations);
+      return Array.from({ length: 24 }, (_, j) => {
+        const z = p[3 * j + 2] + e.trans[2];
+        return [(e.camera[0] * (p[3 * j] + e.trans[0])) / z + S / 2, (e.camera[1] * (p[3 * j + 1] + e.trans[1])) / z + S / 2];
+      });
+    };
+    let count = 0;
+    let anklesOut = 0;
+    for (let i = 0; i < 200; i++) {
+      const plain = sampleExample(skeleton, 9, i, { size: S });
+      expect(plain.closeUp).toBeUndefined();
+      expect(sampleExample(skeleton, 9, i, { size: S, closeUpRate: 0 })).toEqual(plain);
+      const e = sampleExample(skeleton, 9, i, { size: S, closeUpRate: 0.3 });
+      const { trans, closeUp, ...rest } = e;
+      const { trans: plainTrans, ...plainRest } = plain;
+      expect(rest).toEqual(plainRest);
+      if (!closeUp) {
+        expect(Array.from(trans)).toEqual(Array.from(plainTrans));
+        continue;
+      }
+      count++;
+      // Closer to the camera than the whole-body framing; the head and shoulders inside the picture.
+      expect(trans[2]).toBeLessThan(plainTrans[2]);
+      const uv = project(e);
+      for (const j of [12, 15, 16, 17]) {
+        expect(uv[j][0]).toBeGreaterThan(-0.1 * S);
+        expect(uv[j][0]).toBeLessThan(1.1 * S);
+        expect(uv[j][1]).toBeGreaterThan(-0.1 * S);
+        expect(uv[j][1]).toBeLessThan(1.1 * S);
+      }
+      if ([7, 8].every((j) => uv[j][1] > S || uv[j][1] < 0 || uv[j][0] < 0 || uv[j][0] > S)) anklesOut++;
+      // Its stream does not depend on the rate.
+      expect(sampleExample(skeleton, 9, i, { size: S, closeUpRate: 1 })).toEqual(e);
+    }
+    expect(count).toBeGreaterThan(40);
+    expect(count).toBeLessThan(80);
+    // Most close-ups leave both feet out of the picture.
+    expect(anklesOut / count).toBeGreaterThan(0.6);
+    expect(sampleExample(skeleton, 9, 0, { size: S, closeUpRate: 1, appearance: false }).closeUp).toBeUndefined();
+  });
 });

@@ -32,8 +32,8 @@ import { writeFilesAtomically, writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
-export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--body-model FILE]';
-export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--prior-correction A] [--body-model FILE]';
+export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--body-model FILE]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--prior-correction A] [--body-model FILE]';
 export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
@@ -99,7 +99,7 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   let backgroundsDir: string | undefined;
   let photoFraction = 0.6;
   try {
-    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate'], ['resume', 'cosine']);
+    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/segmenter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -133,7 +133,14 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
     const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
     // The share of people seen from behind (default: the uniform full turn, 0.5).
     const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
-    if (otherPersonRate > 0 || backViewRate !== undefined) options.data = { sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) } };
+    // Upper-body framings in this share of the training pictures (validation is drawn without them).
+    const closeUpRate = numberFlag(args, 'close-up-rate', 0, 0, 1);
+    if (otherPersonRate > 0 || backViewRate !== undefined || closeUpRate > 0) {
+      options.data = {
+        sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) },
+        ...(closeUpRate > 0 ? { trainingSampler: { closeUpRate } } : {}),
+      };
+    }
     if (options.cosine && steps === undefined) throw new ArgError('--cosine anneals towards a step target: give --steps N');
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
     backgroundsDir = stringFlag(args, 'backgrounds');
@@ -177,7 +184,7 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) :
 export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let o;
   try {
-    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'prior-correction']);
+    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate', 'prior-correction']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const backgroundsDir = stringFlag(args, 'backgrounds');
     if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
@@ -185,10 +192,11 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     // The same picture distribution as a training run's validation: give it the run's flags.
     const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
     const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
+    const closeUpRate = numberFlag(args, 'close-up-rate', 0, 0, 1);
     o = {
       backgroundsDir,
       photoFraction: numberFlag(args, 'photo-fraction', 0.6, 0, 1),
-      sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) },
+      sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}), ...(closeUpRate > 0 ? { closeUpRate } : {}) },
       weights: segmenterWeightsPath(stringFlag(args, 'weights')),
       priorCorrection: numberFlag(args, 'prior-correction', SEGMENTER_PRIOR_CORRECTION, 0, 10),
       count: intFlag(args, 'count', 256, 1, 1_000_000),
@@ -231,6 +239,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       backgrounds ? `${Math.round(o.photoFraction * 100)} % on ${backgrounds.count} background photos` : 'procedural backgrounds',
       o.sampler.otherPersonRate ? `a second person in ${Math.round(o.sampler.otherPersonRate * 100)} %` : '',
       `${Math.round((o.sampler.backViewRate ?? 0.5) * 100)} % seen from behind`,
+      o.sampler.closeUpRate ? `${Math.round(o.sampler.closeUpRate * 100)} % close-ups` : '',
     ].filter(Boolean).join(', ');
     const correction = loaded.logitOffsets ? `, prior correction ${o.priorCorrection}` : '';
     console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²${correction}) on ${o.count} synthetic pictures (${pictures}), seed ${o.seed} — ${seconds.toFixed(1)} s`);
@@ -248,7 +257,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const matrix = (m: ArrayLike<number>, digits?: number) => Array.from({ length: K }, (_, t) => Array.from({ length: K }, (_, p) => (digits === undefined ? m[t * K + p] : Number(m[t * K + p].toFixed(digits)))));
     const json = {
       weights: o.weights, config, priorCorrection: loaded.logitOffsets ? o.priorCorrection : 0, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
-      pictures: { backgrounds: backgrounds ? { folder: o.backgroundsDir, photos: backgrounds.count, photoFraction: o.photoFraction } : null, otherPersonRate: o.sampler.otherPersonRate ?? 0, backViewRate: o.sampler.backViewRate ?? 0.5 },
+      pictures: { backgrounds: backgrounds ? { folder: o.backgroundsDir, photos: backgrounds.count, photoFraction: o.photoFraction } : null, otherPersonRate: o.sampler.otherPersonRate ?? 0, backViewRate: o.sampler.backViewRate ?? 0.5, closeUpRate: o.sampler.closeUpRate ?? 0 },
       summary: v.summary, baseline: v.baseline,
       classes: names.slice(0, K),
       perClassIoU: v.metrics.perClassIoU.map(finiteOrNull),

@@ -39,6 +39,14 @@ export interface SamplerOptions {
    * swap with the facing, so a segmenter trained for photos sees fewer back views (e.g. 0.25).
    */
   backViewRate?: number;
+  /**
+   * Probability of an upper-body framing, as in portraits and half-body photographs (default 0): the
+   * box of the joints from the hips up (pelvis, spine, neck, head, collars, shoulders, elbows; with
+   * their margins) fills U(0.7, 1) of the frame height, so the legs and often the hands leave the
+   * picture. Drawn from its own stream (closeUpSeed), so every other draw of an example is the same
+   * whatever the rate. Not with the plain look.
+   */
+  closeUpRate?: number;
 }
 
 /** A second person in the picture (drawn as an occluder; see SamplerOptions.otherPersonRate). */
@@ -71,6 +79,8 @@ export interface ExampleParams {
   occluder: Occluder;
   /** A second person entering the frame (absent: none). */
   other?: OtherPerson;
+  /** Set when the example is framed as a close-up (SamplerOptions.closeUpRate). */
+  closeUp?: true;
 }
 
 /** Seed of example `index` of a run with seed `seed` (a 32-bit mix, so neighbours are unrelated). */
@@ -93,6 +103,30 @@ export function detailSeed(seed: number, index: number): number {
 /** Seed of the third stream of example `index`: the second person (drawn or not, whatever the rate). */
 export function otherPersonSeed(seed: number, index: number): number {
   return exampleSeed((seed ^ 0x27d4eb2f) >>> 0, index);
+}
+
+/** Seed of the fourth stream of example `index`: the close-up framing (drawn or not, whatever the rate). */
+export function closeUpSeed(seed: number, index: number): number {
+  return exampleSeed((seed ^ 0x165667b1) >>> 0, index);
+}
+
+/** The joints an upper-body framing keeps in the picture: pelvis, hips, spine, neck, collars, head, shoulders, elbows. */
+const UPPER_BODY_JOINTS = [0, 1, 2, 3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19];
+
+/**
+ * The box [x0, x1, y0, y1] (metres, camera-aligned body frame) of the given joints, each widened by
+ * its margin (JOINT_MARGIN).
+ */
+function jointBox(joints: ArrayLike<number>, which: readonly number[]): [number, number, number, number] {
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const j of which) {
+    const m = JOINT_MARGIN[j];
+    x0 = Math.min(x0, joints[3 * j] - m);
+    x1 = Math.max(x1, joints[3 * j] + m);
+    y0 = Math.min(y0, joints[3 * j + 1] - m);
+    y1 = Math.max(y1, joints[3 * j + 1] + m);
+  }
+  return [x0, x1, y0, y1];
 }
 
 /**
@@ -123,6 +157,7 @@ export function nbfFocalLength(size: number): number {
 
 /** How far the body reaches past each joint (metres): the head's top, hands, feet, limb thickness. */
 const JOINT_MARGIN = [0.12, 0.09, 0.09, 0.12, 0.07, 0.07, 0.12, 0.07, 0.07, 0.12, 0.06, 0.06, 0.08, 0.1, 0.1, 0.2, 0.07, 0.07, 0.06, 0.06, 0.05, 0.05, 0.08, 0.08];
+const ALL_JOINTS = Array.from({ length: 24 }, (_, j) => j);
 
 export function sampleExample(skeleton: Skeleton, seed: number, index: number, options: SamplerOptions): ExampleParams {
   const rng = new Rng(exampleSeed(seed, index));
@@ -153,17 +188,15 @@ export function sampleExample(skeleton: Skeleton, seed: number, index: number, o
   // Camera: NBF's focal length; the person (joints plus margins) fills `fill` of the crop.
   const focal = nbfFocalLength(size);
   const joints = skeleton.posedJoints(rest, rotations);
-  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
-  for (let j = 0; j < 24; j++) {
-    const m = JOINT_MARGIN[j];
-    x0 = Math.min(x0, joints[3 * j] - m);
-    x1 = Math.max(x1, joints[3 * j] + m);
-    y0 = Math.min(y0, joints[3 * j + 1] - m);
-    y1 = Math.max(y1, joints[3 * j + 1] + m);
-  }
-  const extent = Math.max(x1 - x0, y1 - y0);
   const scaleJitter = options.scaleJitter ?? 0.12;
-  const fill = (options.fill ?? 0.8) * (1 + rng.uniform(-scaleJitter, scaleJitter));
+  let fill = (options.fill ?? 0.8) * (1 + rng.uniform(-scaleJitter, scaleJitter));
+  // The close-up stream draws the same numbers whatever the rate (and nothing from the main one).
+  const closeUp = new Rng(closeUpSeed(seed, index));
+  const closeUpDrawn = closeUp.next() < ((options.appearance ?? true) ? (options.closeUpRate ?? 0) : 0);
+  const closeUpFill = closeUp.uniform(0.7, 1);
+  if (closeUpDrawn) fill = closeUpFill;
+  const [x0, x1, y0, y1] = jointBox(joints, closeUpDrawn ? UPPER_BODY_JOINTS : ALL_JOINTS);
+  const extent = Math.max(x1 - x0, y1 - y0);
   const depth = (focal * extent) / (fill * size);
   const centreJitter = options.centreJitter ?? 0.05;
   const du = rng.uniform(-centreJitter, centreJitter) * size;
@@ -180,6 +213,7 @@ export function sampleExample(skeleton: Skeleton, seed: number, index: number, o
   const augmentation = sampleAugmentation(rng, useAppearance);
   const occluder = sampleOccluder(rng, size, useAppearance ? (options.occluderRate ?? 0.3) : 0);
   const example: ExampleParams = { index, betas, pose, trans, camera, family: body.family, familyIndex: body.familyIndex, rejected: body.rejected, appearance, augmentation, occluder };
+  if (closeUpDrawn) example.closeUp = true;
   const otherRate = useAppearance ? (options.otherPersonRate ?? 0) : 0;
   if (otherRate > 0) {
     const other = sampleOtherPerson(skeleton, new Rng(otherPersonSeed(seed, index)), otherRate, focal, size, depth);

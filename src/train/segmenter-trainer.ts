@@ -35,7 +35,12 @@ export interface TrainSegmenterOptions extends TrainingRunOptions {
   classWeights?: ClassWeightsMode | readonly number[];
   /** Training batches the 'auto' weights are measured on (default 8). */
   classWeightBatches?: number;
-  data?: { sampler?: Omit<SamplerOptions, 'size'> };
+  /**
+   * How pictures are drawn: `sampler` for training and validation; `trainingSampler` is laid over it
+   * for the training batches only, so a drawing added to a run later (e.g. close-ups) leaves its
+   * validation set, and so its best-so-far, comparable.
+   */
+  data?: { sampler?: Omit<SamplerOptions, 'size'>; trainingSampler?: Omit<SamplerOptions, 'size'> };
   /** Examples per validation batch (default 16). */
   valBatch?: number;
   /** Called with each validation (tests). */
@@ -64,6 +69,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
   if (typeof mode === 'string' && mode !== 'auto' && mode !== 'none') throw new NbfError(`${LABEL}: class weights must be 'auto', 'none' or ${K} numbers, got ${JSON.stringify(mode)}`);
   const size = o.config.inputSize;
   const data = { size, sampler: o.data?.sampler };
+  const trainingData = { size, sampler: { ...o.data?.sampler, ...o.data?.trainingSampler } };
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const measureBatches = o.classWeightBatches ?? 8;
   let classWeights: number[] | undefined = Array.isArray(mode) ? [...mode] : undefined;
@@ -71,6 +77,9 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
   const record = () => {
     trainingOptions.classWeightsMode = Array.isArray(mode) ? 'given' : mode;
     trainingOptions.classWeights = classWeights ?? null;
+    // The latest sitting's drawing (a resume may change it; the log says when).
+    trainingOptions.sampler = o.data?.sampler ?? {};
+    trainingOptions.trainingSampler = o.data?.trainingSampler ?? {};
   };
   const measure = () => {
     const count = measureBatches * s.batch;
@@ -100,7 +109,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
         record();
       },
       trainStep: (step, optimizer) => {
-        const b = segmenterBatch(rt, generator, s.batch, s.seed, step * s.batch, data);
+        const b = segmenterBatch(rt, generator, s.batch, s.seed, step * s.batch, trainingData);
         let loss: number;
         try {
           const { value, grads } = valueAndGrad((params: ParamRecord) => segmenterLoss(net.forward(params, b.images, true), b.labels, { classWeights }))(net.params.toRecord());
