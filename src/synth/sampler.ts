@@ -42,8 +42,8 @@ export interface SamplerOptions {
   /**
    * Probability of an upper-body framing, as in portraits and half-body photographs (default 0): the
    * box of the joints from the hips up (pelvis, spine, neck, head, collars, shoulders, elbows; with
-   * their margins) fills U(0.7, 1) of the frame height, so the legs and often the hands leave the
-   * picture. Drawn from its own stream (closeUpSeed), so every other draw of an example is the same
+   * their margins) fills U(0.7, 1) of the frame, so the legs leave the picture (and sometimes a
+   * hand). Drawn from its own stream (closeUpSeed), so every other draw of an example is the same
    * whatever the rate. Not with the plain look.
    */
   closeUpRate?: number;
