@@ -5,14 +5,16 @@
 // gradient of the scalar loss (a 1-element tensor, so no value is read back to JavaScript).
 // Inputs P, T, W as in loss_rows.glsl; TOTALS [2] = (Σx, Σy); DY []. Output: P's shape.
 // One fragment computes one texel of dP (Euclidean and CE loop over the fragment's row).
+#include "lib/divmod"
 #include "lib/loss_row"
 uniform sampler2D TOTALS;
 uniform sampler2D DY;
 
 vec4 kernel(int t) {
   int texelsPerRow = (u_channels + 3) / 4;
-  int row = t / texelsPerRow;
-  int c4 = t - row * texelsPerRow;
+  ivec2 rowAndTexel = divmod(t, texelsPerRow);
+  int row = rowAndTexel.x;
+  int c4 = rowAndTexel.y;
   int first = row * texelsPerRow;
   float w = rowWeight(row);
   float denominator = fetchTexel(TOTALS, 0).y;

@@ -10,6 +10,7 @@
 // Inputs P: predictions / logits [..., C]; T: targets of P's shape, or (CE) labels with one value per
 // row of P, any shape, read by flat index; W: weights, one per example, any shape, read by flat index.
 // Output [rows, 2]: one texel per row, (x, y, 0, 0). One fragment computes one row.
+#include "lib/divmod"
 #include "lib/loss_row"
 
 vec4 kernel(int row) {

@@ -1,4 +1,4 @@
-// Shared helper (#include "lib/loss_row"): what the loss kernels (loss_rows.glsl and its backward
+// Shared helper (#include "lib/loss_row", after lib/divmod): what the loss kernels (loss_rows.glsl and its backward
 // loss_backward.glsl) read per row, so the forward and the backward read it identically.
 // Declares P (predictions / logits [..., C]), T (targets of P's shape, or CE labels by flat index),
 // W (WEIGHTED: one weight per example, by flat index) and their sizes.
@@ -13,14 +13,17 @@ uniform int u_channels;         // C of P
 uniform int u_targetChannels;   // last dim of T
 uniform float u_beta;           // smooth L1 threshold
 
+// Element `index` of a tensor with `channels` per row, read by flat index (lib/divmod's decode:
+// llvmpipe divides integers one lane at a time).
 float flatElement(sampler2D s, int index, int channels) {
-  return fetchElement(s, index / channels, index % channels, (channels + 3) / 4);
+  ivec2 rowAndChannel = divmod(index, channels);
+  return fetchElement(s, rowAndChannel.x, rowAndChannel.y, (channels + 3) / 4);
 }
 
 // The example weight of row `row` (1 without WEIGHTED).
 float rowWeight(int row) {
 #if WEIGHTED
-  return flatElement(W, row / u_rowsPerExample, u_weightChannels);
+  return flatElement(W, divmod(row, u_rowsPerExample).x, u_weightChannels);
 #else
   return 1.0;
 #endif

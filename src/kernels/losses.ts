@@ -11,6 +11,7 @@
 import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { reduceToShape } from '../autodiff/kernels/reduce-to-shape.js';
+import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
 export const LOSS_KINDS = { l1: 0, l2: 1, smoothL1: 2, euclidean: 3, softmaxCrossEntropy: 4 } as const;
 export type LossKind = keyof typeof LOSS_KINDS;
@@ -33,7 +34,7 @@ export interface LossForward {
 }
 
 interface LossPlan {
-  defines: { LOSS: number; WEIGHTED: boolean };
+  defines: { LOSS: number; WEIGHTED: boolean; FLOAT_DIVMOD: boolean };
   inputs: Record<string, Tensor>;
   uniforms: Record<string, number>;
   rows: number;
@@ -70,7 +71,9 @@ function planLoss(kind: LossKind, pred: Tensor, target: Tensor, options: LossOpt
     uniforms.u_weightChannels = w.geometry.channels;
     uniforms.u_rowsPerExample = rows / examples;
   }
-  return { defines: { LOSS: code, WEIGHTED: !!w }, inputs, uniforms, rows };
+  // lib/divmod's float decode while every divided index (texels of P, elements of T) is exact in float32.
+  const floatDivmod = Math.max(pred.geometry.texels, target.size) < FLOAT_INDEX_LIMIT;
+  return { defines: { LOSS: code, WEIGHTED: !!w, FLOAT_DIVMOD: floatDivmod }, inputs, uniforms, rows };
 }
 
 /** The loss value (scalar []) and the totals its gradient needs; nothing is read back. */
