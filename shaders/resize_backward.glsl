@@ -8,6 +8,8 @@
 // input index i; the fragment walks that run per axis and tests each tap exactly.
 // Input DY [N, OH, OW, C] (the forward output's gradient); output [N, H, W, C] (the forward input's
 // shape); channel-packed, row = pixel. One fragment computes one texel: 4 channels of one input pixel.
+#include "lib/divmod"
+
 uniform sampler2D DY;
 uniform ivec3 u_inSize;  // H, W, C of the forward input
 uniform ivec2 u_outSize; // OH, OW of the forward output
@@ -18,9 +20,9 @@ uniform ivec3 u_mapX;    // A, B, D for columns
 float axisWeight(int o, int i, ivec3 map, int size) {
   int num = o * map.x + map.y;
 #if KIND == 0
-  num = max(num, 0);
-  int whole = num / map.z;
-  int rem = num - whole * map.z;
+  ivec2 split = divmod(max(num, 0), map.z);
+  int whole = split.x;
+  int rem = split.y;
   int lower = min(whole, size - 1);
   int upper = min(whole + (rem > 0 ? 1 : 0), size - 1);
   float frac = float(rem) / float(map.z);
@@ -33,20 +35,16 @@ float axisWeight(int o, int i, ivec3 map, int size) {
 // Outputs [first, last] along one axis that can reach input index i (a superset; weights decide).
 ivec2 outputRun(int i, ivec3 map, int inSize, int outSize) {
   if (map.x == 0) return ivec2(0, outSize - 1);
-  int first = i == 0 ? 0 : max(0, (i - 1) * map.z - map.y) / map.x - 1;
-  int last = i == inSize - 1 ? outSize - 1 : max(0, (i + 1) * map.z - map.y) / map.x + 1;
+  int first = i == 0 ? 0 : divmod(max(0, (i - 1) * map.z - map.y), map.x).x - 1;
+  int last = i == inSize - 1 ? outSize - 1 : divmod(max(0, (i + 1) * map.z - map.y), map.x).x + 1;
   return ivec2(max(first, 0), min(last, outSize - 1));
 }
 
 vec4 kernel(int t) {
   int channels = u_inSize.z;
   int texelsPerRow = (channels + 3) / 4;
-  int row = t / texelsPerRow;
-  int c4 = t - row * texelsPerRow;
-  int ix = row % u_inSize.y;
-  int rest = row / u_inSize.y;
-  int iy = rest % u_inSize.x;
-  int n = rest / u_inSize.x;
+  ivec4 pixel = nhwcTexel(t, texelsPerRow, u_inSize.x, u_inSize.y);
+  int n = pixel.x, iy = pixel.y, ix = pixel.z, c4 = pixel.w;
   ivec2 runY = outputRun(iy, u_mapY, u_inSize.x, u_outSize.x);
   ivec2 runX = outputRun(ix, u_mapX, u_inSize.y, u_outSize.y);
   vec4 sum = vec4(0.0);
