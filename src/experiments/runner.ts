@@ -19,6 +19,7 @@
  * mIoU against the truth), and with a segmenter weights file on that segmenter's labels of the
  * rendered pictures. Runs with fromRun/weights are only evaluated.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../runtime/runtime.js';
@@ -223,7 +224,9 @@ export async function runExperiment(rt: Runtime, generator: SynthGenerator, conf
     }
     const prior = previous?.runs[run.name];
     const segPath = o.segmenter !== undefined ? o.segmenter : config.evaluate.segmenter;
-    const evaluation = { seed: config.seeds.test, count: config.test.count, corrupt: config.evaluate.corrupt, segmenter: segPath };
+    // The segmenter by path and content: new weights at the same path evaluate done runs again.
+    const segmenterSha256 = segPath && existsSync(segPath) ? createHash('sha256').update(readFileSync(segPath)).digest('hex') : undefined;
+    const evaluation = { seed: config.seeds.test, count: config.test.count, corrupt: config.evaluate.corrupt, segmenter: segPath, segmenterSha256 };
     const identity = run.fromRun || run.weights ? { source: run.fromRun ?? run.weights, options: runIdentity(config, run).options } : runIdentity(config, run);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     const priorDone = prior?.status === 'done' && same(prior.identity, identity);
