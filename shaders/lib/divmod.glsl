@@ -1,6 +1,8 @@
-// Shared helper (#include "lib/divmod"): (a / b, a % b) for 0 ≤ a < u_outTexels and b ≥ 1, for the
+// Shared helper (#include "lib/divmod"): (a / b, a % b) for a ≥ 0 and b ≥ 1, for the
 // index decode of the written-out convolution kernels (conv2d_depthwise, conv2d_pointwise,
-// conv2d_small), the pools and others; nhwcTexel decodes a whole NHWC texel index with it. FLOAT_DIVMOD (set while u_outTexels < 2^24, so a is exact in float32): a float
+// conv2d_small), the pools and others; nhwcTexel decodes a whole NHWC texel index with it.
+// FLOAT_DIVMOD (set by the caller while every a it divides is below 2^24, so exact in float32:
+// src/kernels/float-index.ts): a float
 // quotient corrected by one step. llvmpipe has no vector integer division (each `/` or `%` becomes
 // one scalar division per lane); the integer decode measured ~10% of the whole kernel on the
 // 256×256×8 3×3 depthwise layer.

@@ -1,5 +1,5 @@
-// Shared helper (#include "lib/loss_row", after lib/divmod): what the loss kernels (loss_rows.glsl and its backward
-// loss_backward.glsl) read per row, so the forward and the backward read it identically.
+// Shared helper (#include "lib/loss_row", after lib/divmod): what the loss kernels (loss_rows.glsl
+// and its backward loss_backward.glsl) read per row, so the forward and the backward read it identically.
 // Declares P (predictions / logits [..., C]), T (targets of P's shape, or CE labels by flat index),
 // W (WEIGHTED: one weight per example, by flat index) and their sizes.
 uniform sampler2D P;

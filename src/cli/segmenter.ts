@@ -93,6 +93,23 @@ export function resolveSegmenterConfig(spec: string, size?: number): SegmenterCo
 
 // ─── nbf train segmenter ───────────────────────────────────────────────────────────────────────
 
+/**
+ * How the synthetic pictures are drawn, from the flags train and eval share: a second person in
+ * --other-person RATE of them (labelled background), --back-view-rate P of the people seen from behind
+ * (absent: the uniform full turn), and --close-up-rate R of them framed from the hips up (`closeUp`,
+ * apart: training lays it over the training pictures only). Flags left out stay out of the options.
+ */
+function pictureFlags(args: ParsedArgs): { otherPersonRate?: number; backViewRate?: number; closeUp?: { closeUpRate: number } } {
+  const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
+  const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
+  const closeUpRate = numberFlag(args, 'close-up-rate', 0, 0, 1);
+  return {
+    ...(otherPersonRate > 0 ? { otherPersonRate } : {}),
+    ...(backViewRate !== undefined ? { backViewRate } : {}),
+    ...(closeUpRate > 0 ? { closeUp: { closeUpRate } } : {}),
+  };
+}
+
 export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   let options: Omit<TrainSegmenterOptions, 'shouldStop' | 'progress' | 'log'>;
   let modelPath: string;
@@ -129,18 +146,9 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
       valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
       checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
     };
-    // A second person entering the frame in this share of the pictures (labelled background).
-    const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
-    // The share of people seen from behind (default: the uniform full turn, 0.5).
-    const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
-    // Upper-body framings in this share of the training pictures (validation is drawn without them).
-    const closeUpRate = numberFlag(args, 'close-up-rate', 0, 0, 1);
-    if (otherPersonRate > 0 || backViewRate !== undefined || closeUpRate > 0) {
-      options.data = {
-        sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}) },
-        ...(closeUpRate > 0 ? { trainingSampler: { closeUpRate } } : {}),
-      };
-    }
+    // Close-ups go to the training pictures only (validation is drawn without them).
+    const { closeUp, ...sampler } = pictureFlags(args);
+    if (Object.keys(sampler).length > 0 || closeUp) options.data = { sampler, ...(closeUp ? { trainingSampler: closeUp } : {}) };
     if (options.cosine && steps === undefined) throw new ArgError('--cosine anneals towards a step target: give --steps N');
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
     backgroundsDir = stringFlag(args, 'backgrounds');
@@ -190,13 +198,11 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
     if (args.flags.has('photo-fraction') && backgroundsDir === undefined) throw new ArgError('--photo-fraction needs --backgrounds DIR');
     // The same picture distribution as a training run's validation: give it the run's flags.
-    const otherPersonRate = numberFlag(args, 'other-person', 0, 0, 1);
-    const backViewRate = args.flags.has('back-view-rate') ? numberFlag(args, 'back-view-rate', 0.5, 0, 1) : undefined;
-    const closeUpRate = numberFlag(args, 'close-up-rate', 0, 0, 1);
+    const { closeUp, ...sampler } = pictureFlags(args);
     o = {
       backgroundsDir,
       photoFraction: numberFlag(args, 'photo-fraction', 0.6, 0, 1),
-      sampler: { ...(otherPersonRate > 0 ? { otherPersonRate } : {}), ...(backViewRate !== undefined ? { backViewRate } : {}), ...(closeUpRate > 0 ? { closeUpRate } : {}) },
+      sampler: { ...sampler, ...closeUp },
       weights: segmenterWeightsPath(stringFlag(args, 'weights')),
       priorCorrection: numberFlag(args, 'prior-correction', SEGMENTER_PRIOR_CORRECTION, 0, 10),
       count: intFlag(args, 'count', 256, 1, 1_000_000),

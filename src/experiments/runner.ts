@@ -216,6 +216,9 @@ export async function runExperiment(rt: Runtime, generator: SynthGenerator, conf
   const summary: RunExperimentSummary = { worked: [], done: [], pending: [] };
   const previous = readResults(o.paths.resultsDir, config.name);
 
+  const segPath = o.segmenter !== undefined ? o.segmenter : config.evaluate.segmenter;
+  // The segmenter by path and content: new weights at the same path evaluate done runs again.
+  const segmenterSha256 = segPath && existsSync(segPath) ? createHash('sha256').update(readFileSync(segPath)).digest('hex') : undefined;
   for (const run of runs) {
     const label = `experiment ${config.name}/${run.name}`;
     if (o.shouldStop?.()) {
@@ -223,9 +226,6 @@ export async function runExperiment(rt: Runtime, generator: SynthGenerator, conf
       continue;
     }
     const prior = previous?.runs[run.name];
-    const segPath = o.segmenter !== undefined ? o.segmenter : config.evaluate.segmenter;
-    // The segmenter by path and content: new weights at the same path evaluate done runs again.
-    const segmenterSha256 = segPath && existsSync(segPath) ? createHash('sha256').update(readFileSync(segPath)).digest('hex') : undefined;
     const evaluation = { seed: config.seeds.test, count: config.test.count, corrupt: config.evaluate.corrupt, segmenter: segPath, segmenterSha256 };
     const identity = run.fromRun || run.weights ? { source: run.fromRun ?? run.weights, options: runIdentity(config, run).options } : runIdentity(config, run);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

@@ -189,12 +189,12 @@ export function sampleExample(skeleton: Skeleton, seed: number, index: number, o
   const focal = nbfFocalLength(size);
   const joints = skeleton.posedJoints(rest, rotations);
   const scaleJitter = options.scaleJitter ?? 0.12;
-  let fill = (options.fill ?? 0.8) * (1 + rng.uniform(-scaleJitter, scaleJitter));
+  const wholeBodyFill = (options.fill ?? 0.8) * (1 + rng.uniform(-scaleJitter, scaleJitter));
   // The close-up stream draws the same numbers whatever the rate (and nothing from the main one).
   const closeUp = new Rng(closeUpSeed(seed, index));
   const closeUpDrawn = closeUp.next() < ((options.appearance ?? true) ? (options.closeUpRate ?? 0) : 0);
   const closeUpFill = closeUp.uniform(0.7, 1);
-  if (closeUpDrawn) fill = closeUpFill;
+  const fill = closeUpDrawn ? closeUpFill : wholeBodyFill;
   const [x0, x1, y0, y1] = jointBox(joints, closeUpDrawn ? UPPER_BODY_JOINTS : ALL_JOINTS);
   const extent = Math.max(x1 - x0, y1 - y0);
   const depth = (focal * extent) / (fill * size);

@@ -77,7 +77,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
   const record = () => {
     trainingOptions.classWeightsMode = Array.isArray(mode) ? 'given' : mode;
     trainingOptions.classWeights = classWeights ?? null;
-    // The latest sitting's drawing (a resume may change it; the log says when).
+    // The latest sitting's drawing (a resume may change it).
     trainingOptions.sampler = o.data?.sampler ?? {};
     trainingOptions.trainingSampler = o.data?.trainingSampler ?? {};
   };
