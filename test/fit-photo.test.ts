@@ -107,7 +107,7 @@ describe('photo → body', () => {
       const fit = fitPhoto(landmarker, generator.gpuModel, generator.skeleton, p.image, { steps: 200, focal: p.camera[0] });
       const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
       expect(paMpjpe(fit.joints3d, p.joints3d, 24)).toBeLessThan(0.5 * paMpjpe(rest, p.joints3d, 24));
-      expect(fit.refine.finalError).toBeLessThan(fit.refine.startError);
+      expect(fit.refine!.finalError).toBeLessThan(fit.refine!.startError);
       expect(fit.camera).toEqual([p.camera[0], p.camera[0], 128, 128]);
     } finally {
       landmarker.dispose();
@@ -277,8 +277,8 @@ describe('nbf fit PHOTO (CLI)', () => {
       [['fit', 'x.png', '--focal', '-3', '--out', out], /--focal must be/],
       [['fit', 'x.png', '--model', 'giant', '--out', out], /--model must be one of/],
       [['fit', 'x.png', '--route', 'magic', '--out', out], /--route must be one of landmarks, parts, both/],
-      [['fit', 'x.png', '--no-refine', '--out', out], /--no-refine needs a part route/],
-      [['fit', 'x.png', '--segmenter', 'x.nbfw', '--out', out], /belong to the part routes/],
+      [['fit', 'x.png', '--no-network', '--no-refine', '--out', out], /--no-refine needs the landmark network/],
+      [['fit', 'x.png', '--segmenter', 'x.nbfw', '--out', out], /--segmenter belongs to the part routes/],
       [['fit', 'x.png', '--route', 'parts', '--segmenter', join(root, 'none.nbfw'), '--out', out], /none\.nbfw: no such file/],
     ] as const) {
       const run = await captureCommand(() => main([...argv]));

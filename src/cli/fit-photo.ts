@@ -1,7 +1,9 @@
 /**
  * `nbf fit PHOTO|FOLDER...`: photos (PNG/JPEG, any size) → bodies, by one of three routes:
  *
- *   landmarks  BlazePose landmarks → refinement on them (src/pipeline/fit-photo.ts)
+ *   landmarks  BlazePose landmarks → the fitting network that reads them → refinement on them
+ *              (src/pipeline/fit-photo.ts); without that network (--no-network, or no
+ *              weights/nbf-fitter-landmarks.nbfw) the refinement starts from 8 facing directions
  *   parts      NBF's: segmenter → part map → fitting network → refinement on the part map
  *              (src/pipeline/fit-picture.ts); needs the segmenter's weights
  *   both       parts, with the landmarks' 2D joints joining the refinement
@@ -35,7 +37,7 @@ import type { FittedBody } from '../pipeline/fitted-body.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
 import { partsImage } from '../pipeline/segment.js';
 import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
-import { defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
+import { defaultFitterWeightsPath, defaultLandmarkFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import { readFileSync } from 'node:fs';
@@ -45,7 +47,10 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
 
-export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
+export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
+
+/** Refinement steps of the landmarks route: after the landmark network, and without it (8 facing starts). */
+export const LANDMARK_ROUTE_STEPS = { network: 100, alone: 300 };
 
 export const FIT_ROUTES = ['landmarks', 'parts', 'both'] as const;
 export type FitRoute = (typeof FIT_ROUTES)[number];
@@ -123,6 +128,7 @@ function bodyJson(fit: FittedBody) {
 }
 
 function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoFit, totalMs: number) {
+  const crop = fit.network?.crop;
   return {
     source: path,
     route: 'landmarks',
@@ -130,8 +136,10 @@ function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoF
     bodyModel: model.name,
     ...bodyJson(fit),
     personScore: r(fit.landmarks.score, 4),
-    refinement: { startErrorPx: r(fit.refine.startError, 3), finalErrorPx: r(fit.refine.finalError, 3), loss: fit.refine.loss, start: fit.refine.chosen },
-    timingsMs: { landmarks: r(fit.timings.landmarksMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
+    // The landmark network's square crop of the photo (null: the route ran without the network).
+    network: crop ? { crop: { x0: r(crop.x0, 3), y0: r(crop.y0, 3), side: r(crop.side, 3), networkInput: crop.size } } : null,
+    refinement: fit.refine ? { startErrorPx: r(fit.refine.startError, 3), finalErrorPx: r(fit.refine.finalError, 3), loss: fit.refine.loss, start: fit.refine.chosen } : null,
+    timingsMs: { landmarks: r(fit.timings.landmarksMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
   };
 }
 
@@ -168,7 +176,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let out: string;
   let steps: number;
   let focal: number | undefined;
-  let weight3d: number;
+  let weight3d: number | undefined;
   let variant: BlazePoseVariant;
   let modelPath: string;
   let route: FitRoute;
@@ -176,7 +184,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let segmenterPath: string | null = null;
   let fitterPath: string | null = null;
   try {
-    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine']);
+    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine', 'no-network']);
     if (!args.positional.length) throw new ArgError('give at least one photo (PNG or JPEG) or folder');
     out = stringFlag(args, 'out') ?? 'out/fit';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -184,9 +192,17 @@ export async function fitPhotos(argv: string[]): Promise<number> {
     if (!(FIT_ROUTES as readonly string[]).includes(routeFlag)) throw new ArgError(`--route must be one of ${FIT_ROUTES.join(', ')}; got "${routeFlag}"`);
     route = routeFlag as FitRoute;
     refine = !args.flags.has('no-refine');
-    if (!refine && route === 'landmarks') throw new ArgError('--no-refine needs a part route (--route parts): the landmarks route is a refinement');
-    if (route === 'landmarks' && (args.flags.has('segmenter') || args.flags.has('fitter'))) throw new ArgError('--segmenter and --fitter belong to the part routes (--route parts|both)');
-    if (route !== 'landmarks') {
+    if (route !== 'landmarks' && args.flags.has('no-network')) throw new ArgError('--no-network belongs to the landmarks route: the part routes are the fitting network');
+    if (route === 'landmarks' && args.flags.has('segmenter')) throw new ArgError('--segmenter belongs to the part routes (--route parts|both)');
+    if (route === 'landmarks') {
+      if (args.flags.has('no-network')) {
+        if (args.flags.has('fitter')) throw new ArgError('--fitter and --no-network contradict each other: give one of them');
+      } else {
+        fitterPath = stringFlag(args, 'fitter') ?? defaultLandmarkFitterWeightsPath();
+        if (fitterPath !== null && !existsSync(fitterPath)) throw new ArgError(`--fitter ${fitterPath}: no such file`);
+      }
+      if (!refine && !fitterPath) throw new ArgError('--no-refine needs the landmark network (weights/nbf-fitter-landmarks.nbfw or --fitter FILE.nbfw): without it the landmarks route is a refinement');
+    } else {
       segmenterPath = stringFlag(args, 'segmenter') ?? defaultSegmenterWeightsPath();
       if (!segmenterPath) throw new ArgError('the part routes need a segmenter: no weights/nbf-segmenter-compact.nbfw here; pass --segmenter FILE.nbfw');
       if (!existsSync(segmenterPath)) throw new ArgError(`--segmenter ${segmenterPath}: no such file`);
@@ -194,9 +210,9 @@ export async function fitPhotos(argv: string[]): Promise<number> {
       if (!fitterPath) throw new ArgError('the part routes need the fitting network: no weights/nbf-fitter-compact.nbfw here; pass --fitter FILE.nbfw');
       if (!existsSync(fitterPath)) throw new ArgError(`--fitter ${fitterPath}: no such file`);
     }
-    steps = intFlag(args, 'steps', route === 'landmarks' ? 300 : DEFAULT_PICTURE_REFINE_STEPS, 2, 10_000);
+    steps = intFlag(args, 'steps', route === 'landmarks' ? LANDMARK_ROUTE_STEPS[fitterPath ? 'network' : 'alone'] : DEFAULT_PICTURE_REFINE_STEPS, 2, 10_000);
     focal = args.flags.has('focal') ? numberFlag(args, 'focal', 1, 1, 1e6) : undefined;
-    weight3d = numberFlag(args, 'weight-3d', 0.05, 0, 100);
+    weight3d = args.flags.has('weight-3d') ? numberFlag(args, 'weight-3d', 0.05, 0, 100) : undefined;
     const m = stringFlag(args, 'model') ?? 'lite';
     if (!(BLAZEPOSE_VARIANTS as readonly string[]).includes(m)) throw new ArgError(`--model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}; got "${m}"`);
     variant = m as BlazePoseVariant;
@@ -219,10 +235,11 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let segmenter: SegmenterNetwork | null = null;
   let fitter: FitterNetwork | null = null;
   try {
-    if (segmenterPath && fitterPath) {
+    if (fitterPath) {
       try {
-        segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath).network;
-        fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath).network;
+        if (segmenterPath) segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath).network;
+        // The landmarks route's network reads landmarks, the part routes' the 12-part map.
+        fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: [route === 'landmarks' ? 'landmarks' : 'parts12'] }).network;
       } catch (e) {
         if (!(e instanceof NbfError)) throw e;
         console.error(`nbf fit: ${e.message}`);
@@ -272,13 +289,15 @@ export async function fitPhotos(argv: string[]): Promise<number> {
             continue;
           }
           if (!landmarker) throw new NbfError('internal: the landmarks route without a landmark model');
-          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, progress });
+          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, fitter, refine, progress });
           if (tty) process.stderr.write('\r\x1b[K');
           const files = [...bodyFiles(fit), ...landmarkFiles(fit.landmarks)];
           const totalMs = performance.now() - t0;
           files[0].data = JSON.stringify(paramsJson(path, model, landmarker.variant, fit, totalMs), null, 2) + '\n';
           writeFolderAtomically(dir, files);
-          console.log(`${prefix}${path}: body fitted to ${fit.targets.weights.filter((w) => w >= 0.25).length} landmarks, ${fit.refine.startError.toFixed(1)} → ${fit.refine.finalError.toFixed(1)} px, ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
+          const seen = fit.targets.weights.filter((w) => w >= 0.25).length;
+          const how = fit.refine ? `${fit.network ? 'network, then ' : ''}refined: ${fit.refine.startError.toFixed(1)} → ${fit.refine.finalError.toFixed(1)} px` : 'the network\'s body, not refined';
+          console.log(`${prefix}${path}: body fitted to ${seen} landmarks (${how}), ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
         } catch (e) {
           if (tty) process.stderr.write('\r\x1b[K');
           if (!(e instanceof NbfError) && !(e instanceof ArgError)) throw e;

@@ -26,19 +26,25 @@ const MAPPING: readonly [number, readonly number[], number][] = [
   [22, [17, 19], 0.5], [23, [18, 20], 0.5], // hands ← middle of pinky and index
 ];
 
+/** The body joints a landmark gives (SMPL numbers, ascending): 18 of the 24. */
+export const LANDMARK_BODY_JOINTS: readonly number[] = MAPPING.map(([joint]) => joint).sort((a, b) => a - b);
+
 export interface BodyJointTargets {
   /** 24 × 2 picture pixels (0 where the weight is 0). */
   joints2d: Float32Array;
   /** 24 × 3 metres, BlazePose's world frame (hip-centred, camera axes). */
   joints3d: Float32Array;
-  /** 24 weights in [0, 1]. */
+  /** 24 weights in [0, 1]: the mapping's weight times the visibility. */
   weights: Float32Array;
+  /** 24 visibilities in [0, 1] (the landmarks' mean); 0 for joints no landmark gives. */
+  visibility: Float32Array;
 }
 
 export function bodyJointTargets(pose: PoseLandmarks): BodyJointTargets {
   const joints2d = new Float32Array(48);
   const joints3d = new Float32Array(72);
   const weights = new Float32Array(24);
+  const visibilities = new Float32Array(24);
   for (const [joint, marks, weight] of MAPPING) {
     let visibility = 0;
     for (const m of marks) {
@@ -47,6 +53,7 @@ export function bodyJointTargets(pose: PoseLandmarks): BodyJointTargets {
       visibility += pose.keypoints[m][2] / marks.length;
     }
     weights[joint] = weight * visibility;
+    visibilities[joint] = visibility;
   }
-  return { joints2d, joints3d, weights };
+  return { joints2d, joints3d, weights, visibility: visibilities };
 }

@@ -13,6 +13,10 @@
  *   joints          24        one Gaussian heatmap per projected joint (kernels/joint-heatmaps.ts):
  *                             exp(−d²/(2σ²)) with σ = S·JOINT_HEATMAP_SIGMA_FRACTION, in [0, 1]
  *   parts12+joints  27        the 12-part map's 3 channels, then the 24 heatmaps
+ *   landmarks       24        the heatmaps as a landmark detector gives the joints (BlazePose through
+ *                             src/landmarks/to-body-joints.ts): 18 of the 24 joints (the rest all
+ *                             zero), each heatmap scaled by the joint's visibility; trained on true
+ *                             joints with a detector's mistakes (src/synth/landmark-noise.ts)
  *
  * Part maps of every granularity are colour-coded in 3 channels, as NBF feeds its 12-part map, so
  * that the experiment changes what the map says and not the network's width. Pure data: no GPU
@@ -21,7 +25,7 @@
 import { NbfError } from '../runtime/errors.js';
 import type { Granularity } from '../render/parts.js';
 
-export const FITTER_INPUT_TYPES = ['rgb', 'parts1', 'parts3', 'parts6', 'parts12', 'parts24', 'joints', 'parts12+joints'] as const;
+export const FITTER_INPUT_TYPES = ['rgb', 'parts1', 'parts3', 'parts6', 'parts12', 'parts24', 'joints', 'parts12+joints', 'landmarks'] as const;
 export type FitterInputType = (typeof FITTER_INPUT_TYPES)[number];
 
 /** The input type of configurations that do not name one (every weights file before input types). */
@@ -38,6 +42,8 @@ export interface FitterInputInfo {
   parts: Granularity | null;
   /** Whether it contains the joint heatmaps. */
   joints: boolean;
+  /** Whether those heatmaps are a landmark detector's (visibility-scaled, 18 joints, its mistakes). */
+  detected: boolean;
   /** Whether it is the RGB picture. */
   rgb: boolean;
   /** For reports and messages. */
@@ -45,14 +51,15 @@ export interface FitterInputInfo {
 }
 
 const INFO: Record<FitterInputType, FitterInputInfo> = {
-  rgb: { channels: 3, parts: null, joints: false, rgb: true, description: 'RGB picture' },
-  parts1: { channels: 3, parts: 1, joints: false, rgb: false, description: 'silhouette (1 part)' },
-  parts3: { channels: 3, parts: 3, joints: false, rgb: false, description: '3-part map' },
-  parts6: { channels: 3, parts: 6, joints: false, rgb: false, description: '6-part map' },
-  parts12: { channels: 3, parts: 12, joints: false, rgb: false, description: '12-part map (NBF\'s)' },
-  parts24: { channels: 3, parts: 24, joints: false, rgb: false, description: '24-part map' },
-  joints: { channels: HEATMAP_JOINTS, parts: null, joints: true, rgb: false, description: '2D joint heatmaps' },
-  'parts12+joints': { channels: 3 + HEATMAP_JOINTS, parts: 12, joints: true, rgb: false, description: '12-part map + 2D joint heatmaps' },
+  rgb: { channels: 3, parts: null, joints: false, detected: false, rgb: true, description: 'RGB picture' },
+  parts1: { channels: 3, parts: 1, joints: false, detected: false, rgb: false, description: 'silhouette (1 part)' },
+  parts3: { channels: 3, parts: 3, joints: false, detected: false, rgb: false, description: '3-part map' },
+  parts6: { channels: 3, parts: 6, joints: false, detected: false, rgb: false, description: '6-part map' },
+  parts12: { channels: 3, parts: 12, joints: false, detected: false, rgb: false, description: '12-part map (NBF\'s)' },
+  parts24: { channels: 3, parts: 24, joints: false, detected: false, rgb: false, description: '24-part map' },
+  joints: { channels: HEATMAP_JOINTS, parts: null, joints: true, detected: false, rgb: false, description: '2D joint heatmaps' },
+  'parts12+joints': { channels: 3 + HEATMAP_JOINTS, parts: 12, joints: true, detected: false, rgb: false, description: '12-part map + 2D joint heatmaps' },
+  landmarks: { channels: HEATMAP_JOINTS, parts: null, joints: true, detected: true, rgb: false, description: 'landmark heatmaps (a detector\'s 18 joints)' },
 };
 
 export function isFitterInputType(x: unknown): x is FitterInputType {

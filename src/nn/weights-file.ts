@@ -20,7 +20,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { decodeParamFile, encodeParamFile, ParamFormatError, type NamedArray, type ParamDtype } from './param-format.js';
 import type { ParamStore } from './params.js';
-import { checkFitterConfig, FitterNetwork, type FitterConfig } from './fitter.js';
+import { checkFitterConfig, fitterConfigWithInput, FitterNetwork, type FitterConfig } from './fitter.js';
 import { DEFAULT_FITTER_INPUT, FITTER_INPUT_TYPES, fitterInputInfo, fitterInputType, type FitterInputType } from './fitter-inputs.js';
 import { checkSegmenterConfig, SegmenterNetwork, type SegmenterConfig } from './refinenet.js';
 
@@ -120,10 +120,24 @@ export function readWeightsMeta<N extends WeightsNetwork = 'fitter'>(bytes: Uint
  * must hold a fitter of the same configuration (all or nothing; the network stays the caller's). For
  * a training run that starts from trained weights (`nbf train fitter --init`).
  */
-export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what = 'weights file'): WeightsMeta {
-  const { meta, entries } = readWeightsMeta(bytes, what, 'fitter');
+export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what = 'weights file', options: { acrossInputs?: boolean } = {}): WeightsMeta & { reinitialised: string[] } {
+  const { meta, entries: fileEntries } = readWeightsMeta(bytes, what, 'fitter');
+  let entries = fileEntries;
+  const reinitialised: string[] = [];
   if (JSON.stringify(meta.config) !== JSON.stringify(net.config)) {
-    throw new ParamFormatError(`${what} holds the fitter configuration "${meta.config.name}" (${fitterInputType(meta.config)}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${fitterInputType(net.config)}, ${net.config.inputSize}²)`);
+    // acrossInputs: the same network reading another input keeps every tensor but those whose shape
+    // follows the input's channels (the stem's filters), which keep the network's initialisation.
+    const sameButInput = options.acrossInputs && JSON.stringify(fitterConfigWithInput(meta.config, fitterInputType(net.config))) === JSON.stringify(net.config);
+    if (!sameButInput) {
+      throw new ParamFormatError(`${what} holds the fitter configuration "${meta.config.name}" (${fitterInputType(meta.config)}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${fitterInputType(net.config)}, ${net.config.inputSize}²)`);
+    }
+    entries = fileEntries.map((e) => {
+      if (e.name.startsWith(BUFFER_PREFIX) || !net.params.has(e.name)) return e;
+      const t = net.params.get(e.name);
+      if (t.shape.length === e.shape.length && t.shape.every((d, k) => d === e.shape[k])) return e;
+      reinitialised.push(e.name);
+      return { name: e.name, shape: [...t.shape], data: t.readSync() };
+    });
   }
   const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
   const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
@@ -131,7 +145,7 @@ export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what 
   net.buffers.validate(buffers, `${what} (buffers)`);
   net.params.assign(params, what);
   net.buffers.assign(buffers, `${what} (buffers)`);
-  return meta;
+  return { ...meta, reinitialised };
 }
 
 /** Checks the file's tensors against a freshly built network and loads them (all or nothing). */

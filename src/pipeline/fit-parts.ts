@@ -17,7 +17,10 @@ import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, type FitterNetwork } from '../nn/fitter.js';
 import { cropCamera, cropPerson, cropToImage, wholeImageCrop, type ClassMap, type PersonCrop } from './part-map.js';
 
-export interface BodyFit {
+/** A square crop of the picture as the network saw it (part-map.ts): corner and side in picture pixels, network side. */
+export type CropFrame = Pick<PersonCrop, 'x0' | 'y0' | 'side' | 'size'>;
+
+export interface BodyFit<C extends CropFrame = PersonCrop> {
   betas: number[];
   /** 72 parent-relative axis-angle numbers (SMPL's θ; joint 0 in the camera frame). */
   pose: number[];
@@ -31,7 +34,7 @@ export interface BodyFit {
   vertices: Float32Array;
   /** (fx, fy, cx, cy) of the camera the 3D result is in, in image pixels. */
   camera: [number, number, number, number];
-  crop: PersonCrop;
+  crop: C;
 }
 
 export interface FitPartMapOptions {
@@ -47,10 +50,20 @@ export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMa
   const rt = net.runtime;
   const S = net.config.inputSize;
   const crop = options.framing === 'image' ? wholeImageCrop(map, S) : cropPerson(map, S);
-  const out = rt.scope(() => {
+  return rt.scope(() => {
     const labels = rt.tensor(crop.labels, [1, S, S, 1]);
-    const parts = partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
-    const p = net.forward(net.params.toRecord(), parts, false);
+    return fitterAnswer(net, model, partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET }), crop);
+  });
+}
+
+/**
+ * The fitting network's answer to one input [1, S, S, C] (whatever it reads) drawn from a square crop
+ * of the picture: its body, with the 2D joints and the camera in the picture's pixels.
+ */
+export function fitterAnswer<C extends CropFrame>(net: FitterNetwork, model: GpuBodyModel, input: Tensor, crop: C): BodyFit<C> {
+  const rt = net.runtime;
+  const out = rt.scope(() => {
+    const p = net.forward(net.params.toRecord(), input, false);
     const body = net.body(model, p);
     return {
       betas: p.betas.readSync(),

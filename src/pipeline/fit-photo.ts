@@ -1,13 +1,17 @@
 /**
- * A photo → a body, today's route: BlazePose on our kernels finds the person and 33 landmarks with
- * metric 3D points (src/landmarks), those become targets for the body model's joints
- * (to-body-joints.ts), and the refinement (refine.ts) fits β, pose and translation to them through
- * the differentiable body layer. The part-map route (segmenter → fitting network) joins this when the
- * segmenter ships; the refinement then gets the fitter's prediction as one more start.
+ * A photo → a body, the landmarks route: BlazePose on our kernels finds the person and 33 landmarks
+ * with metric 3D points (src/landmarks), those become targets for the body model's joints
+ * (to-body-joints.ts); a fitting network that reads landmarks (fit-landmarks.ts), when given, turns
+ * them into a body — pose, shape and which way it faces — and the refinement (refine.ts) fits β, pose
+ * and translation to the landmarks through the differentiable body layer, starting from the
+ * network's body and staying near it where the landmarks leave the pose open. Without the network
+ * the refinement starts from upright bodies facing 8 directions and keeps the best.
  *
- * Camera: a photo's focal length is unknown; we assume a normal lens, f = max(width, height) pixels
- * (a 53° field of view across the longer side), principal point at the centre. Only the depth of the
- * body depends on it much; `focal` overrides it.
+ * Camera: with the network, its camera of the crop around the person (NBF's: focal 5000·side/512,
+ * as fit-parts.ts). Without it a photo's focal length is unknown; we assume a normal lens,
+ * f = max(width, height) pixels (a 53° field of view across the longer side), principal point at the
+ * centre. `focal` sets f (principal point at the centre) either way; the network's body is then
+ * moved into that camera (translationInCamera).
  */
 import type { RgbaImage } from '../io/image.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
@@ -17,6 +21,12 @@ import type { PoseLandmarker, PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets, type BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { joint2dError, refineBody, type RefineResult, type RefineStart } from './refine.js';
 import type { FittedBody } from './fitted-body.js';
+import type { FitterNetwork } from '../nn/fitter.js';
+import { fitLandmarkJoints } from './fit-landmarks.js';
+import type { BodyFit, CropFrame } from './fit-parts.js';
+
+/** Weights of the refinement after the landmark network: BlazePose's 3D points, and staying near the network's pose. */
+export const LANDMARK_NETWORK_REFINEMENT = { weight3d: 0.05, startPrior: 0.1 };
 
 export interface PhotoFitOptions {
   /** Refinement steps (default 300). */
@@ -25,6 +35,12 @@ export interface PhotoFitOptions {
   focal?: number;
   /** Weight of BlazePose's 3D points in the refinement (default 0.05; 0 fits the 2D landmarks only). */
   weight3d?: number;
+  /** A fitting network reading landmarks (input "landmarks"): its body starts the refinement. */
+  fitter?: FitterNetwork | null;
+  /** With the network: weight of staying near its pose (default LANDMARK_NETWORK_REFINEMENT.startPrior). */
+  startPrior?: number;
+  /** Refine after the network (default true; without a network the refinement always runs). */
+  refine?: boolean;
   /** Extra refinement starts (the fitting network's prediction, when there is one). */
   starts?: readonly RefineStart[];
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
@@ -33,40 +49,89 @@ export interface PhotoFitOptions {
 export interface PhotoFit extends FittedBody {
   landmarks: PoseLandmarks;
   targets: BodyJointTargets;
-  refine: Pick<RefineResult, 'startError' | 'chosen' | 'loss'> & { finalError: number };
-  timings: { landmarksMs: number; refineMs: number };
+  /** The landmark network's own answer (null without one), in its crop's camera. */
+  network: BodyFit<CropFrame> | null;
+  /** Null when the network's answer was kept unrefined. */
+  refine: (Pick<RefineResult, 'startError' | 'chosen' | 'loss'> & { finalError: number }) | null;
+  timings: { landmarksMs: number; networkMs: number; refineMs: number };
+}
+
+/**
+ * A translation seen through camera `from` (fx, fy, cx, cy) moved into camera `to` so that the point
+ * projects to the same pixel and keeps its apparent size: depth scales with the focal lengths' ratio.
+ */
+export function translationInCamera(trans: ArrayLike<number>, from: ArrayLike<number>, to: ArrayLike<number>): [number, number, number] {
+  const [x, y, z] = [trans[0], trans[1], trans[2]];
+  const u = (from[0] * x) / z + from[2];
+  const v = (from[1] * y) / z + from[3];
+  const z2 = (z * to[0]) / from[0];
+  return [((u - to[2]) * z2) / to[0], ((v - to[3]) * z2) / to[1], z2];
 }
 
 export function fitPhoto(landmarker: PoseLandmarker, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PhotoFitOptions = {}): PhotoFit {
-  const focal = options.focal ?? Math.max(image.width, image.height);
-  if (!(focal > 0)) throw new NbfError(`fit: the focal length must be positive, got ${focal}`);
+  if (options.focal !== undefined && !(options.focal > 0)) throw new NbfError(`fit: the focal length must be positive, got ${options.focal}`);
   const t0 = performance.now();
   const landmarks = landmarker.detect(image);
+  const fit = fitToLandmarks(model, skeleton, landmarks, options);
+  return { ...fit, timings: { ...fit.timings, landmarksMs: performance.now() - t0 - fit.timings.networkMs - fit.timings.refineMs } };
+}
+
+/** fitPhoto's stages after BlazePose: its landmarks (of a width × height picture) → the body. */
+export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmarks: PoseLandmarks, options: PhotoFitOptions = {}): PhotoFit {
+  if (options.focal !== undefined && !(options.focal > 0)) throw new NbfError(`fit: the focal length must be positive, got ${options.focal}`);
+  const image = { width: landmarks.width, height: landmarks.height };
   const t1 = performance.now();
   const targets = bodyJointTargets(landmarks);
-  const camera: [number, number, number, number] = [focal, focal, image.width / 2, image.height / 2];
+  const network = options.fitter ? fitLandmarkJoints(options.fitter, model, targets) : null;
+  const t2 = performance.now();
+  const focal = options.focal ?? Math.max(image.width, image.height);
+  const camera: [number, number, number, number] = network && options.focal === undefined ? network.camera : [focal, focal, image.width / 2, image.height / 2];
+  const networkStart: RefineStart | null = network ? { pose: network.pose, betas: network.betas, trans: translationInCamera(network.trans, network.camera, camera) } : null;
+  const base = { width: image.width, height: image.height, camera, landmarks, targets, network };
+  if (network && options.refine === false) {
+    const unmoved = camera === network.camera;
+    return {
+      ...base,
+      betas: Float32Array.from(network.betas), pose: Float32Array.from(network.pose),
+      trans: Float32Array.from(unmoved ? network.trans : networkStart!.trans),
+      vertices: unmoved ? network.vertices : shifted(network.vertices, network.trans, networkStart!.trans),
+      joints3d: unmoved ? network.joints3d : shifted(network.joints3d, network.trans, networkStart!.trans),
+      joints2d: network.joints2d,
+      refine: null,
+      timings: { landmarksMs: 0, networkMs: t2 - t1, refineMs: 0 },
+    };
+  }
+  const weight3d = options.weight3d ?? (network ? LANDMARK_NETWORK_REFINEMENT.weight3d : 0.05);
   const result = refineBody(model, skeleton, {
     joints2d: targets.joints2d,
     weights2d: targets.weights,
-    joints3d: (options.weight3d ?? 0.05) > 0 ? targets.joints3d : undefined,
-    weight3d: options.weight3d ?? 0.05,
+    joints3d: weight3d > 0 ? targets.joints3d : undefined,
+    weight3d,
     camera,
     size: Math.max(image.width, image.height),
-  }, { steps: options.steps, starts: options.starts, progress: options.progress });
-  const t2 = performance.now();
+    ...(network ? { startPrior: options.startPrior ?? LANDMARK_NETWORK_REFINEMENT.startPrior } : {}),
+  }, {
+    steps: options.steps,
+    starts: [...(networkStart ? [networkStart] : []), ...(options.starts ?? [])],
+    // The network tells which way the body faces; the 8 facing starts are for the route without it.
+    facing: !network,
+    progress: options.progress,
+  });
+  const t3 = performance.now();
   return {
-    width: image.width,
-    height: image.height,
-    camera,
+    ...base,
     betas: result.betas,
     pose: result.pose,
     trans: result.trans,
     vertices: result.body.vertices,
     joints3d: result.body.joints3d,
     joints2d: result.body.joints2d,
-    landmarks,
-    targets,
     refine: { startError: result.startError, chosen: result.chosen, loss: result.loss, finalError: joint2dError(result.body.joints2d, targets.joints2d, targets.weights) },
-    timings: { landmarksMs: t1 - t0, refineMs: t2 - t1 },
+    timings: { landmarksMs: 0, networkMs: t2 - t1, refineMs: t3 - t2 },
   };
+}
+
+/** Points (x, y, z triples, camera frame) moved with their body's translation from `from` to `to`. */
+function shifted(points: Float32Array, from: ArrayLike<number>, to: ArrayLike<number>): Float32Array {
+  return points.map((p, i) => p + to[i % 3] - from[i % 3]);
 }

@@ -21,8 +21,8 @@
  *   hidden behind another part cannot reach its part's pixels and should stop pulling), q_s sampled
  *   pixels of each part — vertices into their part, and every part's pixels covered
  * + small β² and body-pose² priors + a stiff penalty on bends past the joint limits
- * + λs |θ_body − θ_start|² / 69, with a part map: stay near each start's pose (the network's answer)
- *   where the picture leaves the pose open (depth, hidden limbs).
+ * + λs |θ − θ_start|² / 72, with a part map or when asked (startPrior): stay near each start's pose
+ *   (the network's answer) where the picture leaves the pose open (depth, hidden limbs).
  */
 import * as ad from './refine-ops.js';
 import { slice } from '../kernels/slice.js';
@@ -92,6 +92,11 @@ export interface RefineTarget {
   parts?: PartEvidence;
   /** Weights of the two part terms and of the stay-near-start prior (default PART_DISTANCE_WEIGHT, PART_COVER_WEIGHT, START_PRIOR). */
   partWeights?: { distance?: number; cover?: number; start?: number; coverSigma?: number };
+  /**
+   * Weight of the stay-near-start prior whatever the terms (e.g. a fitting network's answer from
+   * landmarks); default partWeights.start with a part map, none without.
+   */
+  startPrior?: number;
 }
 
 /** A start the caller brings (e.g. the fitting network's prediction). */
@@ -168,7 +173,7 @@ interface PartTensors {
 interface FitTensors {
   model: GpuBodyModel;
   parts: PartTensors | null;
-  /** [K, 3] and [K, 69]: each start's orientation and body pose, for the stay-near-start prior (parts only). */
+  /** [K, 3] and [K, 69]: each start's orientation and body pose, for the stay-near-start prior (null: no prior). */
   startOrient: Tensor | null;
   startBody: Tensor | null;
   startPrior: number;
@@ -460,12 +465,13 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   const parts = partConstants(model, target, K);
   const params = initialParams(rt, skeleton, target, starts, facing);
   const copyOf = (name: string) => rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
-  const startBody = parts ? copyOf('body') : null;
-  const startOrient = parts ? copyOf('orient') : null;
+  const startPrior = target.startPrior ?? (parts ? target.partWeights?.start ?? START_PRIOR : 0);
+  const startBody = startPrior > 0 ? copyOf('body') : null;
+  const startOrient = startPrior > 0 ? copyOf('orient') : null;
   // Every start as it was, in case no start ends below where the best one began.
   const snapshot: Partial<Record<keyof BodyParams, Tensor>> = {};
   try {
-    const common = { model, weight3d: target.weight3d ?? 0.05, size: target.size, limits: c, startPrior: target.partWeights?.start ?? START_PRIOR };
+    const common = { model, weight3d: target.weight3d ?? 0.05, size: target.size, limits: c, startPrior };
     const batch: FitTensors = { ...common, target2d: c.targetK, sqrtW2d: c.sqrtW2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
     const single = (k: number): FitTensors => ({
       ...common, target2d: c.target1, sqrtW2d: c.sqrtW2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,

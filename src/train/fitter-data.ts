@@ -19,13 +19,15 @@ import { addScalar, mulScalar } from '../kernels/elementwise.js';
 import { resizeNearest } from '../kernels/resize.js';
 import { concat } from '../kernels/concat.js';
 import { jointHeatmaps } from '../kernels/joint-heatmaps.js';
+import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { detectLandmarkJoints, type LandmarkNoiseOptions } from '../synth/landmark-noise.js';
 import { disposeBatch, type SynthBatch, type SynthGenerator } from '../synth/generate.js';
 import { absoluteRotations, exampleSeed, type ExampleParams, type SamplerOptions } from '../synth/sampler.js';
 import { Rng } from '../util/random.js';
 import { corruptPartLabels, packPartNoise, samplePartNoise, PART_NOISE_SIZE, type PartNoiseOptions } from '../synth/part-noise.js';
 import { cameraLatent, FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, latentSize } from '../nn/fitter.js';
 import type { FitterTargets } from '../nn/fitter-loss.js';
-import { corruptibleInput, DEFAULT_FITTER_INPUT, fitterInputInfo, JOINT_HEATMAP_SIGMA_FRACTION, type FitterInputType } from '../nn/fitter-inputs.js';
+import { corruptibleInput, DEFAULT_FITTER_INPUT, fitterInputInfo, HEATMAP_JOINTS, JOINT_HEATMAP_SIGMA_FRACTION, type FitterInputType } from '../nn/fitter-inputs.js';
 
 export interface FitterBatch {
   inputs: Tensor;
@@ -45,6 +47,8 @@ export interface FitterDataOptions {
    * labels); gets the batch's examples. Only for inputs that contain the 12-part map.
    */
   corrupt?: (labels: Tensor, examples: ExampleParams[], seed: number) => Tensor;
+  /** The detector's mistakes on the "landmarks" input (synth/landmark-noise.ts; defaults there). */
+  landmarkNoise?: LandmarkNoiseOptions;
   sampler?: Omit<SamplerOptions, 'size'>;
 }
 
@@ -86,12 +90,32 @@ export function heatmapSigma(size: number): number {
 }
 
 /**
- * The network input of type `input` from a rendered batch (its 12-part class map replaced by
- * `labels12` where given, e.g. corrupted). A new tensor; the batch stays the caller's.
+ * The "landmarks" input of a rendered batch: its true joints as a detector sees them, drawn per
+ * example from `seed` (so example i of a seed always gets the same mistakes).
  */
-export function fitterInput(synth: SynthBatch, input: FitterInputType, labels12: Tensor = synth.inputs.labels): Tensor {
+export function detectedJointHeatmaps(synth: SynthBatch, seed: number, noise: LandmarkNoiseOptions = {}): Tensor {
+  const n = synth.examples.length;
+  const J = HEATMAP_JOINTS;
+  const truth = synth.targets.joints2d.readSync();
+  const joints = new Float32Array(n * J * 2);
+  const confidence = new Float32Array(n * J);
+  synth.examples.forEach((e, i) => {
+    const d = detectLandmarkJoints(truth, new Rng(exampleSeed((seed ^ 0x1a4d3a) >>> 0, e.index)), noise, i * J * 2);
+    joints.set(d.joints2d, i * J * 2);
+    confidence.set(d.confidence, i * J);
+  });
+  return landmarkHeatmaps(synth.targets.joints2d.runtime, joints, confidence, n, synth.size);
+}
+
+/**
+ * The network input of type `input` from a rendered batch (its 12-part class map replaced by
+ * `labels12` where given, e.g. corrupted; `seed` and `noise` draw the "landmarks" input's detector
+ * mistakes). A new tensor; the batch stays the caller's.
+ */
+export function fitterInput(synth: SynthBatch, input: FitterInputType, labels12: Tensor = synth.inputs.labels, seed = 0, noise: LandmarkNoiseOptions = {}): Tensor {
   const info = fitterInputInfo(input);
   const size = synth.size;
+  if (info.detected) return detectedJointHeatmaps(synth, seed, noise);
   const partsOf = (g: Granularity) => {
     const labels = g === 12 ? labels12 : synth.inputs.variants[g]?.labels;
     if (!labels) throw new NbfError(`fitter input "${input}": the batch was rendered without its ${g}-part map (generateBatch's granularities)`);
@@ -128,7 +152,7 @@ export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, s
       const has3d = Float32Array.from(synth.examples, (e) => (keeps3d(seed, e.index, fraction) ? 1 : 0));
       const labels = options.corrupt ? options.corrupt(synth.inputs.labels, synth.examples, seed) : synth.inputs.labels;
       return {
-        inputs: fitterInput(synth, input, labels),
+        inputs: fitterInput(synth, input, labels, seed, options.landmarkNoise),
         targets: {
           latent: rt.tensor(latent, [n, L]),
           joints3d: rt.view(synth.targets.joints3d, synth.targets.joints3d.shape),

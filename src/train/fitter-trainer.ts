@@ -49,7 +49,9 @@ export interface TrainFitterOptions extends TrainingRunOptions {
   meanCount?: number;
   /**
    * A new run starts from these trained weights (parameters, buffers and mean latent; the same
-   * configuration) instead of a random initialisation; the optimizer starts afresh.
+   * configuration, or the same network reading another input: then the tensors whose shape follows
+   * the input, the stem's filters, keep their random initialisation) instead of a random
+   * initialisation; the optimizer starts afresh.
    */
   init?: { bytes: Uint8Array; path: string };
   /**
@@ -85,7 +87,13 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
   try {
     // Trained weights are loaded before the run folder is made: a file of another configuration is
     // refused with nothing written.
-    if (o.init) assignFitterWeights(net, o.init.bytes, o.init.path);
+    if (o.init) {
+      // Weights of the same network reading another input start it too (the stem's filters fresh).
+      const loaded = assignFitterWeights(net, o.init.bytes, o.init.path, { acrossInputs: true });
+      if (loaded.reinitialised.length) {
+        (o.log ?? ((l: string) => process.stderr.write(l + '\n')))(`train fitter: ${o.init.path} reads ${fitterInputType(loaded.config)}; this run reads ${fitterInputType(o.config)}: ${loaded.reinitialised.join(', ')} start afresh, the rest from the file`);
+      }
+    }
     const result = await runTraining<FitterEvaluation>({
       label: 'train fitter',
       network: net,

@@ -1,0 +1,117 @@
+/**
+ * The landmarks route (`nbf fit`'s default) on synthetic people whose bodies we know: BlazePose on the
+ * rendered picture, then (a) the refinement alone from 8 facing directions (the route without the
+ * landmark network), (b) the landmark network's body, (c) the network, then the refinement — each
+ * scored by MPJPE (pelvis-aligned), PA-MPJPE and the 2D joint error, beside the rest-pose floor.
+ * Every variant goes through src/pipeline/fit-photo.ts (fitToLandmarks), as the product does.
+ *
+ *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fit.ts [--count N] [--seed S]
+ *        [--size PX] [--fitter F] [--steps N] [--alone-steps N] [--start-prior W] [--weight-3d W]
+ *        [--no-alone] [--backgrounds DIR] [--json FILE]
+ *
+ * The refinement without the network gets the render's true focal length (a photo's is unknown:
+ * nbf fit guesses one); the network answers in its crop's camera, as in the product. Seeds are
+ * validation seeds (900101 by default), never drawn by training.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createNodeContext } from '../src/runtime/node-context.js';
+import { loadOpenBodyModel } from '../src/smpl/default-model.js';
+import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
+import { loadFitterWeights } from '../src/nn/weights-file.js';
+import { defaultLandmarkFitterWeightsPath } from '../src/nn/default-weights.js';
+import { fitToLandmarks, LANDMARK_NETWORK_REFINEMENT } from '../src/pipeline/fit-photo.js';
+import { LANDMARK_ROUTE_STEPS } from '../src/cli/fit-photo.js';
+import { createPoseLandmarker } from '../src/landmarks/model-files.js';
+import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
+import { rgbFloatsToImage } from '../src/io/image.js';
+import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
+
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const num = (name: string, fallback: number) => (flag(name) === undefined ? fallback : Number(flag(name)));
+const count = num('count', 48);
+const seed = num('seed', 900101);
+const size = num('size', 224);
+const steps = num('steps', LANDMARK_ROUTE_STEPS.network);
+const aloneSteps = num('alone-steps', LANDMARK_ROUTE_STEPS.alone);
+const startPrior = num('start-prior', LANDMARK_NETWORK_REFINEMENT.startPrior);
+const weight3d = num('weight-3d', LANDMARK_NETWORK_REFINEMENT.weight3d);
+const alone = !process.argv.includes('--no-alone');
+const jsonPath = flag('json');
+const backgroundsDir = flag('backgrounds');
+
+const rt = createNodeContext();
+const model = loadOpenBodyModel();
+const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
+const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
+const landmarker = createPoseLandmarker(rt, {});
+const fitterPath = flag('fitter') ?? defaultLandmarkFitterWeightsPath();
+if (!fitterPath) throw new Error('no landmark fitter: pass --fitter FILE.nbfw (weights/nbf-fitter-landmarks.nbfw is not here)');
+const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: ['landmarks'] }).network;
+const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
+const mm = (x: number) => x * 1000;
+const rows: Record<string, number>[] = [];
+for (let i = 0; i < count; i++) {
+  const batch = generator.generateBatch(1, { size, seed, start: i });
+  const rgb = batch.inputs.rgb.readSync();
+  const joints3d = batch.targets.joints3d.readSync();
+  const joints2d = batch.targets.joints2d.readSync();
+  const focal = batch.examples[0].camera[0];
+  disposeBatch(batch);
+  let landmarks;
+  try {
+    landmarks = landmarker.detect(rgbFloatsToImage(rgb, size, size));
+  } catch (e) {
+    if (!(e instanceof NoPersonError)) throw e;
+    process.stderr.write(`${i + 1}/${count}: no person found\n`);
+    rows.push({ index: i, found: 0 });
+    continue;
+  }
+  const px = (p: ArrayLike<number>) => { let s = 0; for (let j = 0; j < 24; j++) s += Math.hypot(p[2 * j] - joints2d[2 * j], p[2 * j + 1] - joints2d[2 * j + 1]) / 24; return s; };
+  const score = (name: string, fit: { joints3d: Float32Array; joints2d: Float32Array }) => ({
+    [`${name}Mpjpe`]: mm(mpjpe(fit.joints3d, joints3d, 24)), [`${name}Pa`]: mm(paMpjpe(fit.joints3d, joints3d, 24)), [`${name}Px`]: px(fit.joints2d),
+  });
+  // The detector's own 2D error on the joints it gives (weighted as the refinement weighs them).
+  const targets = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter, refine: false });
+  let detector = 0;
+  let weight = 0;
+  for (let j = 0; j < 24; j++) {
+    const w = targets.targets.visibility[j] > 0 ? 1 : 0;
+    detector += w * Math.hypot(targets.targets.joints2d[2 * j] - joints2d[2 * j], targets.targets.joints2d[2 * j + 1] - joints2d[2 * j + 1]);
+    weight += w;
+  }
+  const t0 = performance.now();
+  const refined = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter, steps, startPrior, weight3d });
+  const t1 = performance.now();
+  const aloneFit = alone ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { steps: aloneSteps, focal }) : null;
+  const t2 = performance.now();
+  const row: Record<string, number> = {
+    index: i, found: 1, detectorPx: detector / weight,
+    ...score('network', targets.network!), ...score('refined', refined), ...(aloneFit ? score('alone', aloneFit) : {}),
+    restPa: mm(paMpjpe(rest, joints3d, 24)), refineMs: t1 - t0, aloneMs: t2 - t1,
+  };
+  rows.push(row);
+  process.stderr.write(`${i + 1}/${count}: detector ${row.detectorPx.toFixed(1)} px; network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px${aloneFit ? `; alone ${row.aloneMpjpe.toFixed(1)} / PA ${row.alonePa.toFixed(1)} mm` : ''}\n`);
+}
+const found = rows.filter((r) => r.found);
+const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
+const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+const keys = ['detectorPx', 'networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', ...(alone ? ['aloneMpjpe', 'alonePa', 'alonePx', 'aloneMs'] : []), 'restPa', 'refineMs'];
+const summary = {
+  count, found: found.length, seed, size, steps, aloneSteps: alone ? aloneSteps : null, startPrior, weight3d, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
+  means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])),
+};
+console.log(JSON.stringify(summary, null, 2));
+if (jsonPath) {
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify({ summary, rows }, null, 2) + '\n');
+}
+fitter.dispose();
+landmarker.dispose();
+generator.dispose();
+backgrounds?.dispose();
+rt.destroy();

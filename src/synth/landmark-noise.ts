@@ -1,0 +1,96 @@
+/**
+ * A landmark detector's view of a synthetic person's true 2D joints: what the fitting network's
+ * "landmarks" input (src/nn/fitter-inputs.ts) is trained on, so that at run time it can read what
+ * BlazePose gives (src/landmarks/to-body-joints.ts) — 18 of the body model's 24 joints, each with a
+ * visibility — although no detector runs during training. Every draw comes from the caller's random
+ * stream (one per example), so a batch is reproducible.
+ *
+ *   missing    the joints no landmark gives (spine, neck, collars) are NaN (an empty heatmap)
+ *   hips       BlazePose's hip landmarks lie outside the body model's hip joints: both hips move away
+ *              from their middle by a factor in [1, hipSpread]; the pelvis is the middle of the hips
+ *              as detected (jitter included), as to-body-joints.ts makes it from the landmarks
+ *   jitter     Gaussian, σ a fraction in [0, jitter] (drawn per example) of the person's extent in the
+ *              picture (the larger side of the joints' bounding box)
+ *   poor       each joint with probability `poorRate` is seen poorly: visibility in [0, 0.5] and
+ *              3 times the jitter (a hidden limb the detector guesses)
+ *   sides      with probability `swapRate` per limb pair group (arms, legs) the left and right joints
+ *              trade places (a detector's side mistake)
+ * A joint seen well gets a visibility in [0.7, 1] (BlazePose scores its visible landmarks near 1).
+ */
+import type { Rng } from '../util/random.js';
+import { LANDMARK_BODY_JOINTS } from '../landmarks/to-body-joints.js';
+
+export const BODY_JOINTS = 24;
+
+export interface LandmarkNoiseOptions {
+  /** Largest jitter σ as a fraction of the person's extent (default 0.03). */
+  jitter?: number;
+  /** Probability that a joint is seen poorly (default 0.1). */
+  poorRate?: number;
+  /** Probability per group (arms, legs) of left and right swapped (default 0.03). */
+  swapRate?: number;
+  /** Largest factor the hips move out from their middle by (default 1.5). */
+  hipSpread?: number;
+}
+
+export const DEFAULT_LANDMARK_NOISE: Required<LandmarkNoiseOptions> = { jitter: 0.03, poorRate: 0.1, swapRate: 0.03, hipSpread: 1.5 };
+
+export interface DetectedJoints {
+  /** 24 × 2 pixels; NaN for a joint the detector does not give. */
+  joints2d: Float32Array;
+  /** 24 confidences in [0, 1] (0 for a missing joint). */
+  confidence: Float32Array;
+}
+
+const PELVIS = 0;
+const HIPS: readonly [number, number] = [1, 2];
+/** Left/right twins (SMPL numbering) of the arms, then of the legs. */
+const ARM_PAIRS: readonly [number, number][] = [[16, 17], [18, 19], [20, 21], [22, 23]];
+const LEG_PAIRS: readonly [number, number][] = [[1, 2], [4, 5], [7, 8], [10, 11]];
+
+/** The detector's view of one example's true joints (24 × 2 pixels, in `truth` from `offset`). */
+export function detectLandmarkJoints(truth: ArrayLike<number>, rng: Rng, options: LandmarkNoiseOptions = {}, offset = 0): DetectedJoints {
+  const o = { ...DEFAULT_LANDMARK_NOISE, ...options };
+  const p = Float64Array.from({ length: 2 * BODY_JOINTS }, (_, i) => truth[offset + i]);
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let j = 0; j < BODY_JOINTS; j++) {
+    x0 = Math.min(x0, p[2 * j]);
+    x1 = Math.max(x1, p[2 * j]);
+    y0 = Math.min(y0, p[2 * j + 1]);
+    y1 = Math.max(y1, p[2 * j + 1]);
+  }
+  const extent = Math.max(x1 - x0, y1 - y0, 1);
+
+  // Hips spread from their middle.
+  const spread = rng.uniform(1, o.hipSpread);
+  const [l, r] = HIPS;
+  for (let a = 0; a < 2; a++) {
+    const mid = (p[2 * l + a] + p[2 * r + a]) / 2;
+    p[2 * l + a] = mid + (p[2 * l + a] - mid) * spread;
+    p[2 * r + a] = mid + (p[2 * r + a] - mid) * spread;
+  }
+
+  // Side mistakes, per group.
+  for (const group of [ARM_PAIRS, LEG_PAIRS]) {
+    if (rng.next() >= o.swapRate) continue;
+    for (const [a, b] of group) {
+      for (let k = 0; k < 2; k++) [p[2 * a + k], p[2 * b + k]] = [p[2 * b + k], p[2 * a + k]];
+    }
+  }
+
+  const sigma = rng.uniform(0, o.jitter) * extent;
+  const joints2d = new Float32Array(2 * BODY_JOINTS).fill(NaN);
+  const confidence = new Float32Array(BODY_JOINTS);
+  for (const j of LANDMARK_BODY_JOINTS) {
+    if (j === PELVIS) continue;
+    const poor = rng.next() < o.poorRate;
+    const s = poor ? 3 * sigma : sigma;
+    joints2d[2 * j] = p[2 * j] + rng.normal(0, s);
+    joints2d[2 * j + 1] = p[2 * j + 1] + rng.normal(0, s);
+    confidence[j] = poor ? rng.uniform(0, 0.5) : rng.uniform(0.7, 1);
+  }
+  // The pelvis is the middle of the hips as detected, its visibility theirs (to-body-joints.ts).
+  for (let a = 0; a < 2; a++) joints2d[2 * PELVIS + a] = (joints2d[2 * l + a] + joints2d[2 * r + a]) / 2;
+  confidence[PELVIS] = (confidence[l] + confidence[r]) / 2;
+  return { joints2d, confidence };
+}
