@@ -21,6 +21,7 @@ import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadFitterWeights } from '../src/nn/weights-file.js';
 import { defaultLandmarkFitterWeightsPath } from '../src/nn/default-weights.js';
 import { fitToLandmarks, LANDMARK_NETWORK_REFINEMENT } from '../src/pipeline/fit-photo.js';
+import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
 import { LANDMARK_ROUTE_STEPS } from '../src/cli/fit-photo.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { NoPersonError } from '../src/landmarks/blazepose.js';
@@ -52,6 +53,7 @@ const landmarker = createPoseLandmarker(rt, {});
 const fitterPath = flag('fitter') ?? defaultLandmarkFitterWeightsPath();
 if (!fitterPath) throw new Error('no landmark fitter: pass --fitter FILE.nbfw (weights/nbf-fitter-landmarks.nbfw is not here)');
 const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: ['landmarks'] }).network;
+const network = landmarkNetwork(fitter, generator.gpuModel);
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const mm = (x: number) => x * 1000;
 const rows: Record<string, number>[] = [];
@@ -76,7 +78,7 @@ for (let i = 0; i < count; i++) {
     [`${name}Mpjpe`]: mm(mpjpe(fit.joints3d, joints3d, 24)), [`${name}Pa`]: mm(paMpjpe(fit.joints3d, joints3d, 24)), [`${name}Px`]: px(fit.joints2d),
   });
   // The detector's own 2D error on the joints it gives (weighted as the refinement weighs them).
-  const targets = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter, refine: false });
+  const targets = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, refine: false });
   let detector = 0;
   let weight = 0;
   for (let j = 0; j < 24; j++) {
@@ -85,7 +87,7 @@ for (let i = 0; i < count; i++) {
     weight += w;
   }
   const t0 = performance.now();
-  const refined = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter, steps, startPrior, weight3d });
+  const refined = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, steps, startPrior, weight3d });
   const t1 = performance.now();
   const aloneFit = alone ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { steps: aloneSteps, focal }) : null;
   const t2 = performance.now();

@@ -23,7 +23,7 @@ import { JOINT_HEATMAP_SIGMA_FRACTION } from '../src/nn/fitter-inputs.js';
 import { disposeFitterBatch, fitterBatch } from '../src/train/fitter-data.js';
 import { fitterConfigWithInput, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
 import { assignFitterWeights, encodeFitterWeights } from '../src/nn/weights-file.js';
-import { fitLandmarkJoints, jointOutlineBox, personFrame } from '../src/pipeline/fit-landmarks.js';
+import { fitLandmarkJoints, jointOutlineBox, landmarkNetwork, personFrame } from '../src/pipeline/fit-landmarks.js';
 import { cropToImage } from '../src/pipeline/part-map.js';
 import { fitToLandmarks, translationInCamera } from '../src/pipeline/fit-photo.js';
 import type { PoseLandmarks } from '../src/landmarks/blazepose.js';
@@ -198,6 +198,7 @@ describe('the landmark network in the landmarks route', () => {
       const [u, v] = cropToImage(fit.crop, 0, 0);
       expect([u, v]).toEqual([fit.crop.x0, fit.crop.y0]);
       expect(() => fitLandmarkJoints(parts, generator.gpuModel, targetsOf(standingJoints()))).toThrow(/reads "parts12", not "landmarks"/);
+      expect(() => landmarkNetwork(parts, generator.gpuModel)).toThrow(/reads "parts12", not "landmarks"/);
     } finally {
       net.dispose();
       parts.dispose();
@@ -223,15 +224,15 @@ describe('the landmark network in the landmarks route', () => {
       const marks: [number, number][] = [[23, 1], [24, 2], [25, 4], [26, 5], [27, 7], [28, 8], [11, 16], [12, 17], [13, 18], [14, 19], [15, 20], [16, 21], [7, 15], [8, 15], [31, 10], [32, 11], [17, 22], [19, 22], [18, 23], [20, 23]];
       for (const [m, j] of marks) keypoints[m] = [targets.joints2d[2 * j], targets.joints2d[2 * j + 1], 0.95];
       const landmarks = { keypoints, world: Array.from({ length: 33 }, () => [0, 0, 0]), width: 128, height: 128 } as unknown as PoseLandmarks;
-      const kept = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter: net, refine: false });
+      const kept = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network: landmarkNetwork(net, generator.gpuModel), refine: false });
       expect(kept.refine).toBeNull();
       expect(Array.from(kept.betas)).toEqual(kept.network!.betas.map((b) => Math.fround(b)));
       expect(kept.camera).toEqual(kept.network!.camera);
-      const refined = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter: net, steps: 20 });
+      const refined = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network: landmarkNetwork(net, generator.gpuModel), steps: 20 });
       expect(refined.refine!.chosen).toBe(0);
       expect(refined.refine!.finalError).toBeLessThan(refined.refine!.startError);
       expect(refined.camera).toEqual(refined.network!.camera);
-      const focal = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { fitter: net, steps: 4, focal: 200 });
+      const focal = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network: landmarkNetwork(net, generator.gpuModel), steps: 4, focal: 200 });
       expect(focal.camera).toEqual([200, 200, 64, 64]);
     } finally {
       net.dispose();

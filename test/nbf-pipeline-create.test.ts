@@ -2,17 +2,22 @@
  * NbfPipeline.create through a fetch (as a page loads it): every model it loaded is freed again when a
  * later download fails, and a pipeline that was created frees all it holds on dispose().
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FitterNetwork, fitterConfigWithInput } from '../src/nn/fitter.js';
+import { encodeFitterWeights } from '../src/nn/weights-file.js';
+import { readImageFile } from '../src/io/image-file.js';
 import { testRuntime } from './helpers/gl.js';
 import { NbfPipeline, PIPELINE_FILES } from '../src/pipeline/nbf-pipeline.js';
 import type { FetchLike } from '../src/graph/load.js';
 
-/** A fetch over weights/ that answers 404 for `missing`. */
-function diskFetch(missing: string | null): FetchLike {
+/** A fetch over weights/ that answers 404 for `missing`; `extra` serves other files by name. */
+function diskFetch(missing: string | null, extra: Record<string, string> = {}): FetchLike {
   return async (url: string) => {
-    const path = join('weights', url.replace(/^\//, ''));
+    const name = url.replace(/^\//, '');
+    const path = extra[name] ?? join('weights', name);
     const found = existsSync(path) && !(missing && url.endsWith(missing));
     const bytes = found ? readFileSync(path) : Buffer.alloc(0);
     return {
@@ -35,6 +40,44 @@ describe('NbfPipeline.create', () => {
     const pipeline = await NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true, parts: true, fetch: diskFetch(null) });
     expect(rt.memory().tensors).toBeGreaterThan(before.tensors);
     pipeline.dispose();
+    expect(rt.memory().tensors).toBe(before.tensors);
+  });
+});
+
+describe('NbfPipeline.create with the landmark network', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nbf-pipeline-create-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('fetches it, starts fit() from its body, and frees it (also when its download fails)', async () => {
+    const rt = testRuntime();
+    const net = new FitterNetwork(rt, fitterConfigWithInput({
+      name: 'tiny', inputSize: 32, shapeCount: 10,
+      encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+    }, 'landmarks'), { seed: 3 });
+    const file = join(root, 'landmarks.nbfw');
+    writeFileSync(file, encodeFitterWeights(net));
+    net.dispose();
+    const before = rt.memory();
+    await expect(NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true, landmarkNetwork: true, fetch: diskFetch(PIPELINE_FILES.landmarkFitter) }))
+      .rejects.toThrow(/nbf-fitter-landmarks\.nbfw: HTTP 404/);
+    expect(rt.memory().tensors).toBe(before.tensors);
+    let done = 0;
+    const pipeline = await NbfPipeline.create({
+      runtime: rt, baseUrl: '/', noDetector: true, landmarkNetwork: true, fetch: diskFetch(null, { [PIPELINE_FILES.landmarkFitter]: file }),
+      onProgress: (d, total) => { done = d; expect(total).toBe(3); },
+    });
+    try {
+      expect(done).toBe(3);
+      expect(pipeline.landmarkFitter).not.toBeNull();
+      const image = await readImageFile('examples/web/sample.png');
+      const fit = pipeline.fit(image, { steps: 4 });
+      expect(fit.network).not.toBeNull();
+      expect(fit.camera).toEqual(fit.network!.camera);
+      const without = pipeline.fit(image, { steps: 4, network: null });
+      expect(without.network).toBeNull();
+    } finally {
+      pipeline.dispose();
+    }
     expect(rt.memory().tensors).toBe(before.tensors);
   });
 });

@@ -33,6 +33,7 @@ import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from 
 import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
 import { maskImage } from '../landmarks/draw.js';
 import { fitPhoto, type PhotoFit } from '../pipeline/fit-photo.js';
+import { landmarkNetwork } from '../pipeline/fit-landmarks.js';
 import type { FittedBody } from '../pipeline/fitted-body.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
 import { partsImage } from '../pipeline/segment.js';
@@ -246,6 +247,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
         return 1;
       }
     }
+    const network = route === 'landmarks' && fitter ? landmarkNetwork(fitter, gpuModel) : null;
     // The landmark model is loaded only for the routes that read landmarks.
     const landmarker = route === 'parts' ? null : createPoseLandmarker(rt, { variant });
     try {
@@ -289,7 +291,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
             continue;
           }
           if (!landmarker) throw new NbfError('internal: the landmarks route without a landmark model');
-          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, fitter, refine, progress });
+          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, network, refine, progress });
           if (tty) process.stderr.write('\r\x1b[K');
           const files = [...bodyFiles(fit), ...landmarkFiles(fit.landmarks)];
           const totalMs = performance.now() - t0;

@@ -73,3 +73,10 @@ export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targe
   const rt = net.runtime;
   return rt.scope(() => fitterAnswer(net, model, landmarkHeatmaps(rt, joints, confidence, 1, S), crop));
 }
+
+/** fit-photo.ts's LandmarkNetwork for a fitting network that reads landmarks (checked here, once). */
+export function landmarkNetwork(net: FitterNetwork, model: GpuBodyModel): (targets: BodyJointTargets) => BodyFit<CropFrame> {
+  const input = fitterInputType(net.config);
+  if (input !== 'landmarks') throw new NbfError(`landmark fit: this fitting network reads "${input}", not "landmarks" (train one with nbf train fitter --input landmarks)`);
+  return (targets) => fitLandmarkJoints(net, model, targets);
+}

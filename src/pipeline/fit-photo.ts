@@ -21,9 +21,14 @@ import type { PoseLandmarker, PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets, type BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { joint2dError, refineBody, type RefineResult, type RefineStart } from './refine.js';
 import type { FittedBody } from './fitted-body.js';
-import type { FitterNetwork } from '../nn/fitter.js';
-import { fitLandmarkJoints } from './fit-landmarks.js';
 import type { BodyFit, CropFrame } from './fit-parts.js';
+
+/**
+ * The landmark network's step: body-joint targets → its body in its crop's camera. fit-landmarks.ts
+ * `landmarkNetwork(fitter, model)` makes one; passed in, so that this file (the browser bundle's
+ * first fetch) does not carry the fitting network's code.
+ */
+export type LandmarkNetwork = (targets: BodyJointTargets) => BodyFit<CropFrame>;
 
 /** Weights of the refinement after the landmark network: BlazePose's 3D points, and staying near the network's pose. */
 export const LANDMARK_NETWORK_REFINEMENT = { weight3d: 0.05, startPrior: 0.1 };
@@ -35,8 +40,8 @@ export interface PhotoFitOptions {
   focal?: number;
   /** Weight of BlazePose's 3D points in the refinement (default 0.05; 0 fits the 2D landmarks only). */
   weight3d?: number;
-  /** A fitting network reading landmarks (input "landmarks"): its body starts the refinement. */
-  fitter?: FitterNetwork | null;
+  /** The fitting network reading landmarks (fit-landmarks.ts landmarkNetwork): its body starts the refinement. */
+  network?: LandmarkNetwork | null;
   /** With the network: weight of staying near its pose (default LANDMARK_NETWORK_REFINEMENT.startPrior). */
   startPrior?: number;
   /** Refine after the network (default true; without a network the refinement always runs). */
@@ -82,7 +87,7 @@ export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmark
   const image = { width: landmarks.width, height: landmarks.height };
   const t1 = performance.now();
   const targets = bodyJointTargets(landmarks);
-  const network = options.fitter ? fitLandmarkJoints(options.fitter, model, targets) : null;
+  const network = options.network ? options.network(targets) : null;
   const t2 = performance.now();
   const focal = options.focal ?? Math.max(image.width, image.height);
   const camera: [number, number, number, number] = network && options.focal === undefined ? network.camera : [focal, focal, image.width / 2, image.height / 2];

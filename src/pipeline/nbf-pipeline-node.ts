@@ -1,4 +1,4 @@
-/** `NbfPipeline` from the files under weights/ (Node): the shipped landmark model, detector, body model and, with `parts`, the segmenter and fitter. */
+/** `NbfPipeline` from the files under weights/ (Node): the shipped landmark model, detector, body model and, with `parts`, the segmenter and fitter; with `landmarkNetwork`, the fitter that reads landmarks. */
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
 import { loadGraphModel } from '../graph/load-node.js';
@@ -9,13 +9,16 @@ import { NbfPipeline } from './nbf-pipeline.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
 import { fitPicture } from './fit-picture.js';
-import { DEFAULT_FITTER_FILE, DEFAULT_SEGMENTER_FILE, defaultFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
+import { landmarkNetwork } from './fit-landmarks.js';
+import { DEFAULT_FITTER_FILE, DEFAULT_LANDMARK_FITTER_FILE, DEFAULT_SEGMENTER_FILE, defaultFitterWeightsPath, defaultLandmarkFitterWeightsPath, defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 
 /**
  * `parts`: also load the segmenter and the fitting network (NbfPipeline.fitParts) from weights/ or the
- * given files; true needs the shipped files, an object names others.
+ * given files; true needs the shipped files, an object names others. `landmarkNetwork`: also load the
+ * fitting network that reads landmarks (NbfPipeline.fit starts from it): true the shipped file, a
+ * string another.
  */
-export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVariant; bodyModel?: BodyModel; noDetector?: boolean; parts?: boolean | { segmenter?: string; fitter?: string } } = {}): NbfPipeline {
+export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVariant; bodyModel?: BodyModel; noDetector?: boolean; parts?: boolean | { segmenter?: string; fitter?: string }; landmarkNetwork?: boolean | string } = {}): NbfPipeline {
   const variant = options.variant ?? 'lite';
   const path = blazePoseModelPath(variant);
   if (!path) throw new NbfError(`the BlazePose ${variant} model is not under weights/blazepose/${variant === 'lite' ? '' : ` (bash scripts/fetch-blazepose.sh ${variant})`}`);
@@ -26,16 +29,23 @@ export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVa
   try {
     let segmenter = null;
     let fitter = null;
+    let landmarkFitter = null;
+    const read = (file: string) => {
+      if (!existsSync(file)) throw new NbfError(`${file}: no such file`);
+      return new Uint8Array(readFileSync(file));
+    };
+    if (options.landmarkNetwork) {
+      const file = typeof options.landmarkNetwork === 'string' ? options.landmarkNetwork : defaultLandmarkFitterWeightsPath();
+      if (!file) throw new NbfError(`no landmark fitter weights: weights/${DEFAULT_LANDMARK_FITTER_FILE} is not there (train one with nbf train fitter --input landmarks and pass its file)`);
+      landmarkFitter = loadFitterWeights(rt, read(file), file, { inputs: ['landmarks'] }).network;
+      owned.push(landmarkFitter);
+    }
     if (options.parts) {
       const files = typeof options.parts === 'object' ? options.parts : {};
       const segmenterPath = files.segmenter ?? defaultSegmenterWeightsPath();
       const fitterPath = files.fitter ?? defaultFitterWeightsPath();
       if (!segmenterPath) throw new NbfError(`no segmenter weights: weights/${DEFAULT_SEGMENTER_FILE} is not there (train one with nbf train segmenter and pass its file)`);
       if (!fitterPath) throw new NbfError(`no fitter weights: weights/${DEFAULT_FITTER_FILE} is not there`);
-      const read = (file: string) => {
-        if (!existsSync(file)) throw new NbfError(`${file}: no such file`);
-        return new Uint8Array(readFileSync(file));
-      };
       segmenter = loadSegmenterWeights(rt, read(segmenterPath), segmenterPath).network;
       owned.push(segmenter);
       fitter = loadFitterWeights(rt, read(fitterPath), fitterPath).network;
@@ -45,7 +55,7 @@ export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVa
     owned.push(landmarks);
     const detector = detectorPath ? loadGraphModel(rt, detectorPath) : null;
     if (detector) owned.push(detector);
-    return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter, fitPicture });
+    return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter, fitPicture, landmarkFitter, landmarkNetwork });
   } catch (e) {
     for (const o of owned) o.dispose();
     throw e;

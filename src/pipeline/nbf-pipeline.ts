@@ -3,6 +3,7 @@
  * code). Two routes:
  *
  *   fit(image)       the photo route of fit-photo.ts: BlazePose person detector and landmarks →
+ *                    (with { landmarkNetwork: true }) the fitting network that reads landmarks →
  *                    refinement of the body model on the landmarks
  *   fitParts(image)  NBF's route, fit-picture.ts: segmenter → 12-part map → fitting network →
  *                    refinement on the part map (plus the landmarks with { landmarks: true });
@@ -14,10 +15,11 @@
  *
  * In Node, `createNodePipeline()` (nbf-pipeline-node.ts) reads the same files from weights/.
  *
- * NBF's route is code of its own (the segmenter and fitting networks, their weights files,
- * fit-picture.ts: parts-route.ts), which this file only names as types: `create` imports it when asked
- * for { parts: true } (load-parts-route.ts), so the browser bundle keeps it in a chunk that a page
- * running only the photo route never fetches (docs/performance.md, "Browser bundle size").
+ * The networks are code of their own (the segmenter and fitting networks, their weights files,
+ * fit-picture.ts, fit-landmarks.ts: parts-route.ts), which this file only names as types: `create`
+ * imports it when asked for { parts: true } or { landmarkNetwork: true } (load-parts-route.ts), so the
+ * browser bundle keeps it in a chunk that a page running BlazePose alone never fetches
+ * (docs/performance.md, "Browser bundle size").
  */
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
@@ -30,7 +32,8 @@ import { fetchGraphModel, type FetchLike } from '../graph/load.js';
 import type { GraphModel } from '../graph/graph-model.js';
 import { PoseLandmarker } from '../landmarks/blazepose.js';
 import { PersonDetector } from '../landmarks/detector.js';
-import { fitPhoto, type PhotoFit, type PhotoFitOptions } from './fit-photo.js';
+import { fitPhoto, type LandmarkNetwork, type PhotoFit, type PhotoFitOptions } from './fit-photo.js';
+import type { landmarkNetwork } from './fit-landmarks.js';
 import type { fitPicture, PictureFit, PictureFitOptions } from './fit-picture.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
 import type { FitterNetwork } from '../nn/fitter.js';
@@ -43,6 +46,7 @@ export const PIPELINE_FILES = {
   bodyModel: 'nbf-open-body.nbfm',
   segmenter: 'nbf-segmenter-compact.nbfw',
   fitter: 'nbf-fitter-compact.nbfw',
+  landmarkFitter: 'nbf-fitter-landmarks.nbfw',
 } as const;
 
 export interface PipelineParts {
@@ -54,6 +58,9 @@ export interface PipelineParts {
   fitter?: FitterNetwork | null;
   /** The code that runs NBF's route (fit-picture.ts), passed in so that this file does not import it. */
   fitPicture?: typeof fitPicture | null;
+  /** The fitting network that reads landmarks (fit()'s start), with the code that runs it (fit-landmarks.ts). */
+  landmarkFitter?: FitterNetwork | null;
+  landmarkNetwork?: typeof landmarkNetwork | null;
 }
 
 export interface NbfPipelineOptions {
@@ -66,6 +73,11 @@ export interface NbfPipelineOptions {
   noDetector?: boolean;
   /** Also fetch the segmenter and fitting network for fitParts (default false: the photo route only). */
   parts?: boolean;
+  /**
+   * Also fetch the fitting network that reads landmarks (PIPELINE_FILES.landmarkFitter): fit() then
+   * starts the refinement from its body instead of 8 facing directions (default false).
+   */
+  landmarkNetwork?: boolean;
   fetch?: FetchLike;
   /** Called as files arrive: files done, files in all. */
   onProgress?: (done: number, total: number) => void;
@@ -95,7 +107,9 @@ export class NbfPipeline {
   readonly landmarker: PoseLandmarker;
   readonly segmenter: SegmenterNetwork | null;
   readonly fitter: FitterNetwork | null;
+  readonly landmarkFitter: FitterNetwork | null;
   private readonly fitPicture: typeof fitPicture | null;
+  private readonly landmarkNetwork: LandmarkNetwork | null;
   private disposed = false;
 
   /** From models already loaded (Node reads files; `create` fetches). Takes ownership of them. */
@@ -109,6 +123,9 @@ export class NbfPipeline {
     this.segmenter = parts.segmenter ?? null;
     this.fitter = parts.fitter ?? null;
     this.fitPicture = parts.segmenter ? parts.fitPicture ?? null : null;
+    if (parts.landmarkFitter && !parts.landmarkNetwork) throw new NbfError('NbfPipeline: with the landmark fitting network, pass landmarkNetwork too (NbfPipeline.create and createNodePipeline do)');
+    this.landmarkFitter = parts.landmarkFitter ?? null;
+    this.landmarkNetwork = parts.landmarkFitter ? parts.landmarkNetwork!(parts.landmarkFitter, this.gpuModel) : null;
   }
 
   /** Fetches the models (landmarks, detector, body model) and builds a pipeline. */
@@ -116,7 +133,7 @@ export class NbfPipeline {
     const base = options.baseUrl ?? 'weights/';
     const fetchFn = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     if (!fetchFn) throw new NbfError('NbfPipeline.create: no fetch available; pass options.fetch, or use createNodePipeline in Node');
-    const total = (options.noDetector ? 2 : 3) + (options.parts ? 2 : 0);
+    const total = (options.noDetector ? 2 : 3) + (options.parts ? 2 : 0) + (options.landmarkNetwork ? 1 : 0);
     let done = 0;
     const tick = <T>(p: Promise<T>) => p.then((v) => (options.onProgress?.(++done, total), v));
     const rt = options.runtime;
@@ -128,6 +145,7 @@ export class NbfPipeline {
     const bodyUrl = base + PIPELINE_FILES.bodyModel;
     const segmenterUrl = base + PIPELINE_FILES.segmenter;
     const fitterUrl = base + PIPELINE_FILES.fitter;
+    const landmarkFitterUrl = base + PIPELINE_FILES.landmarkFitter;
     // Every download settles before anything is decided, so that when one fails the models already
     // on the GPU are freed (a page that retries must not leak textures).
     const settled = await Promise.allSettled([
@@ -136,7 +154,8 @@ export class NbfPipeline {
       tick(bytesOf(bodyUrl)),
       options.parts ? tick(bytesOf(segmenterUrl)) : Promise.resolve(null),
       options.parts ? tick(bytesOf(fitterUrl)) : Promise.resolve(null),
-      options.parts ? loadPartsRoute() : Promise.resolve(null),
+      options.parts || options.landmarkNetwork ? loadPartsRoute() : Promise.resolve(null),
+      options.landmarkNetwork ? tick(bytesOf(landmarkFitterUrl)) : Promise.resolve(null),
     ] as const);
     const value = <T>(r: PromiseSettledResult<T>): T | null => (r.status === 'fulfilled' ? r.value : null);
     const landmarks = value(settled[0]);
@@ -151,18 +170,27 @@ export class NbfPipeline {
       if (segmenter) owned.push(segmenter);
       const fitter = route && fitterBytes ? route.loadFitterWeights(rt, fitterBytes, fitterUrl).network : null;
       if (fitter) owned.push(fitter);
-      return new NbfPipeline(rt, { landmarks: landmarks!, detector, bodyModel, segmenter, fitter, fitPicture: route?.fitPicture });
+      const landmarkBytes = value(settled[6]);
+      const landmarkFitter = route && landmarkBytes ? route.loadFitterWeights(rt, landmarkBytes, landmarkFitterUrl, { inputs: ['landmarks'] }).network : null;
+      if (landmarkFitter) owned.push(landmarkFitter);
+      return new NbfPipeline(rt, {
+        landmarks: landmarks!, detector, bodyModel, segmenter, fitter, fitPicture: route?.fitPicture, landmarkFitter, landmarkNetwork: route?.landmarkNetwork,
+      });
     } catch (e) {
       for (const m of owned) m.dispose();
       throw e;
     }
   }
 
-  /** The body of the most prominent person; throws NoPersonError when there is none. */
+  /**
+   * The body of the most prominent person; throws NoPersonError when there is none. With the landmark
+   * network (create's { landmarkNetwork: true }) the refinement starts from its body; options.network
+   * null leaves it out for one call.
+   */
   fit(image: RgbaImage, options: PhotoFitOptions = {}): PipelineResult {
     if (this.disposed) throw new NbfError('NbfPipeline: used after dispose()');
     const t0 = performance.now();
-    const fit = fitPhoto(this.landmarker, this.gpuModel, this.skeleton, image, options);
+    const fit = fitPhoto(this.landmarker, this.gpuModel, this.skeleton, image, { network: this.landmarkNetwork, ...options });
     return { ...fit, faces: this.bodyModel.faces, timings: { ...fit.timings, totalMs: performance.now() - t0 } };
   }
 
@@ -188,5 +216,6 @@ export class NbfPipeline {
     this.gpuModel.dispose();
     this.segmenter?.dispose();
     this.fitter?.dispose();
+    this.landmarkFitter?.dispose();
   }
 }
