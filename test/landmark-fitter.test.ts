@@ -52,7 +52,7 @@ function standingJoints(): Float32Array {
 }
 
 describe('a detector\'s view of true joints (landmark-noise.ts)', () => {
-  const noiseless = { jitter: 0, poorRate: 0, swapRate: 0, hipSpread: 1 };
+  const noiseless = { jitter: 0, poorRate: 0, swapRate: 0, hipSpread: [1, 1] as const, rise: 0 };
 
   it('gives the 18 landmark joints, the rest missing; without noise the true positions, the pelvis between the hips', () => {
     const truth = standingJoints();
@@ -78,9 +78,16 @@ describe('a detector\'s view of true joints (landmark-noise.ts)', () => {
   it('spreads the hips, swaps sides, jitters and marks poorly seen joints as its options say; the same stream gives the same view', () => {
     const truth = standingJoints();
     const hipGap = (p: Float32Array) => Math.hypot(p[2] - p[4], p[3] - p[5]);
-    const spread = detectLandmarkJoints(truth, new Rng(3), { ...noiseless, hipSpread: 1.5 });
-    expect(hipGap(spread.joints2d)).toBeGreaterThan(hipGap(truth));
+    const spread = detectLandmarkJoints(truth, new Rng(3), { ...noiseless, hipSpread: [1.2, 1.5] });
+    expect(hipGap(spread.joints2d)).toBeGreaterThanOrEqual(1.2 * hipGap(truth) - 1e-4);
     expect(hipGap(spread.joints2d)).toBeLessThanOrEqual(1.5 * hipGap(truth) + 1e-4);
+    // Up the body is from the pelvis (15 px) towards the neck (63 px): the picture's down here.
+    const risen = detectLandmarkJoints(truth, new Rng(3), { ...noiseless, rise: 0.1 });
+    for (const j of [7, 8, 15]) {
+      expect(risen.joints2d[2 * j + 1] - truth[2 * j + 1], `joint ${j}`).toBeGreaterThan(0);
+      expect(risen.joints2d[2 * j + 1] - truth[2 * j + 1]).toBeLessThanOrEqual(0.1 * (truth[47] - truth[1]) + 1e-3);
+    }
+    expect(risen.joints2d[2 * 4 + 1]).toBeCloseTo(truth[2 * 4 + 1], 4);
     const swapped = detectLandmarkJoints(truth, new Rng(3), { ...noiseless, swapRate: 1 });
     for (const [a, b] of [[16, 17], [20, 21], [4, 5], [10, 11]]) {
       expect(swapped.joints2d[2 * a]).toBeCloseTo(truth[2 * b], 4);
