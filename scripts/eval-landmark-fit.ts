@@ -2,16 +2,18 @@
  * The landmarks route (`nbf fit`'s default) on synthetic people whose bodies we know: BlazePose on the
  * rendered picture, then (a) the refinement alone from 8 facing directions (the route without the
  * landmark network), (b) the landmark network's body, (c) the network, then the refinement — each
- * scored by MPJPE (pelvis-aligned), PA-MPJPE and the 2D joint error, beside the rest-pose floor.
- * Every variant goes through src/pipeline/fit-photo.ts (fitToLandmarks), as the product does.
+ * scored by MPJPE (pelvis-aligned), PA-MPJPE and the 2D joint error, beside the rest-pose floor, and
+ * BlazePose's own 2D error on the 18 joints it gives. Every variant goes through
+ * src/pipeline/fit-photo.ts (fitToLandmarks), as the product does.
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fit.ts [--count N] [--seed S]
- *        [--size PX] [--fitter F] [--steps N] [--alone-steps N] [--start-prior W] [--weight-3d W]
- *        [--no-alone] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--fitter F | --no-network] [--steps N] [--alone-steps N] [--start-prior W]
+ *        [--weight-3d W] [--alone-weight-3d W] [--no-alone] [--backgrounds DIR] [--json FILE]
  *
- * The refinement without the network gets the render's true focal length (a photo's is unknown:
- * nbf fit guesses one); the network answers in its crop's camera, as in the product. Seeds are
- * validation seeds (900101 by default), never drawn by training.
+ * The refinement without the network gets the render's true focal length (these renders use NBF's
+ * long lens, f = 5000·S/512), as a calibrated photo would (a photo's is unknown: nbf fit guesses one);
+ * the network answers in its crop's camera, as in the product. Seeds are validation seeds (900101 by
+ * default), never drawn by training. (Replaces scripts/eval-photo-fit.ts: `--no-network` is its run.)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,6 +27,7 @@ import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
 import { LANDMARK_ROUTE_STEPS } from '../src/cli/fit-photo.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { bodyJointTargets, LANDMARK_BODY_JOINTS } from '../src/landmarks/to-body-joints.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { rgbFloatsToImage } from '../src/io/image.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
@@ -41,7 +44,10 @@ const steps = num('steps', LANDMARK_ROUTE_STEPS.network);
 const aloneSteps = num('alone-steps', LANDMARK_ROUTE_STEPS.alone);
 const startPrior = num('start-prior', LANDMARK_NETWORK_REFINEMENT.startPrior);
 const weight3d = num('weight-3d', LANDMARK_NETWORK_REFINEMENT.weight3d);
+const aloneWeight3d = num('alone-weight-3d', 0.05);
 const alone = !process.argv.includes('--no-alone');
+const withNetwork = !process.argv.includes('--no-network');
+if (!alone && !withNetwork) throw new Error('--no-alone and --no-network leave nothing to evaluate');
 const jsonPath = flag('json');
 const backgroundsDir = flag('backgrounds');
 
@@ -50,10 +56,10 @@ const model = loadOpenBodyModel();
 const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
 const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
 const landmarker = createPoseLandmarker(rt, {});
-const fitterPath = flag('fitter') ?? defaultLandmarkFitterWeightsPath();
-if (!fitterPath) throw new Error('no landmark fitter: pass --fitter FILE.nbfw (weights/nbf-fitter-landmarks.nbfw is not here)');
-const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: ['landmarks'] }).network;
-const network = landmarkNetwork(fitter, generator.gpuModel);
+const fitterPath = withNetwork ? flag('fitter') ?? defaultLandmarkFitterWeightsPath() : null;
+if (withNetwork && !fitterPath) throw new Error('no landmark fitter: pass --fitter FILE.nbfw (weights/nbf-fitter-landmarks.nbfw is not here) or --no-network');
+const fitter = fitterPath ? loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: ['landmarks'] }).network : null;
+const network = fitter ? landmarkNetwork(fitter, generator.gpuModel) : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const mm = (x: number) => x * 1000;
 const rows: Record<string, number>[] = [];
@@ -77,34 +83,37 @@ for (let i = 0; i < count; i++) {
   const score = (name: string, fit: { joints3d: Float32Array; joints2d: Float32Array }) => ({
     [`${name}Mpjpe`]: mm(mpjpe(fit.joints3d, joints3d, 24)), [`${name}Pa`]: mm(paMpjpe(fit.joints3d, joints3d, 24)), [`${name}Px`]: px(fit.joints2d),
   });
-  // The detector's own 2D error on the joints it gives (weighted as the refinement weighs them).
-  const targets = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, refine: false });
+  // BlazePose's own 2D error on the joints it gives.
+  const targets = bodyJointTargets(landmarks);
   let detector = 0;
-  let weight = 0;
-  for (let j = 0; j < 24; j++) {
-    const w = targets.targets.visibility[j] > 0 ? 1 : 0;
-    detector += w * Math.hypot(targets.targets.joints2d[2 * j] - joints2d[2 * j], targets.targets.joints2d[2 * j + 1] - joints2d[2 * j + 1]);
-    weight += w;
+  let given = 0;
+  for (const j of LANDMARK_BODY_JOINTS) {
+    detector += Math.hypot(targets.joints2d[2 * j] - joints2d[2 * j], targets.joints2d[2 * j + 1] - joints2d[2 * j + 1]);
+    given++;
   }
   const t0 = performance.now();
-  const refined = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, steps, startPrior, weight3d });
+  const networkFit = network ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, refine: false }) : null;
+  const refined = network ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, steps, startPrior, weight3d }) : null;
   const t1 = performance.now();
-  const aloneFit = alone ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { steps: aloneSteps, focal }) : null;
+  const aloneFit = alone ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { steps: aloneSteps, focal, weight3d: aloneWeight3d }) : null;
   const t2 = performance.now();
   const row: Record<string, number> = {
-    index: i, found: 1, detectorPx: detector / weight,
-    ...score('network', targets.network!), ...score('refined', refined), ...(aloneFit ? score('alone', aloneFit) : {}),
-    restPa: mm(paMpjpe(rest, joints3d, 24)), refineMs: t1 - t0, aloneMs: t2 - t1,
+    index: i, found: 1, detectorPx: detector / given,
+    ...(networkFit ? score('network', networkFit) : {}), ...(refined ? { ...score('refined', refined), refineMs: t1 - t0 } : {}),
+    ...(aloneFit ? { ...score('alone', aloneFit), aloneMs: t2 - t1 } : {}),
+    restPa: mm(paMpjpe(rest, joints3d, 24)),
   };
   rows.push(row);
-  process.stderr.write(`${i + 1}/${count}: detector ${row.detectorPx.toFixed(1)} px; network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px${aloneFit ? `; alone ${row.aloneMpjpe.toFixed(1)} / PA ${row.alonePa.toFixed(1)} mm` : ''}\n`);
+  const net = refined ? `; network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px` : '';
+  process.stderr.write(`${i + 1}/${count}: detector ${row.detectorPx.toFixed(1)} px${net}${aloneFit ? `; alone ${row.aloneMpjpe.toFixed(1)} / PA ${row.alonePa.toFixed(1)} mm` : ''}\n`);
 }
 const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
-const keys = ['detectorPx', 'networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', ...(alone ? ['aloneMpjpe', 'alonePa', 'alonePx', 'aloneMs'] : []), 'restPa', 'refineMs'];
+const keys = ['detectorPx', ...(network ? ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'refineMs'] : []), ...(alone ? ['aloneMpjpe', 'alonePa', 'alonePx', 'aloneMs'] : []), 'restPa'];
 const summary = {
-  count, found: found.length, seed, size, steps, aloneSteps: alone ? aloneSteps : null, startPrior, weight3d, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
+  count, found: found.length, seed, size, steps: network ? steps : null, startPrior: network ? startPrior : null, weight3d: network ? weight3d : null,
+  aloneSteps: alone ? aloneSteps : null, aloneWeight3d: alone ? aloneWeight3d : null, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
   means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])),
 };
 console.log(JSON.stringify(summary, null, 2));
@@ -112,7 +121,7 @@ if (jsonPath) {
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify({ summary, rows }, null, 2) + '\n');
 }
-fitter.dispose();
+fitter?.dispose();
 landmarker.dispose();
 generator.dispose();
 backgrounds?.dispose();
