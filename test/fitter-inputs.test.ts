@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
+import { TINY_FITTER } from './helpers/tiny-networks.js';
 import { SynthGenerator } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
-import { checkFitterConfig, fitterConfigWithInput, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
+import { checkFitterConfig, fitterConfigWithInput, FitterNetwork } from '../src/nn/fitter.js';
 import { FITTER_INPUT_TYPES, fitterInputChannels, type FitterInputType } from '../src/nn/fitter-inputs.js';
 import { disposeFitterBatch, fitterBatch, heatmapSigma, partNoiseCorruptor } from '../src/train/fitter-data.js';
 import { trainFitter, BEST_FILE, CHECKPOINT_FILE } from '../src/train/fitter-trainer.js';
@@ -28,10 +29,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const TINY: FitterConfig = {
-  name: 'tiny', inputSize: 32, shapeCount: 10,
-  encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
-};
+const TINY = TINY_FITTER;
 const quiet = { log: () => {}, progress: () => {} };
 
 function batchOf(input: FitterInputType, n = 3, start = 4) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testRuntime } from './helpers/gl.js';
+import { TINY_FITTER } from './helpers/tiny-networks.js';
 import { captureCommand } from './helpers/cli.js';
 import { main } from '../src/cli/main.js';
 import { Rng } from '../src/util/random.js';
@@ -21,7 +22,7 @@ import { landmarkHeatmaps } from '../src/nn/landmark-heatmaps.js';
 import { jointHeatmapsRef } from '../src/kernels/joint-heatmaps.ref.js';
 import { JOINT_HEATMAP_SIGMA_FRACTION } from '../src/nn/fitter-inputs.js';
 import { disposeFitterBatch, fitterBatch } from '../src/train/fitter-data.js';
-import { fitterConfigWithInput, FitterNetwork, type FitterConfig } from '../src/nn/fitter.js';
+import { fitterConfigWithInput, FitterNetwork } from '../src/nn/fitter.js';
 import { assignFitterWeights, encodeFitterWeights } from '../src/nn/weights-file.js';
 import { fitLandmarkJoints, jointOutlineBox, landmarkNetwork, personFrame } from '../src/pipeline/fit-landmarks.js';
 import { cropToImage } from '../src/pipeline/part-map.js';
@@ -36,10 +37,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const TINY: FitterConfig = {
-  name: 'tiny', inputSize: 32, shapeCount: 10,
-  encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
-};
+const TINY = TINY_FITTER;
 
 /** 24 joints of a standing person about 100 px tall, in a 128-px picture. */
 function standingJoints(): Float32Array {

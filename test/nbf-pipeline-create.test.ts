@@ -10,6 +10,7 @@ import { FitterNetwork, fitterConfigWithInput } from '../src/nn/fitter.js';
 import { encodeFitterWeights } from '../src/nn/weights-file.js';
 import { readImageFile } from '../src/io/image-file.js';
 import { testRuntime } from './helpers/gl.js';
+import { TINY_FITTER } from './helpers/tiny-networks.js';
 import { NbfPipeline, PIPELINE_FILES } from '../src/pipeline/nbf-pipeline.js';
 import type { FetchLike } from '../src/graph/load.js';
 
@@ -50,10 +51,7 @@ describe('NbfPipeline.create with the landmark network', () => {
 
   it('fetches it, starts fit() from its body, and frees it (also when its download fails)', async () => {
     const rt = testRuntime();
-    const net = new FitterNetwork(rt, fitterConfigWithInput({
-      name: 'tiny', inputSize: 32, shapeCount: 10,
-      encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
-    }, 'landmarks'), { seed: 3 });
+    const net = new FitterNetwork(rt, fitterConfigWithInput(TINY_FITTER, 'landmarks'), { seed: 3 });
     const file = join(root, 'landmarks.nbfw');
     writeFileSync(file, encodeFitterWeights(net));
     net.dispose();
