@@ -21,7 +21,7 @@ describe('npm package', () => {
     const files = info.files.map((f) => f.path);
     for (const f of ['dist/index.js', 'dist/cli.js', 'dist/nbf-gl.browser.js', 'dist/nbf-gl.browser-full.js', 'dist/types/node.d.ts',
       'dist/types/browser.d.ts', 'dist/types/browser-full.d.ts', 'bin/nbf.mjs',
-      'weights/nbf-open-body.nbfm', 'weights/nbf-fitter-compact.nbfw', 'weights/blazepose/blazepose-lite.bin', 'weights/blazepose/blazepose-detector.bin', 'weights/README.md']) {
+      'weights/nbf-open-body.nbfm', 'weights/nbf-fitter-compact.nbfw', 'weights/nbf-fitter-landmarks.nbfw', 'weights/blazepose/blazepose-lite.bin', 'weights/blazepose/blazepose-detector.bin', 'weights/README.md']) {
       expect(files, f).toContain(f);
     }
     for (const prefix of ['src/', 'test/', 'bench/', 'weights/training/', 'shaders/', 'docs/']) {

@@ -108,11 +108,15 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     mkdirSync('out/test-screenshots', { recursive: true });
     await page.screenshot({ path: 'out/test-screenshots/web-page.png', fullPage: true });
 
-    const pipeline = createNodePipeline(testRuntime());
+    // The page loads the landmark network (as nbf fit does): so does Node here.
+    const pipeline = createNodePipeline(testRuntime(), { landmarkNetwork: true });
     const image = decodeImage(new Uint8Array(readFileSync('examples/web/sample.png')), 'sample.png');
     const here = pipeline.fit(image, { steps: STEPS });
     pipeline.dispose();
 
+    expect(first.network, 'the landmark network ran in the page').not.toBeNull();
+    const dNetwork = jointDistances(first.network!.joints2d, here.network!.joints2d);
+    expect(dNetwork.max).toBeLessThanOrEqual(1);
     const d = jointDistances(first.joints2d, here.joints2d);
     const betaDiff = Math.max(...first.betas.map((b, i) => Math.abs(b - here.betas[i])));
     console.log(`web page: ${pageSeconds.toFixed(1)} s to 'done' (landmarks ${first.timings.landmarksMs.toFixed(0)} ms, refinement ` +
@@ -125,7 +129,7 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     expect(first.betas).toHaveLength(10);
     expect(first.pose).toHaveLength(72);
     expect(d.mean).toBeLessThanOrEqual(1);
-    for (const k of ['landmarksMs', 'refineMs', 'totalMs'] as const) expect(first.timings[k]).toBeGreaterThan(0);
+    for (const k of ['landmarksMs', 'networkMs', 'refineMs', 'totalMs'] as const) expect(first.timings[k]).toBeGreaterThan(0);
     // The downloads are enabled once there is a body.
     expect(await page.evaluate(() => (document.getElementById('dl-glb') as HTMLButtonElement).disabled)).toBe(false);
   }, 150_000);

@@ -106,6 +106,8 @@ export function serve(port) {
       runtime: rt,
       baseUrl,
       parts,
+      // The fitting network that reads landmarks: the landmarks route starts from its body (as nbf fit).
+      landmarkNetwork: true,
       fetch: cachedFetch,
       onProgress: (done, total) => post({ type: 'weights', done, total, bytes: bytesLoaded }),
     });
@@ -234,6 +236,8 @@ export function serve(port) {
       transfer.push(value.segmentation.labels.buffer);
     } else {
       value.targetCount = result.targets.weights.filter((w) => w >= 0.25).length;
+      // The landmark network's own answer (before the refinement) and its crop of the picture.
+      if (result.network) value.network = { joints2d: result.network.joints2d, crop: { x0: result.network.crop.x0, y0: result.network.crop.y0, side: result.network.crop.side, size: result.network.crop.size } };
     }
     return { value, transfer };
   }

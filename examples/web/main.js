@@ -3,7 +3,7 @@
 // worker (core.js in worker.js) so the page paints while it works; main.js draws and talks to it.
 //
 // URL parameters: ?image=URL fits that picture on load; ?route=landmarks|both|parts the route (default
-// landmarks); ?steps=N refinement steps (default 300 on the landmarks route, 100 on NBF's, as `nbf fit`);
+// landmarks); ?steps=N refinement steps (default 100, as `nbf fit`);
 // ?cameraSteps=N steps per webcam frame (default 60); ?worker=0 runs the engine on the page's thread.
 // For tests: window.nbfResult = { joints2d, betas, pose, timings, route, ... } and document.body.dataset.state
 // ('loading', 'ready', 'fitting', 'done', 'error', 'recovering'); window.nbfError; window.nbfFit(url);
@@ -22,7 +22,7 @@ const intParam = (name, fallback, lo, hi) => {
  * fitting network, whether BlazePose joins in, and their default refinement steps (as `nbf fit`'s).
  */
 const ROUTES = {
-  landmarks: { name: 'landmarks', parts: false, landmarks: true, steps: 300 },
+  landmarks: { name: 'landmarks', parts: false, landmarks: true, steps: 100 },
   both: { name: 'parts + landmarks', parts: true, landmarks: true, steps: 100 },
   parts: { name: 'parts only', parts: true, landmarks: false, steps: 100 },
 };
@@ -456,10 +456,10 @@ function showResult(result, photo, source, steps) {
   const partsRoute = !!result.segmentation;
   ui.row.landmarks.hidden = !result.landmarks;
   ui.row.segment.hidden = !partsRoute;
-  ui.row.network.hidden = !partsRoute;
+  ui.row.network.hidden = !result.network;
   ui.t.landmarks.textContent = ms(t.landmarksMs);
   ui.t.segment.textContent = partsRoute ? ms(t.segmentMs) : '–';
-  ui.t.network.textContent = partsRoute ? ms(t.networkMs) : '–';
+  ui.t.network.textContent = result.network ? ms(t.networkMs) : '–';
   ui.t.refine.textContent = `${ms(t.refineMs)} (${steps} steps)`;
   ui.t.total.textContent = `${ms(t.totalMs)} (${ms(t.wallMs)} in the page)`;
   ui.t.overlay.textContent = ms(t.overlayMs);
@@ -506,8 +506,9 @@ function landmarksParamsJson(r, source) {
     bodyModel: info.model.name,
     ...bodyJson(r),
     personScore: round(r.landmarks.score, 4),
+    network: r.network ? { crop: { x0: round(r.network.crop.x0, 3), y0: round(r.network.crop.y0, 3), side: round(r.network.crop.side, 3), networkInput: r.network.crop.size } } : null,
     refinement: { startErrorPx: round(r.refine.startError, 3), finalErrorPx: round(r.refine.finalError, 3), loss: r.refine.loss, start: r.refine.chosen },
-    timingsMs: { landmarks: round(r.timings.landmarksMs, 1), refine: round(r.timings.refineMs, 1), total: round(r.timings.totalMs, 1) },
+    timingsMs: { landmarks: round(r.timings.landmarksMs, 1), network: round(r.timings.networkMs, 1), refine: round(r.timings.refineMs, 1), total: round(r.timings.totalMs, 1) },
   };
 }
 
@@ -607,7 +608,7 @@ async function fitPicture(load, source) {
       pose: Array.from(result.pose),
       timings: result.timings,
       memory: result.memory,
-      // NBF's routes: the fitting network's own answer, before the refinement.
+      // The fitting network's own answer, before the refinement (NBF's routes, and the landmarks route's network).
       network: result.network ? { joints2d: Array.from(result.network.joints2d) } : null,
     };
     if (ui.notice.className !== 'info') notice(null);
