@@ -7,7 +7,8 @@
  *
  * Writes docs/landmarks-photos.jpg (rows: lite without the detector, then lite, full and heavy with
  * it, where fetched) and docs/landmarks-synthetic.jpg; then the photo route's bodies
- * (docs/fit-photos.jpg: the fitted body's parts over each photo).
+ * (docs/fit-photos.jpg: the fitted body's parts over each photo; rows with the landmark network and
+ * without it).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
@@ -73,11 +74,14 @@ console.log('docs/landmarks-synthetic.jpg');
 rt.destroy();
 
 if (photos.length) {
-  // The photo route end to end, through the CLI as a user runs it.
-  const code = await main(['fit', ...photos, '--out', 'out/docs-fit']);
-  if (code !== 0) throw new Error(`nbf fit exited with ${code}`);
-  const row: RgbaImage[] = [];
-  for (const path of photos) row.push(tile(decodeImage(readFileSync(`out/docs-fit/${basename(path, extname(path))}/overlay.png`), path)));
-  writeFileSync('docs/fit-photos.jpg', jpeg.encode(sheet([row]) as never, 85).data);
-  console.log('docs/fit-photos.jpg');
+  // The photo route end to end, through the CLI as a user runs it: with the landmark network (the
+  // default), then without it (--no-network: 8 facing starts, 300 steps).
+  const rows: RgbaImage[][] = [];
+  for (const [out, flags] of [['out/docs-fit', []], ['out/docs-fit-no-network', ['--no-network']]] as const) {
+    const code = await main(['fit', ...photos, '--out', out, ...flags]);
+    if (code !== 0) throw new Error(`nbf fit exited with ${code}`);
+    rows.push(photos.map((path) => tile(decodeImage(readFileSync(`${out}/${basename(path, extname(path))}/overlay.png`), path))));
+  }
+  writeFileSync('docs/fit-photos.jpg', jpeg.encode(sheet(rows) as never, 85).data);
+  console.log('docs/fit-photos.jpg: rows with the landmark network, then without (--no-network)');
 }

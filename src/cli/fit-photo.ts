@@ -32,7 +32,7 @@ import { JOINT_NAMES } from '../synth/pose.js';
 import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
 import { maskImage } from '../landmarks/draw.js';
-import { fitPhoto, type PhotoFit } from '../pipeline/fit-photo.js';
+import { fitPhoto, LANDMARK_ROUTE_STEPS, type PhotoFit } from '../pipeline/fit-photo.js';
 import { landmarkNetwork } from '../pipeline/fit-landmarks.js';
 import type { FittedBody } from '../pipeline/fitted-body.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, type PictureFit } from '../pipeline/fit-picture.js';
@@ -49,9 +49,6 @@ import { expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
 
 export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
-
-/** Refinement steps of the landmarks route: after the landmark network, and without it (8 facing starts). */
-export const LANDMARK_ROUTE_STEPS = { network: 100, alone: 300 };
 
 export const FIT_ROUTES = ['landmarks', 'parts', 'both'] as const;
 export type FitRoute = (typeof FIT_ROUTES)[number];

@@ -32,9 +32,11 @@ export type LandmarkNetwork = (targets: BodyJointTargets) => BodyFit<CropFrame>;
 
 /** Weights of the refinement after the landmark network: BlazePose's 3D points, and staying near the network's pose. */
 export const LANDMARK_NETWORK_REFINEMENT = { weight3d: 0.05, startPrior: 0.1 };
+/** Refinement steps of the landmarks route: after the landmark network, and without it (8 facing starts). */
+export const LANDMARK_ROUTE_STEPS = { network: 100, alone: 300 };
 
 export interface PhotoFitOptions {
-  /** Refinement steps (default 300). */
+  /** Refinement steps (default LANDMARK_ROUTE_STEPS: 100 after the network, 300 without). */
   steps?: number;
   /** Focal length in pixels (default max(width, height)). */
   focal?: number;
@@ -74,16 +76,25 @@ export function translationInCamera(trans: ArrayLike<number>, from: ArrayLike<nu
 }
 
 export function fitPhoto(landmarker: PoseLandmarker, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PhotoFitOptions = {}): PhotoFit {
-  if (options.focal !== undefined && !(options.focal > 0)) throw new NbfError(`fit: the focal length must be positive, got ${options.focal}`);
+  checkFocal(options.focal); // before BlazePose runs
   const t0 = performance.now();
   const landmarks = landmarker.detect(image);
+  const t1 = performance.now();
   const fit = fitToLandmarks(model, skeleton, landmarks, options);
-  return { ...fit, timings: { ...fit.timings, landmarksMs: performance.now() - t0 - fit.timings.networkMs - fit.timings.refineMs } };
+  return { ...fit, timings: { ...fit.timings, landmarksMs: t1 - t0 } };
 }
 
-/** fitPhoto's stages after BlazePose: its landmarks (of a width × height picture) → the body. */
+function checkFocal(focal: number | undefined): void {
+  if (focal !== undefined && !(focal > 0)) throw new NbfError(`fit: the focal length must be positive, got ${focal}`);
+}
+
+/**
+ * fitPhoto's stages after BlazePose: its landmarks (of a width × height picture) → the body. With the
+ * network and refine: false, the network's body (moved into the `focal` camera when one is given; its
+ * 2D joints then stay those the network drew).
+ */
 export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmarks: PoseLandmarks, options: PhotoFitOptions = {}): PhotoFit {
-  if (options.focal !== undefined && !(options.focal > 0)) throw new NbfError(`fit: the focal length must be positive, got ${options.focal}`);
+  checkFocal(options.focal);
   const image = { width: landmarks.width, height: landmarks.height };
   const t1 = performance.now();
   const targets = bodyJointTargets(landmarks);
@@ -116,7 +127,7 @@ export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmark
     size: Math.max(image.width, image.height),
     ...(network ? { startPrior: options.startPrior ?? LANDMARK_NETWORK_REFINEMENT.startPrior } : {}),
   }, {
-    steps: options.steps,
+    steps: options.steps ?? LANDMARK_ROUTE_STEPS[network ? 'network' : 'alone'],
     starts: [...(networkStart ? [networkStart] : []), ...(options.starts ?? [])],
     // The network tells which way the body faces; the 8 facing starts are for the route without it.
     facing: !network,
