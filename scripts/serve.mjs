@@ -22,8 +22,8 @@ const weightsDir = join(root, 'weights');
 /** The files of weights/ the page needs (src/pipeline/nbf-pipeline.ts PIPELINE_FILES) and the shards their model JSONs list. */
 const WEIGHT_FILES = [
   'blazepose/blazepose-lite.json', 'blazepose/blazepose-detector.json', 'nbf-open-body.nbfm',
-  // NBF's route, fetched only when the page picks it.
-  'nbf-segmenter-compact.nbfw', 'nbf-fitter-compact.nbfw',
+  // The landmark network (the landmarks route's); NBF's route, fetched only when the page picks it.
+  'nbf-fitter-landmarks.nbfw', 'nbf-segmenter-compact.nbfw', 'nbf-fitter-compact.nbfw',
 ];
 
 const TYPES = {

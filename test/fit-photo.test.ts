@@ -178,8 +178,18 @@ describe('nbf fit PHOTO (CLI)', () => {
     const params = JSON.parse(readFileSync(join(out, 'walker', 'params.json'), 'utf8'));
     expect(params.pose).toHaveLength(72);
     expect(params.joints2d).toHaveLength(24);
-    expect(params.camera).toEqual({ fx: 192, fy: 192, cx: 96, cy: 96 });
+    // The shipped landmark network ran: the camera is NBF's for its crop (focal 5000·side/512).
+    const crop = params.network.crop;
+    expect(params.camera.fx).toBeCloseTo((5000 * crop.side) / 512, 1);
+    expect(params.camera.cx).toBeCloseTo(crop.x0 + crop.side / 2, 2);
+    expect(params.timingsMs.network).toBeGreaterThan(0);
     expect(params.route).toBe('landmarks');
+    // Without it: 8 facing starts, a normal lens, f = max(width, height), centred.
+    const alone = await captureCommand(() => main(['fit', photo, '--out', join(root, 'alone'), '--steps', '20', '--no-network']));
+    expect(alone.code, alone.err).toBe(0);
+    const aloneParams = JSON.parse(readFileSync(join(root, 'alone', 'walker', 'params.json'), 'utf8'));
+    expect(aloneParams.camera).toEqual({ fx: 192, fy: 192, cx: 96, cy: 96 });
+    expect(aloneParams.network).toBeNull();
   });
 
   it('bad pictures: one clear line each, exit 1, nothing partial written', async () => {

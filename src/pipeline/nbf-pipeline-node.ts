@@ -14,9 +14,9 @@ import { DEFAULT_FITTER_FILE, DEFAULT_LANDMARK_FITTER_FILE, DEFAULT_SEGMENTER_FI
 
 /**
  * `parts`: also load the segmenter and the fitting network (NbfPipeline.fitParts) from weights/ or the
- * given files; true needs the shipped files, an object names others. `landmarkNetwork`: also load the
- * fitting network that reads landmarks (NbfPipeline.fit starts from it): true the shipped file, a
- * string another.
+ * given files; true needs the shipped files, an object names others. `landmarkNetwork`: the fitting
+ * network that reads landmarks (NbfPipeline.fit starts from it): default the shipped file when it is
+ * there, true requires it, a string names another file, false leaves it out.
  */
 export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVariant; bodyModel?: BodyModel; noDetector?: boolean; parts?: boolean | { segmenter?: string; fitter?: string }; landmarkNetwork?: boolean | string } = {}): NbfPipeline {
   const variant = options.variant ?? 'lite';
@@ -34,8 +34,9 @@ export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVa
       if (!existsSync(file)) throw new NbfError(`${file}: no such file`);
       return new Uint8Array(readFileSync(file));
     };
-    if (options.landmarkNetwork) {
-      const file = typeof options.landmarkNetwork === 'string' ? options.landmarkNetwork : defaultLandmarkFitterWeightsPath();
+    const network = options.landmarkNetwork ?? defaultLandmarkFitterWeightsPath() !== null;
+    if (network) {
+      const file = typeof network === 'string' ? network : defaultLandmarkFitterWeightsPath();
       if (!file) throw new NbfError(`no landmark fitter weights: weights/${DEFAULT_LANDMARK_FITTER_FILE} is not there (train one with nbf train fitter --input landmarks and pass its file)`);
       landmarkFitter = loadFitterWeights(rt, read(file), file, { inputs: ['landmarks'] }).network;
       owned.push(landmarkFitter);

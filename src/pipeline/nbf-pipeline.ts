@@ -3,7 +3,7 @@
  * code). Two routes:
  *
  *   fit(image)       the photo route of fit-photo.ts: BlazePose person detector and landmarks →
- *                    (with { landmarkNetwork: true }) the fitting network that reads landmarks →
+ *                    the fitting network that reads landmarks (unless { landmarkNetwork: false }) →
  *                    refinement of the body model on the landmarks
  *   fitParts(image)  NBF's route, fit-picture.ts: segmenter → 12-part map → fitting network →
  *                    refinement on the part map (plus the landmarks with { landmarks: true });
@@ -17,9 +17,9 @@
  *
  * The networks are code of their own (the segmenter and fitting networks, their weights files,
  * fit-picture.ts, fit-landmarks.ts: parts-route.ts), which this file only names as types: `create`
- * imports it when asked for { parts: true } or { landmarkNetwork: true } (load-parts-route.ts), so the
- * browser bundle keeps it in a chunk that a page running BlazePose alone never fetches
- * (docs/performance.md, "Browser bundle size").
+ * imports it for NBF's route ({ parts: true }) or the landmark network (the default)
+ * (load-parts-route.ts), so the browser bundle keeps it in a chunk that a page asking for neither
+ * ({ landmarkNetwork: false }) never fetches (docs/performance.md, "Browser bundle size").
  */
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
@@ -74,8 +74,10 @@ export interface NbfPipelineOptions {
   /** Also fetch the segmenter and fitting network for fitParts (default false: the photo route only). */
   parts?: boolean;
   /**
-   * Also fetch the fitting network that reads landmarks (PIPELINE_FILES.landmarkFitter): fit() then
-   * starts the refinement from its body instead of 8 facing directions (default false).
+   * Fetch the fitting network that reads landmarks (PIPELINE_FILES.landmarkFitter, 2.6 MB, and the
+   * networks' code chunk): fit() then starts the refinement from its body instead of 8 facing
+   * directions — on validation renders PA-MPJPE 119 → 83 mm in a third of the time (docs/landmarks.md).
+   * Default true; false fetches neither.
    */
   landmarkNetwork?: boolean;
   fetch?: FetchLike;
@@ -133,7 +135,8 @@ export class NbfPipeline {
     const base = options.baseUrl ?? 'weights/';
     const fetchFn = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     if (!fetchFn) throw new NbfError('NbfPipeline.create: no fetch available; pass options.fetch, or use createNodePipeline in Node');
-    const total = (options.noDetector ? 2 : 3) + (options.parts ? 2 : 0) + (options.landmarkNetwork ? 1 : 0);
+    const withNetwork = options.landmarkNetwork ?? true;
+    const total = (options.noDetector ? 2 : 3) + (options.parts ? 2 : 0) + (withNetwork ? 1 : 0);
     let done = 0;
     const tick = <T>(p: Promise<T>) => p.then((v) => (options.onProgress?.(++done, total), v));
     const rt = options.runtime;
@@ -154,8 +157,8 @@ export class NbfPipeline {
       tick(bytesOf(bodyUrl)),
       options.parts ? tick(bytesOf(segmenterUrl)) : Promise.resolve(null),
       options.parts ? tick(bytesOf(fitterUrl)) : Promise.resolve(null),
-      options.parts || options.landmarkNetwork ? loadPartsRoute() : Promise.resolve(null),
-      options.landmarkNetwork ? tick(bytesOf(landmarkFitterUrl)) : Promise.resolve(null),
+      options.parts || withNetwork ? loadPartsRoute() : Promise.resolve(null),
+      withNetwork ? tick(bytesOf(landmarkFitterUrl)) : Promise.resolve(null),
     ] as const);
     const value = <T>(r: PromiseSettledResult<T>): T | null => (r.status === 'fulfilled' ? r.value : null);
     const landmarks = value(settled[0]);
@@ -184,8 +187,8 @@ export class NbfPipeline {
 
   /**
    * The body of the most prominent person; throws NoPersonError when there is none. With the landmark
-   * network (create's { landmarkNetwork: true }) the refinement starts from its body; options.network
-   * null leaves it out for one call.
+   * network (create's default) the refinement starts from its body; options.network null leaves it
+   * out for one call.
    */
   fit(image: RgbaImage, options: PhotoFitOptions = {}): PipelineResult {
     if (this.disposed) throw new NbfError('NbfPipeline: used after dispose()');
