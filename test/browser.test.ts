@@ -72,7 +72,7 @@ beforeAll(async () => {
     } else if (url === '/fitter.nbfw') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(fitterBytes);
-    } else if (url.startsWith('/blazepose/blazepose-lite.') || url === '/nbf-segmenter-compact.nbfw' || url === '/nbf-fitter-compact.nbfw') {
+    } else if (url.startsWith('/blazepose/blazepose-lite.') || url === '/nbf-segmenter-compact.nbfw' || url === '/nbf-fitter-compact.nbfw' || url === '/nbf-fitter-landmarks.nbfw') {
       res.writeHead(200, { 'content-type': url.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
       res.end(readFileSync(join('weights', url)));
     } else if (url === '/nbf-open-body.nbfm') {
@@ -257,7 +257,7 @@ describe('browser bundle', () => {
     }
   });
 
-  it("fetches NBF's route only when a pipeline asks for it, and fits a picture through it as Node does", async () => {
+  it("fetches the networks' chunk only when a pipeline asks for a network, and fits a picture by NBF's route as Node does", async () => {
     const generator = new SynthGenerator(testRuntime(), loadOpenBodyModel());
     const batch = generator.generateBatch(1, { size: 128, seed: 3, start: 0 });
     const rgb = batch.inputs.rgb.readSync();
@@ -265,16 +265,31 @@ describe('browser bundle', () => {
     generator.dispose();
     const pixels = Array.from(rgbFloatsToImage(rgb, 128, 128).data);
     const routeChunk = (url: string) => /^\/nbf-gl\.parts-route-\w+\.js$/.test(url);
-    // The photo route alone: the page never fetches NBF's route.
+    // BlazePose alone ({ landmarkNetwork: false }): the page never fetches the networks' chunk.
     await page.evaluate(async () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const nbf = (window as any).nbf;
       const rt = nbf.createContext({ canvas: document.createElement('canvas') });
-      const pipeline = await nbf.NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true });
+      const pipeline = await nbf.NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true, landmarkNetwork: false });
       pipeline.dispose();
       rt.destroy();
     });
     expect(requested.filter(routeChunk)).toEqual([]);
+    // The default loads the landmark network: the chunk and its weights.
+    const withNetwork = await page.evaluate(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const nbf = (window as any).nbf;
+      const rt = nbf.createContext({ canvas: document.createElement('canvas') });
+      const pipeline = await nbf.NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true });
+      const loaded = pipeline.landmarkFitter !== null;
+      pipeline.dispose();
+      const live = rt.memory().liveTextures;
+      rt.destroy();
+      return { loaded, live };
+    });
+    expect(withNetwork).toEqual({ loaded: true, live: 0 });
+    expect(requested.filter(routeChunk)).toHaveLength(1);
+    expect(requested).toContain('/nbf-fitter-landmarks.nbfw');
     const got = await page.evaluate(async ({ pixels }) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const nbf = (window as any).nbf;
