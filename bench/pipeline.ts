@@ -2,9 +2,10 @@
  * The photo → body pipeline (NbfPipeline, src/pipeline) per stage, cold and warm: the first picture on
  * a fresh context (every shader compiled on the way) against the median of the following ones.
  *
- *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N]   (Mesa's on-disk shader cache off, so cold is cold)
+ *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N --no-network]   (Mesa's on-disk shader cache off, so cold is cold)
  *
- * Routes: landmarks (NbfPipeline.fit: BlazePose → refinement, 300 steps by default) or parts
+ * Routes: landmarks (NbfPipeline.fit: BlazePose → the landmark network → refinement, 100 steps by
+ * default; `--no-network` leaves the network out, 300 steps) or parts
  * (NbfPipeline.fitParts: segmenter → fitting network → refinement on the part map, 150 steps by
  * default; needs weights/nbf-segmenter-compact.nbfw) — each the CLI's default step count.
  * Pictures: examples/web/sample.png and rendered synthetic people (seed 900001) at 256². Writes
@@ -21,6 +22,7 @@ import { decodeImage, rgbFloatsToImage, type RgbaImage } from '../src/io/image.j
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { median, round } from './shared.js';
+import { LANDMARK_ROUTE_STEPS } from '../src/pipeline/fit-photo.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,14 +32,15 @@ const routeIndex = process.argv.indexOf('--route');
 const route = routeIndex > 0 ? process.argv[routeIndex + 1] : 'landmarks';
 if (route !== 'landmarks' && route !== 'parts') throw new Error(`--route must be landmarks or parts, got ${route}`);
 const runs = arg('runs', 5);
-const steps = arg('steps', route === 'parts' ? 150 : 300);
+const withNetwork = !process.argv.includes('--no-network');
+const steps = arg('steps', route === 'parts' ? 150 : LANDMARK_ROUTE_STEPS[withNetwork ? 'network' : 'alone']);
 const here = dirname(fileURLToPath(import.meta.url));
 
 const t0 = performance.now();
 const rt = createNodeContext();
 const contextMs = performance.now() - t0;
 const t1 = performance.now();
-const pipeline = createNodePipeline(rt, { parts: route === 'parts' });
+const pipeline = createNodePipeline(rt, { parts: route === 'parts', landmarkNetwork: withNetwork });
 const loadMs = performance.now() - t1;
 
 const pictures: RgbaImage[] = [decodeImage(readFileSync(join(here, '..', 'examples', 'web', 'sample.png')), 'sample.png')];
@@ -70,6 +73,7 @@ const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg() },
   route,
+  landmarkNetwork: withNetwork,
   steps,
   contextMs: round(contextMs, 1),
   loadModelsMs: round(loadMs, 1),
@@ -79,7 +83,7 @@ const result = {
   mesaShaderCache: process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'off' : 'on',
 };
 console.log(JSON.stringify(result, null, 2));
-const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : ''}-shader-cache-${result.mesaShaderCache}.json`);
+const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : withNetwork ? '' : '-no-network'}-shader-cache-${result.mesaShaderCache}.json`);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 pipeline.dispose();
