@@ -30,7 +30,7 @@ export { SmallResNet, trainStep, type SmallResNetConfig, type LossFn } from './n
 // The fitting network (part map → body), its weights file, losses, evaluation and the part-map stage.
 export { ResNet, BasicBlock, BottleneckBlock, ConvNorm, RESNET_CONFIGS, checkResNetConfig, resnetStride, type ResNetConfig, type BlockKind } from './nn/resnet.js';
 export { FitterNetwork, FITTER_CONFIGS, fitterConfig, checkFitterConfig, fitterConfigWithInput, latentSize, cameraLatent, translationOfLatent, fitterCamera, FITTER_PART_SCALE, FITTER_PART_OFFSET, type FitterConfig, type FitterConfigName, type FitterPrediction } from './nn/fitter.js';
-export { FITTER_INPUT_TYPES, DEFAULT_FITTER_INPUT, JOINT_HEATMAP_SIGMA_FRACTION, fitterInputInfo, fitterInputChannels, fitterInputType, checkFitterInputType, corruptibleInput, type FitterInputType, type FitterInputInfo } from './nn/fitter-inputs.js';
+export { FITTER_INPUT_TYPES, DEFAULT_FITTER_INPUT, JOINT_HEATMAP_SIGMA_FRACTION, heatmapSigma, fitterInputInfo, fitterInputChannels, fitterInputType, checkFitterInputType, corruptibleInput, type FitterInputType, type FitterInputInfo } from './nn/fitter-inputs.js';
 export { jointHeatmaps } from './kernels/joint-heatmaps.js';
 export { fitterLoss, DEFAULT_FITTER_LOSS, type FitterLossWeights, type FitterTargets, type FitterLoss } from './nn/fitter-loss.js';
 export { SegmenterNetwork, SEGMENTER_CONFIGS, SEGMENTER_CLASSES, SEGMENTER_INPUT_SCALE, SEGMENTER_INPUT_OFFSET, segmenterConfig, checkSegmenterConfig, segmenterLoss, predictLabels, pixelClassWeights, ResidualConvUnit, MultiResolutionFusion, ChainedResidualPooling, RefineNetBlock, LightRefineBlock, RefineNetDecoder, LightRefineNetDecoder, type SegmenterConfig, type SegmenterConfigName, type DecoderConfig, type DecoderKind, type SegmenterLossOptions } from './nn/refinenet.js';
@@ -45,7 +45,7 @@ export { segmentPerson, segmentPicture, labelsToPicture, partsImage, labelIndexI
 export { evaluateFitter, type FitterEvaluation, type FitterSummary } from './eval/fitter-eval.js';
 export * from './eval/metrics.js';
 export { corruptPartLabels, samplePartNoise, packPartNoise, identityPartNoise, PART_NOISE_DEFAULTS, PART_NOISE_SIZE, type PartNoise, type PartNoiseOptions } from './synth/part-noise.js';
-export { fitterBatch, fitterInput, heatmapSigma, targetLatent, meanLatent, partNoiseCorruptor, type FitterBatch, type FitterDataOptions } from './train/fitter-data.js';
+export { fitterBatch, fitterInput, targetLatent, meanLatent, partNoiseCorruptor, type FitterBatch, type FitterDataOptions } from './train/fitter-data.js';
 // The segmenter's data, evaluation and picture → part labels (its network: refinenet.ts above).
 export { segmenterBatch, disposeSegmenterBatch, classPixelCounts, inverseSqrtClassWeights, type SegmenterBatch, type SegmenterDataOptions } from './train/segmenter-data.js';
 export { evaluateSegmenter, confusionMetrics, accumulateConfusion, allBackgroundConfusion, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvaluation, type SegmenterSummary, type SegmenterEvalOptions, type SegmentationMetrics } from './eval/segmenter-eval.js';

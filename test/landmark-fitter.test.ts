@@ -20,7 +20,7 @@ import { BODY_JOINTS, detectLandmarkJoints } from '../src/synth/landmark-noise.j
 import { LANDMARK_BODY_JOINTS, type BodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { landmarkHeatmaps } from '../src/nn/landmark-heatmaps.js';
 import { jointHeatmapsRef } from '../src/kernels/joint-heatmaps.ref.js';
-import { JOINT_HEATMAP_SIGMA_FRACTION } from '../src/nn/fitter-inputs.js';
+import { heatmapSigma } from '../src/nn/fitter-inputs.js';
 import { disposeFitterBatch, fitterBatch } from '../src/train/fitter-data.js';
 import { fitterConfigWithInput, FitterNetwork } from '../src/nn/fitter.js';
 import { assignFitterWeights, encodeFitterWeights } from '../src/nn/weights-file.js';
@@ -113,7 +113,7 @@ describe('landmark heatmaps (nn/landmark-heatmaps.ts)', () => {
     joints[2 * 5] = NaN; // example 0, joint 5 missing
     confidence[24 + 7] = 0; // example 1, joint 7 unseen
     const got = rt.scope(() => landmarkHeatmaps(rt, joints, confidence, n, S).readSync());
-    const heat = jointHeatmapsRef(joints, n, 24, S, S, S * JOINT_HEATMAP_SIGMA_FRACTION);
+    const heat = jointHeatmapsRef(joints, n, 24, S, S, heatmapSigma(S));
     let worst = 0;
     for (let i = 0; i < heat.length; i++) {
       const c = confidence[Math.floor(i / (S * S * 24)) * 24 + (i % 24)];

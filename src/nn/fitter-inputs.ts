@@ -36,6 +36,11 @@ export const HEATMAP_JOINTS = 24;
 /** σ of the joint heatmaps as a fraction of the input side: 2 px at 64², 7 px at 224². */
 export const JOINT_HEATMAP_SIGMA_FRACTION = 1 / 32;
 
+/** The heatmaps' σ in pixels at an input side S: S·JOINT_HEATMAP_SIGMA_FRACTION. */
+export function heatmapSigma(size: number): number {
+  return size * JOINT_HEATMAP_SIGMA_FRACTION;
+}
+
 export interface FitterInputInfo {
   channels: number;
   /** Granularity of the part map it contains (null: none). */

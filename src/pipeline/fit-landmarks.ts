@@ -52,15 +52,17 @@ export function jointOutlineBox(targets: BodyJointTargets): [number, number, num
   return [cx - hw, cy - hh, cx + hw, cy + hh];
 }
 
-/**
- * The network's body from landmarks. `personBox`: the person's framed box in the picture, to override
- * the default (the joints' box widened, jointOutlineBox).
- */
-export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targets: BodyJointTargets, personBox?: readonly [number, number, number, number] | null): BodyFit<CropFrame> {
+/** Refuses a fitting network that does not read landmarks. */
+function checkReadsLandmarks(net: FitterNetwork): void {
   const input = fitterInputType(net.config);
   if (input !== 'landmarks') throw new NbfError(`landmark fit: this fitting network reads "${input}", not "landmarks" (train one with nbf train fitter --input landmarks)`);
+}
+
+/** The network's body from landmarks, in the crop around their joints (jointOutlineBox). */
+export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targets: BodyJointTargets): BodyFit<CropFrame> {
+  checkReadsLandmarks(net);
   const S = net.config.inputSize;
-  const crop = personFrame(personBox ?? jointOutlineBox(targets), S);
+  const crop = personFrame(jointOutlineBox(targets), S);
   const scale = S / crop.side;
   const joints = new Float32Array(2 * HEATMAP_JOINTS).fill(NaN);
   const confidence = new Float32Array(HEATMAP_JOINTS);
@@ -76,7 +78,6 @@ export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targe
 
 /** fit-photo.ts's LandmarkNetwork for a fitting network that reads landmarks (checked here, once). */
 export function landmarkNetwork(net: FitterNetwork, model: GpuBodyModel): (targets: BodyJointTargets) => BodyFit<CropFrame> {
-  const input = fitterInputType(net.config);
-  if (input !== 'landmarks') throw new NbfError(`landmark fit: this fitting network reads "${input}", not "landmarks" (train one with nbf train fitter --input landmarks)`);
+  checkReadsLandmarks(net);
   return (targets) => fitLandmarkJoints(net, model, targets);
 }

@@ -34,9 +34,10 @@ export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVa
       if (!existsSync(file)) throw new NbfError(`${file}: no such file`);
       return new Uint8Array(readFileSync(file));
     };
-    const network = options.landmarkNetwork ?? defaultLandmarkFitterWeightsPath() !== null;
+    const shipped = defaultLandmarkFitterWeightsPath();
+    const network = options.landmarkNetwork ?? shipped !== null;
     if (network) {
-      const file = typeof network === 'string' ? network : defaultLandmarkFitterWeightsPath();
+      const file = typeof network === 'string' ? network : shipped;
       if (!file) throw new NbfError(`no landmark fitter weights: weights/${DEFAULT_LANDMARK_FITTER_FILE} is not there (train one with nbf train fitter --input landmarks and pass its file)`);
       landmarkFitter = loadFitterWeights(rt, read(file), file, { inputs: ['landmarks'] }).network;
       owned.push(landmarkFitter);

@@ -27,7 +27,7 @@ import { Rng } from '../util/random.js';
 import { corruptPartLabels, packPartNoise, samplePartNoise, PART_NOISE_SIZE, type PartNoiseOptions } from '../synth/part-noise.js';
 import { cameraLatent, FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, latentSize } from '../nn/fitter.js';
 import type { FitterTargets } from '../nn/fitter-loss.js';
-import { corruptibleInput, DEFAULT_FITTER_INPUT, fitterInputInfo, HEATMAP_JOINTS, JOINT_HEATMAP_SIGMA_FRACTION, type FitterInputType } from '../nn/fitter-inputs.js';
+import { corruptibleInput, DEFAULT_FITTER_INPUT, fitterInputInfo, HEATMAP_JOINTS, heatmapSigma, type FitterInputType } from '../nn/fitter-inputs.js';
 
 export interface FitterBatch {
   inputs: Tensor;
@@ -82,11 +82,6 @@ export function keeps3d(seed: number, index: number, fraction: number): boolean 
   if (fraction >= 1) return true;
   if (fraction <= 0) return false;
   return exampleSeed(seed ^ 0x3d3d3d, index) / 2 ** 32 < fraction;
-}
-
-/** The heatmaps' σ in pixels at an input side (fitter-inputs.ts: JOINT_HEATMAP_SIGMA_FRACTION). */
-export function heatmapSigma(size: number): number {
-  return size * JOINT_HEATMAP_SIGMA_FRACTION;
 }
 
 /**

@@ -36,7 +36,7 @@ import type { SynthGenerator } from '../synth/generate.js';
 import { disposeFitterBatch, fitterBatch, meanLatent, type FitterDataOptions, type LabelSource } from './fitter-data.js';
 import { evaluateFitter, type FitterEvaluation } from '../eval/fitter-eval.js';
 import { renderCurves, smooth } from './curves.js';
-import { logPoints, resolveRunSettings, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
+import { logPoints, resolveRunSettings, runLog, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
 
 export { CHECKPOINT_FILE, BEST_FILE, LOG_FILE, CURVES_FILE, type ProgressInfo } from './training-run.js';
 
@@ -91,7 +91,7 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
       // Weights of the same network reading another input start it too (the stem's filters fresh).
       const loaded = assignFitterWeights(net, o.init.bytes, o.init.path, { acrossInputs: true });
       if (loaded.reinitialised.length) {
-        (o.log ?? ((l: string) => process.stderr.write(l + '\n')))(`train fitter: ${o.init.path} reads ${fitterInputType(loaded.config)}; this run reads ${fitterInputType(o.config)}: ${loaded.reinitialised.join(', ')} start afresh, the rest from the file`);
+        runLog(o)(`train fitter: ${o.init.path} reads ${fitterInputType(loaded.config)}; this run reads ${fitterInputType(o.config)}: ${loaded.reinitialised.join(', ')} start afresh, the rest from the file`);
       }
     }
     const result = await runTraining<FitterEvaluation>({

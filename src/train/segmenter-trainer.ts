@@ -25,7 +25,7 @@ import type { SamplerOptions } from '../synth/sampler.js';
 import { evaluateSegmenter, SEGMENTER_CLASS_NAMES, type SegmenterEvaluation } from '../eval/segmenter-eval.js';
 import { classPixelCounts, disposeSegmenterBatch, inverseSqrtClassWeights, segmenterBatch } from './segmenter-data.js';
 import { renderCurves, smooth } from './curves.js';
-import { logPoints, resolveRunSettings, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
+import { logPoints, resolveRunSettings, runLog, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
 
 export type ClassWeightsMode = 'auto' | 'none';
 
@@ -70,7 +70,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
   const size = o.config.inputSize;
   const data = { size, sampler: o.data?.sampler };
   const trainingData = { size, sampler: { ...o.data?.sampler, ...o.data?.trainingSampler } };
-  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = runLog(o);
   const measureBatches = o.classWeightBatches ?? 8;
   let classWeights: number[] | undefined = Array.isArray(mode) ? [...mode] : undefined;
   const trainingOptions: Record<string, unknown> = {};

@@ -197,6 +197,11 @@ export interface RunResult<V extends Validation> {
 /** Lets pending events (a signal's handler, timers) run between steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Where a run's messages go: the options' `log`, else stderr. */
+export function runLog(o: Pick<TrainingRunOptions, 'log'>): (line: string) => void {
+  return o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+}
+
 /**
  * Trains (or resumes) the task's network; resolves when the time or step budget is spent or
  * `shouldStop` says so. Async only to yield to the event loop after every step, so that signal
@@ -204,7 +209,7 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
  */
 export async function runTraining<V extends Validation>(task: TrainingTask<V>, o: TrainingRunOptions, s: RunSettings): Promise<RunResult<V>> {
   const { label, network: net, metric } = task;
-  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = runLog(o);
   mkdirSync(o.out, { recursive: true });
   const checkpointPath = join(o.out, CHECKPOINT_FILE);
   const resuming = !!o.resume && existsSync(checkpointPath);
