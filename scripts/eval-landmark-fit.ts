@@ -8,7 +8,7 @@
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fit.ts [--count N] [--seed S]
  *        [--size PX] [--fitter F | --no-network] [--steps N] [--alone-steps N] [--start-prior W]
- *        [--weight-3d W] [--alone-weight-3d W] [--no-alone] [--backgrounds DIR] [--json FILE]
+ *        [--weight-3d W] [--alone-weight-3d W] [--no-alone] [--backgrounds DIR] [--close-up-rate R] [--json FILE]
  *
  * The refinement without the network gets the render's true focal length (these renders use NBF's
  * long lens, f = 5000·S/512), as a calibrated photo would (a photo's is unknown: nbf fit guesses one);
@@ -49,6 +49,9 @@ const withNetwork = !process.argv.includes('--no-network');
 if (!alone && !withNetwork) throw new Error('--no-alone and --no-network leave nothing to evaluate');
 const jsonPath = flag('json');
 const backgroundsDir = flag('backgrounds');
+// A fraction of the pictures framed from the hips up (synth/sampler.ts closeUpRate): the legs leave
+// the picture and BlazePose guesses them; the per-joint table below measures how (landmark-noise.ts).
+const closeUpRate = num('close-up-rate', 0);
 
 const rt = createNodeContext();
 const model = loadOpenBodyModel();
@@ -62,8 +65,10 @@ const network = fitter ? landmarkNetwork(fitter, generator.gpuModel) : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const mm = (x: number) => x * 1000;
 const rows: Record<string, number>[] = [];
+/** Every given joint of every picture: out of the picture or not, BlazePose's visibility, error / extent. */
+const seen: { outside: boolean; visibility: number; error: number }[] = [];
 for (let i = 0; i < count; i++) {
-  const batch = generator.generateBatch(1, { size, seed, start: i });
+  const batch = generator.generateBatch(1, { size, seed, start: i, closeUpRate });
   const rgb = batch.inputs.rgb.readSync();
   const joints3d = batch.targets.joints3d.readSync();
   const joints2d = batch.targets.joints2d.readSync();
@@ -86,9 +91,17 @@ for (let i = 0; i < count; i++) {
   const targets = bodyJointTargets(landmarks);
   let detector = 0;
   let given = 0;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let j = 0; j < 24; j++) {
+    [x0, x1, y0, y1] = [Math.min(x0, joints2d[2 * j]), Math.max(x1, joints2d[2 * j]), Math.min(y0, joints2d[2 * j + 1]), Math.max(y1, joints2d[2 * j + 1])];
+  }
+  const extent = Math.max(x1 - x0, y1 - y0, 1);
   for (const j of LANDMARK_BODY_JOINTS) {
-    detector += Math.hypot(targets.joints2d[2 * j] - joints2d[2 * j], targets.joints2d[2 * j + 1] - joints2d[2 * j + 1]);
+    const error = Math.hypot(targets.joints2d[2 * j] - joints2d[2 * j], targets.joints2d[2 * j + 1] - joints2d[2 * j + 1]);
+    detector += error;
     given++;
+    const [x, y] = [joints2d[2 * j], joints2d[2 * j + 1]];
+    seen.push({ outside: x < 0 || y < 0 || x >= size || y >= size, visibility: targets.visibility[j], error: error / extent });
   }
   const t0 = performance.now();
   const networkFit = network ? fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network, refine: false }) : null;
@@ -112,9 +125,15 @@ const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => 
 const keys = ['detectorPx', ...(network ? ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'refineMs'] : []), ...(alone ? ['aloneMpjpe', 'alonePa', 'alonePx', 'aloneMs'] : []), 'restPa'];
 const summary = {
   count, found: found.length, seed, size, steps: network ? steps : null, startPrior: network ? startPrior : null, weight3d: network ? weight3d : null,
-  aloneSteps: alone ? aloneSteps : null, aloneWeight3d: alone ? aloneWeight3d : null, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
+  closeUpRate, aloneSteps: alone ? aloneSteps : null, aloneWeight3d: alone ? aloneWeight3d : null, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
   means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])),
 };
+const quartiles = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length ? [0.25, 0.5, 0.75].map((q) => Number(s[Math.floor(q * (s.length - 1))].toFixed(3))) : null; };
+const jointsSeen = Object.fromEntries((['inside', 'outside'] as const).map((where) => {
+  const part = seen.filter((s) => s.outside === (where === 'outside'));
+  return [where, { joints: part.length, visibilityQuartiles: quartiles(part.map((s) => s.visibility)), errorOverExtentQuartiles: quartiles(part.map((s) => s.error)) }];
+}));
+Object.assign(summary, { jointsSeen });
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {
   mkdirSync(dirname(jsonPath), { recursive: true });

@@ -21,7 +21,7 @@ import { LANDMARK_BODY_JOINTS, type BodyJointTargets } from '../src/landmarks/to
 import { landmarkHeatmaps } from '../src/nn/landmark-heatmaps.js';
 import { jointHeatmapsRef } from '../src/kernels/joint-heatmaps.ref.js';
 import { heatmapSigma } from '../src/nn/fitter-inputs.js';
-import { disposeFitterBatch, fitterBatch } from '../src/train/fitter-data.js';
+import { disposeFitterBatch, fitterBatch, meanLatent } from '../src/train/fitter-data.js';
 import { fitterConfigWithInput, FitterNetwork } from '../src/nn/fitter.js';
 import { assignFitterWeights, encodeFitterWeights } from '../src/nn/weights-file.js';
 import { fitLandmarkJoints, jointOutlineBox, landmarkNetwork, personFrame } from '../src/pipeline/fit-landmarks.js';
@@ -100,6 +100,33 @@ describe('a detector\'s view of true joints (landmark-noise.ts)', () => {
     expect(moved).toBeLessThan(0.05 * 100 * 5); // 5 σ of the largest σ (extent ≈ 100 px)
     const again = detectLandmarkJoints(truth, new Rng(5), { ...noiseless, jitter: 0.05 });
     expect(Array.from(again.joints2d)).toEqual(Array.from(jittered.joints2d));
+  });
+
+  it('cuts the body across when truncation is drawn: the joints below the cut become faint guesses, the rest stay as drawn', () => {
+    const truth = standingJoints();
+    const extent = truth[47] - truth[1];
+    // Up the body is down this picture (pelvis at the top): the cut 0.3 of the extent "above" the
+    // pelvis leaves the hips and knees (joints 1, 2, 4, 5; 3 and 6 have no landmark) below it.
+    const options = { ...noiseless, jitter: 0.03, poorRate: 0, truncationRate: 1, truncationCut: [0.3, 0.3] as const, truncatedVisibility: [0.05, 0.2] as const, truncatedJitter: 0 };
+    const whole = detectLandmarkJoints(truth, new Rng(7), { ...options, truncationRate: 0 });
+    const cut = detectLandmarkJoints(truth, new Rng(7), options);
+    const below = [1, 2, 4, 5];
+    for (const j of LANDMARK_BODY_JOINTS) {
+      if (j === 0) continue;
+      expect(truth[2 * j + 1] - truth[1] < 0.3 * extent, `joint ${j} below the cut`).toBe(below.includes(j));
+      if (below.includes(j)) {
+        expect(cut.confidence[j], `joint ${j}`).toBeGreaterThanOrEqual(0.05);
+        expect(cut.confidence[j], `joint ${j}`).toBeLessThanOrEqual(0.2);
+      } else {
+        expect(cut.confidence[j], `joint ${j}`).toBe(whole.confidence[j]);
+      }
+      // Drawn after everything else: without its extra error, every position is as without truncation.
+      expect(cut.joints2d[2 * j]).toBe(whole.joints2d[2 * j]);
+    }
+    expect(cut.confidence[0]).toBeCloseTo((cut.confidence[1] + cut.confidence[2]) / 2, 6);
+    const guessed = detectLandmarkJoints(truth, new Rng(7), { ...options, truncatedJitter: 0.2 });
+    expect(Math.max(...below.map((j) => Math.abs(guessed.joints2d[2 * j] - whole.joints2d[2 * j])))).toBeGreaterThan(0.01 * extent);
+    expect(guessed.joints2d[2 * 16]).toBe(whole.joints2d[2 * 16]);
   });
 });
 
@@ -281,5 +308,33 @@ describe('nbf fit on the landmarks route with a landmark network', () => {
     expect(params.network.crop.side).toBeGreaterThan(0);
     expect(params.timingsMs.network).toBeGreaterThan(0);
     expect(params.refinement.finalErrorPx).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('--truncation (bodies cut across by the picture\'s edge) in nbf train fitter and nbf eval fitter', () => {
+  it('belongs to landmark networks only, and evaluates a landmark network on cut bodies', async () => {
+    const train = await captureCommand(() => main(['train', 'fitter', '--steps', '1', '--truncation', '0.2', '--out', join(root, 'run')]));
+    expect(train.code).toBe(2);
+    expect(train.err).toMatch(/--truncation applies to a landmark detector's joints \(input "landmarks"\), not to input "parts12"/);
+    const range = await captureCommand(() => main(['train', 'fitter', '--input', 'landmarks', '--steps', '1', '--truncation', '1.5', '--out', join(root, 'run')]));
+    expect(range.code).toBe(2);
+    expect(range.err).toMatch(/--truncation must be a number in \[0, 1\], got 1\.5/);
+    const parts = new FitterNetwork(rt, TINY, { seed: 1 });
+    const partsFile = join(root, 'parts-eval.nbfw');
+    writeFileSync(partsFile, encodeFitterWeights(parts));
+    parts.dispose();
+    const wrong = await captureCommand(() => main(['eval', 'fitter', '--weights', partsFile, '--count', '2', '--truncation', '1', '--json', join(root, 'e0.json')]));
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/--truncation: .*parts-eval\.nbfw reads .*truncation is of a landmark detector's joints/);
+    // An untrained network's answers are offsets from its mean latent: give it a real one.
+    const net = new FitterNetwork(rt, fitterConfigWithInput(TINY, 'landmarks'), { seed: 1, meanLatent: meanLatent(generator, { size: 32, shapeCount: 10, seed: 3, count: 16 }) });
+    const file = join(root, 'landmarks-eval.nbfw');
+    writeFileSync(file, encodeFitterWeights(net));
+    net.dispose();
+    const json = join(root, 'e1.json');
+    const ok = await captureCommand(() => main(['eval', 'fitter', '--weights', file, '--count', '3', '--truncation', '1', '--json', json]));
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/a modelled detector's joints, 100 % cut across/);
+    expect(JSON.parse(readFileSync(json, 'utf8')).truncation).toBe(1);
   });
 });

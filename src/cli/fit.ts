@@ -34,7 +34,7 @@ import { fitPhotos, FIT_PHOTO_USAGE } from './fit-photo.js';
 
 export const FIT_USAGE = `${FIT_PHOTO_USAGE}\n       nbf fit --from parts PARTS.png [--out DIR] [--weights FILE.nbfw] [--body-model FILE]`;
 export const FIT_SUMMARY = 'a photo (landmarks + refinement), or a 12-part colour map (fitting network) → body: params.json, body.glb, body.obj, overlay.png';
-export const EVAL_USAGE = 'nbf eval fitter [--weights FILE.nbfw] [--count N] [--seed S] [--corrupt S] [--json FILE] [--body-model FILE]';
+export const EVAL_USAGE = 'nbf eval fitter [--weights FILE.nbfw] [--count N] [--seed S] [--corrupt S] [--truncation R] [--json FILE] [--body-model FILE]';
 export const EVAL_SUMMARY = "the fitter's 3D/2D errors on synthetic bodies, beside the mean-pose baseline";
 
 /** Reads a weights file (the shipped one unless `flag` names another); one clear error otherwise. */
@@ -166,7 +166,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   let o;
   try {
-    const args = parseArgs(rest, ['weights', 'count', 'seed', 'json', 'batch', 'body-model', 'corrupt']);
+    const args = parseArgs(rest, ['weights', 'count', 'seed', 'json', 'batch', 'body-model', 'corrupt', 'truncation']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     o = {
       weights: weightsPathOrDefault(stringFlag(args, 'weights')),
@@ -175,6 +175,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       batch: intFlag(args, 'batch', 32, 1, 512),
       json: stringFlag(args, 'json') ?? 'out/eval-fitter.json',
       corrupt: numberFlag(args, 'corrupt', 0, 0, 4),
+      truncation: numberFlag(args, 'truncation', 0, 0, 1),
       modelPath: bodyModelPathOrDefault(stringFlag(args, 'body-model')),
     };
   } catch (e) {
@@ -195,12 +196,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
     if (o.corrupt > 0 && !corruptibleInput(network.input)) {
       throw new ArgError(`--corrupt: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); corruption applies to 12-part maps only`);
     }
+    if (o.truncation > 0 && network.input !== 'landmarks') {
+      throw new ArgError(`--truncation: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); truncation is of a landmark detector's joints (input "landmarks")`);
+    }
     generator = new SynthGenerator(rt, model);
     const t0 = performance.now();
     const tty = !!process.stderr.isTTY;
     const v = evaluateFitter(rt, network, generator, {
       seed: o.seed, count: o.count, batch: o.batch,
       corrupt: o.corrupt > 0 ? partNoiseCorruptor({ strength: o.corrupt }) : undefined,
+      landmarkNoise: o.truncation > 0 ? { truncationRate: o.truncation } : undefined,
       progress: (done, total) => { if (tty) process.stderr.write(`\reval fitter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -212,14 +217,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
       [`2D joints (px at ${network.config.inputSize}²)`, v.summary.joint2dPx.toFixed(2), v.baseline.joint2dPx.toFixed(2)],
       ['rotation error (deg, mean)', v.summary.angleDeg.toFixed(1), v.baseline.angleDeg.toFixed(1)],
     ];
-    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}${o.corrupt ? `, part maps corrupted (strength ${o.corrupt})` : ', ground-truth inputs'} — ${seconds.toFixed(1)} s`);
+    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}${o.corrupt ? `, part maps corrupted (strength ${o.corrupt})` : network.input === 'landmarks' ? `, a modelled detector's joints${o.truncation ? `, ${Math.round(o.truncation * 100)} % cut across` : ''}` : ', ground-truth inputs'} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(30)} ${'fitter'.padStart(9)} ${'mean pose'.padStart(10)}`);
     for (const [name, a, b] of rows) console.log(`${name.padEnd(30)} ${a.padStart(9)} ${b.padStart(10)}`);
     console.log('per-joint rotation error (deg):');
     const per = v.report.angles?.perJointDeg ?? [];
     for (let j = 0; j < per.length; j += 6) console.log('  ' + per.slice(j, j + 6).map((d, k) => `${JOINT_NAMES[j + k]} ${d.toFixed(1)}`).join(', '));
     mkdirSync(dirname(o.json), { recursive: true });
-    writeFilesAtomically([{ path: o.json, data: JSON.stringify({ weights: o.weights, config: loaded.meta.config, seed: o.seed, count: o.count, corrupt: o.corrupt, seconds: round(seconds, 1), summary: v.summary, baseline: v.baseline, report: v.report, baselineReport: v.baselineReport }, null, 2) + '\n' }]);
+    writeFilesAtomically([{ path: o.json, data: JSON.stringify({ weights: o.weights, config: loaded.meta.config, seed: o.seed, count: o.count, corrupt: o.corrupt, truncation: o.truncation, seconds: round(seconds, 1), summary: v.summary, baseline: v.baseline, report: v.report, baselineReport: v.baselineReport }, null, 2) + '\n' }]);
     console.log(`wrote ${o.json}`);
   } finally {
     network?.dispose();

@@ -18,7 +18,7 @@ import type { SegmenterNetwork } from '../nn/refinenet.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--truncation R] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
 export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
 
 export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -79,7 +79,7 @@ export async function train(argv: string[]): Promise<number> {
   let segmenterPath: string | undefined;
   let segmenterShare = 1;
   try {
-    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init'], ['resume', 'cosine']);
+    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init', 'truncation'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/fitter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -99,6 +99,9 @@ export async function train(argv: string[]): Promise<number> {
     // Segmenter-like corruption is of 12-part maps: on by default for inputs that contain one.
     const corrupt = numberFlag(args, 'corrupt', corruptibleInput(input) ? 0.5 : 0, 0, 4);
     if (corrupt > 0 && !corruptibleInput(input)) throw new ArgError(`--corrupt applies to 12-part maps; input "${input}" (${fitterInputInfo(input).description}) has none`);
+    // Pictures that cut the body across (a photo from the waist up): the detector guesses the rest.
+    const truncation = numberFlag(args, 'truncation', 0, 0, 1);
+    if (truncation > 0 && input !== 'landmarks') throw new ArgError(`--truncation applies to a landmark detector's joints (input "landmarks"), not to input "${input}"`);
     options = {
       config,
       out,
@@ -116,10 +119,11 @@ export async function train(argv: string[]): Promise<number> {
       valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
       checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
       meanCount: intFlag(args, 'mean-count', 4096, 1, 1_000_000),
-      record: { corrupt },
+      record: { corrupt, ...(truncation > 0 ? { truncation } : {}) },
       data: {
         has3dFraction: numberFlag(args, 'has3d', 1, 0, 1),
         corrupt: corrupt > 0 ? partNoiseCorruptor({ strength: corrupt }) : undefined,
+        ...(truncation > 0 ? { landmarkNoise: { truncationRate: truncation } } : {}),
       },
     };
     // NBF's way: the fitting network reads its frozen segmenter's predictions (fitter-data.ts

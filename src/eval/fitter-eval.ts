@@ -39,6 +39,8 @@ export interface FitterEvalOptions {
    * ground-truth maps. Only for networks whose input contains the 12-part map.
    */
   corrupt?: FitterDataOptions['corrupt'];
+  /** The detector's mistakes on the "landmarks" input (default: landmark-noise.ts's defaults). */
+  landmarkNoise?: FitterDataOptions['landmarkNoise'];
   /** Skip the per-vertex error (saves reading vertices back). */
   skipVertices?: boolean;
   /** Called after each batch with the examples done. */
@@ -102,7 +104,7 @@ export function evaluateFitter(rt: Runtime, net: FitterNetwork, generator: Synth
   let lossSum = 0;
   for (let start = 0; start < o.count; start += batchSize) {
     const n = Math.min(batchSize, o.count - start);
-    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, input: net.input, sampler: o.sampler, corrupt: o.corrupt });
+    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, input: net.input, sampler: o.sampler, corrupt: o.corrupt, landmarkNoise: o.landmarkNoise });
     try {
       const result = rt.scope(() => {
         const params = net.params.toRecord();
