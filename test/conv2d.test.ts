@@ -4,7 +4,7 @@ import { createNodeContext } from '../src/runtime/node-context.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
 import { conv2d, pointwiseMaxK, POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, type Conv2dOptions, type Conv2dPadding } from '../src/kernels/conv2d.js';
-import { forceMatmulKernel, matmulKernel, type MatmulKernel } from '../src/kernels/matmul.js';
+import { forceMatmulKernel, matmulKernel, planMatmul, quadPlan, type MatmulKernel } from '../src/kernels/matmul.js';
 import { conv2dRef, type Conv2dRefResult } from '../src/kernels/conv2d.ref.js';
 import { maxScaledError } from '../src/kernels/matmul.ref.js';
 import type { Activation } from '../src/kernels/activation.js';
@@ -30,9 +30,14 @@ function expectMatches(t: Tensor, ref: Conv2dRefResult, tol = 1e-5): void {
 
 type Opts = Omit<Conv2dOptions, 'bias'> & { bias?: boolean };
 
-/** The product and unblock kernels matmul runs on the test context (matmul_quad on llvmpipe). */
-function product(): string[] {
-  return matmulKernel(testRuntime()) === 'quad' ? ['matmul_quad', 'matmul_quad_unblock'] : ['matmul', 'matmul_unblock'];
+/**
+ * The product and unblock kernels matmul runs on the test context for a reduction of length K
+ * (matmul_quad on llvmpipe: a second draw for the rest where K4 = ⌈K/4⌉ is split into parts).
+ */
+function product(K: number, kind: MatmulKernel = matmulKernel(testRuntime())): string[] {
+  if (kind !== 'quad') return ['matmul', 'matmul_unblock'];
+  const quad = quadPlan(testRuntime(), planMatmul([1, K], [K, 1]))!;
+  return [...(quad.rest > 0 ? ['matmul_quad', 'matmul_quad'] : ['matmul_quad']), 'matmul_quad_unblock'];
 }
 
 
@@ -149,8 +154,8 @@ describe('conv2d', () => {
       const xShape = [rng.int(1, 3), rng.int(1, 11), rng.int(1, 11), K];
       checkPath(['conv2d_pointwise'], xShape, [1, 1, K, N], { bias: rng.int(0, 1) === 1, activation: pick(['none', ...activations] as Activation[]) });
     }
-    checkPath(['matmul_pack', ...product()], [2, 5, 3, limit + 1], [1, 1, limit + 1, 6], { bias: true, activation: 'relu6' });
-    checkPath(['matmul_pack', ...product()], [1, 4, 7, 150], [1, 1, 150, 9], {});
+    checkPath(['matmul_pack', ...product(limit + 1)], [2, 5, 3, limit + 1], [1, 1, limit + 1, 6], { bias: true, activation: 'relu6' });
+    checkPath(['matmul_pack', ...product(150)], [1, 4, 7, 150], [1, 1, 150, 9], {});
   });
 
   it('small dense filters run conv2d_small: random shapes, strides, paddings, dilations, 1–4 output lanes', () => {
@@ -169,7 +174,7 @@ describe('conv2d', () => {
     }
     // Past its limits: 17 input channels (2×2 blocks), an 8×8 kernel on RGB (im2col).
     checkPath(['matmul_pack', 'conv2d', 'matmul_unblock'], [1, 7, 8, 17], [3, 3, 17, 5], { padding: 'same', bias: true });
-    checkPath(['conv2d_im2col', 'matmul_pack', ...product()], [2, 12, 11, 3], [8, 8, 3, 4], { strides: 2, padding: 'same' });
+    checkPath(['conv2d_im2col', 'matmul_pack', ...product(8 * 8 * 3)], [2, 12, 11, 3], [8, 8, 3, 4], { strides: 2, padding: 'same' });
   });
 
   it('conv2d_small reads only the weights that exist (Wp and bias as kernel outputs, NaN past their rows)', () => {
@@ -208,7 +213,7 @@ describe('conv2d', () => {
     }
     // RGB stem: patch length 3·3·3 = 27 ≤ the pointwise limit; 7·7·3 = 147 goes to matmul.
     checkPath(['conv2d_im2col', 'conv2d_pointwise'], [2, 11, 10, 3], [3, 3, 3, 10], { strides: 2, padding: 'same', bias: true, activation: 'relu', algorithm: 'im2col' });
-    checkPath(['conv2d_im2col', 'matmul_pack', ...product()], [1, 11, 12, 3], [7, 7, 3, 6], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
+    checkPath(['conv2d_im2col', 'matmul_pack', ...product(7 * 7 * 3)], [1, 11, 12, 3], [7, 7, 3, 6], { strides: 2, padding: 'same', bias: true, algorithm: 'im2col' });
   });
 
   for (const kernel of ['quad', 'loop'] as MatmulKernel[]) {
@@ -217,15 +222,14 @@ describe('conv2d', () => {
       forceMatmulKernel(rt, kernel);
       try {
         const limit = kernel === 'quad' ? POINTWISE_MAX_K_QUAD : POINTWISE_MAX_K;
-        const blocks = kernel === 'quad' ? ['matmul_quad', 'matmul_quad_unblock'] : ['matmul', 'matmul_unblock'];
         expect(pointwiseMaxK(rt)).toBe(limit);
         checkPath(['conv2d_pointwise'], [1, 3, 5, limit], [1, 1, limit, 7], { bias: true, activation: 'relu' });
-        checkPath(['matmul_pack', ...blocks], [1, 3, 5, limit + 1], [1, 1, limit + 1, 7], { bias: true, activation: 'relu' });
+        checkPath(['matmul_pack', ...product(limit + 1, kernel)], [1, 3, 5, limit + 1], [1, 1, limit + 1, 7], { bias: true, activation: 'relu' });
         // 7×7 on 1–3 channels with ≥ 32 outputs: im2col + matmul_quad where it runs (patches 147 and 49
         // long, past the pointwise limit), else conv2d_small; 4 channels or 16 outputs: conv2d_small.
         const im2col = kernel === 'quad';
-        checkPath(im2col ? ['conv2d_im2col', 'matmul_pack', ...blocks] : ['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [7, 7, 3, 32], { strides: 2, padding: 'same', bias: true, activation: 'relu' });
-        checkPath(im2col ? ['conv2d_im2col', 'matmul_pack', ...blocks] : ['matmul_pack', 'conv2d_small'], [2, 9, 8, 1], [7, 7, 1, 33], { padding: 'same' });
+        checkPath(im2col ? ['conv2d_im2col', 'matmul_pack', ...product(147, kernel)] : ['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [7, 7, 3, 32], { strides: 2, padding: 'same', bias: true, activation: 'relu' });
+        checkPath(im2col ? ['conv2d_im2col', 'matmul_pack', ...product(49, kernel)] : ['matmul_pack', 'conv2d_small'], [2, 9, 8, 1], [7, 7, 1, 33], { padding: 'same' });
         checkPath(['matmul_pack', 'conv2d_small'], [1, 19, 21, 4], [7, 7, 4, 32], { strides: 2, padding: 'same' });
         checkPath(['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [7, 7, 3, 16], { strides: 2, padding: 'same' });
         checkPath(['matmul_pack', 'conv2d_small'], [1, 19, 21, 3], [3, 3, 3, 32], { padding: 'same' });

@@ -4,7 +4,7 @@ import { testRuntime } from './helpers/gl.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { kernelsRun } from './helpers/kernels-run.js';
 import { Rng } from '../src/util/random.js';
-import { forceMatmulKernel, matmul, matmulKernel, planMatmul, pointwiseMaxK, POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, quadPlan, QUAD_MAX_PARTIAL_TEXELS, QUAD_MAX_STEPS, type MatmulKernel } from '../src/kernels/matmul.js';
+import { forceMatmulKernel, matmul, matmulKernel, planMatmul, pointwiseMaxK, POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, quadPlan, QUAD_MAX_PARTIAL_TEXELS, QUAD_MAX_STEPS, QUAD_PART_STEPS, type MatmulKernel } from '../src/kernels/matmul.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { SHADERS } from '../src/generated/shaders.js';
 import { unary } from '../src/kernels/elementwise.js';
@@ -178,16 +178,18 @@ describe('matmul_quad', () => {
     expect(matmulKernel(testRuntime())).toBe('quad');
   });
 
-  it(`splits K into parts of ${QUAD_MAX_STEPS} written-out steps plus a rest draw, on both sides of each threshold`, () => {
+  it(`splits K into parts of ${QUAD_MAX_STEPS} (where they divide it) or ${QUAD_PART_STEPS} written-out steps plus a rest draw, on both sides of each threshold`, () => {
     const rt = testRuntime();
-    // K4 = ⌈K/4⌉: ≤ 64 one draw of K4 steps; 65 one part + a 1-step rest; 128 two parts; 129 two
-    // parts + rest 1; 383 five parts + rest 63.
-    for (const [K, draws] of [[1, 1], [3, 1], [255, 1], [256, 1], [257, 2], [260, 2], [511, 1], [512, 1], [515, 2], [1531, 2]] as const) {
+    // K4 = ⌈K/4⌉: < 32 one draw of K4 steps; 32 one part; 50 one part of 32 + an 18-step rest; 64 one
+    // draw of 64; 65 two parts of 32 + rest 1; 128 two parts of 64; 129 four of 32 + rest 1; 383
+    // eleven of 32 + rest 31.
+    for (const [K, draws] of [[1, 1], [3, 1], [100, 1], [128, 1], [200, 2], [255, 1], [256, 1], [257, 2], [260, 2], [511, 1], [512, 1], [515, 2], [1531, 2]] as const) {
       // b as [N, K] (transposeB): no pack, and no pointwise shortcut for short K.
       const ran = kernelsRun(rt, () => check({ aShape: [7, K], bShape: [9, K], transposeB: true, bias: true, activation: 'relu' }));
       expect(ran, `K = ${K}`).toEqual([...new Array<string>(draws).fill('matmul_quad'), 'matmul_quad_unblock']);
       const plan = quadPlan(rt, planMatmul([7, K], [K, 9]))!;
       expect(plan.parts * plan.steps + plan.rest).toBe(Math.ceil(K / 4));
+      expect(plan.steps === QUAD_MAX_STEPS ? plan.rest : plan.steps, `K = ${K}`).toBeLessThanOrEqual(QUAD_PART_STEPS);
     }
     // Batched, broadcast and transposed operands with a rest draw.
     check({ aShape: [2, 3, 11, 300], bShape: [3, 300, 7], bias: true });
@@ -195,7 +197,7 @@ describe('matmul_quad', () => {
   });
 
   it('sums many parts of a long product with a small output (a weight-gradient shape)', () => {
-    // K4 = 5001: 78 parts of 64 steps side by side and a rest of 9.
+    // K4 = 5001: 156 parts of 32 steps side by side and a rest of 9.
     check({ aShape: [9, 20001], bShape: [20001, 5] });
     check({ aShape: [20001, 3], bShape: [20001, 6], transposeA: true });
   });
@@ -271,8 +273,10 @@ describe('matmul_quad', () => {
   it(`falls back to the loop kernel where the parts would pass ${QUAD_MAX_PARTIAL_TEXELS} texels`, () => {
     const rt = testRuntime();
     expect(quadPlan(rt, planMatmul([1024, 1024], [1024, 1024]))).toMatchObject({ steps: 64, parts: 4, rest: 0, superBlocks: 65536 });
-    expect(quadPlan(rt, planMatmul([9, 1000], [1000, 5]))).toMatchObject({ steps: 64, parts: 3, rest: 58, superBlocks: 6 });
+    expect(quadPlan(rt, planMatmul([9, 1000], [1000, 5]))).toMatchObject({ steps: 32, parts: 7, rest: 26, superBlocks: 6 });
     expect(quadPlan(rt, planMatmul([2048, 4096], [4096, 2048]))).toBeNull();   // 16 parts of 2^18 super-blocks
     expect(quadPlan(rt, planMatmul([2048, 512], [512, 2048]))).not.toBeNull();  // 2 parts
+    // 18 parts of 32 steps would pass the limit; 9 of 64 do not.
+    expect(quadPlan(rt, planMatmul([1024, 2400], [2400, 1024]))).toMatchObject({ steps: 64, parts: 9, rest: 24, superBlocks: 65536 });
   });
 });

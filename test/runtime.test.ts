@@ -26,6 +26,19 @@ describe('layout', () => {
   });
 });
 
+describe('texture height', () => {
+  it('is never a power of two (llvmpipe compiles a program again for each mix of power-of-two and other sizes)', () => {
+    const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
+    for (let texels = 1; texels < 70_000; texels = Math.ceil(texels * 1.07) + 1) {
+      const { width, height } = textureDims(sizeClass(texels), 16384);
+      expect(isPowerOfTwo(width), `width for ${texels}`).toBe(true);
+      expect(isPowerOfTwo(height), `height for ${texels} texels: ${height}`).toBe(false);
+      // One row more at most (3 rows for a 1-row texture).
+      expect(width * height).toBeLessThanOrEqual(sizeClass(texels) + 2 * width);
+    }
+  });
+});
+
 describe('texture width', () => {
   it('textures past WIDE_FROM_TEXELS span at least two 64-texel llvmpipe tiles; small ones stay square-ish and wrap', () => {
     for (const texels of [WIDE_FROM_TEXELS + 1, 2304, 4096]) {
@@ -33,8 +46,8 @@ describe('texture width', () => {
       expect(width).toBeGreaterThanOrEqual(MIN_TEXTURE_WIDTH);
       expect(width * height).toBeGreaterThanOrEqual(texels);
     }
-    expect(textureDims(sizeClass(100), 16384)).toEqual({ width: 16, height: 8 });
-    expect(textureDims(1, 16384)).toEqual({ width: 1, height: 1 });
+    expect(textureDims(sizeClass(100), 16384)).toEqual({ width: 16, height: 9 });
+    expect(textureDims(1, 16384)).toEqual({ width: 1, height: 3 });
     // A context whose textures are narrower than MIN_TEXTURE_WIDTH still gets a legal width.
     expect(textureDims(2304, 64)).toEqual({ width: 64, height: 36 });
   });
