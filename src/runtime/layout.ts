@@ -99,19 +99,18 @@ export const WIDE_FROM_TEXELS = 1024;
 
 const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
 
-/*
- * Texture heights are never powers of two (widths always are). llvmpipe JIT-compiles a separate
- * variant of a program for every combination of power-of-two and other sizes among the textures it
- * samples (its sampler key carries a "pot" flag per dimension), so with heights of both kinds most
- * programs compiled two to four times: BlazePose lite's first picture, Mesa's shader cache off, took
- * 40.8 s, 18.0 s with every height not a power of two (both on a machine busy with training;
- * docs/performance.md "Cold start"). The extra row costs 1/height of a texture's memory.
- */
-
 /**
  * Physical texture size for a number of texels. Widths are powers of two near the square root (at
  * least MIN_TEXTURE_WIDTH), so large textures stay roughly square (good for the texture cache) and
  * size classes stay few.
+ *
+ * Heights are never powers of two (one row more where they would be, 3 rows for 1). llvmpipe
+ * JIT-compiles a separate variant of a program for every combination of power-of-two and other
+ * sizes among the textures it samples (its sampler key carries a "pot" flag per dimension), so with
+ * heights of both kinds most programs compiled two to four times: BlazePose lite's first picture,
+ * Mesa's shader cache off, took 40.8 s, 18.0 s with every height not a power of two (both on a
+ * machine busy with training; docs/performance.md "Cold start"). The extra row costs 1/height of a
+ * texture's memory.
  */
 export function textureDims(texels: number, maxSize: number): { width: number; height: number } {
   // Kernels address texels with a mask and a shift, so the width must be a power of two.
@@ -123,7 +122,6 @@ export function textureDims(texels: number, maxSize: number): { width: number; h
   if (height > maxSize) {
     throw new ShapeError(`a tensor of ${texels} texels does not fit a ${maxSize}×${maxSize} texture`);
   }
-  // Never a power of two (see above): one row more, or 3 rows for 1.
   if (isPowerOfTwo(height) && height + 1 <= maxSize) height += height === 1 ? 2 : 1;
   return { width, height };
 }
