@@ -2,7 +2,7 @@
  * The photo → body pipeline (NbfPipeline, src/pipeline) per stage, cold and warm: the first picture on
  * a fresh context (every shader compiled on the way) against the median of the following ones.
  *
- *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N --no-network]   (Mesa's on-disk shader cache off, so cold is cold)
+ *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N --no-network --warmup]   (Mesa's on-disk shader cache off, so cold is cold)
  *
  * Routes: landmarks (NbfPipeline.fit: BlazePose → the landmark network → refinement, 100 steps by
  * default; `--no-network` leaves the network out, 300 steps) or parts
@@ -10,7 +10,8 @@
  * default; needs weights/nbf-segmenter-compact.nbfw) — each the CLI's default step count.
  * Pictures: examples/web/sample.png and rendered synthetic people (seed 900001) at 256². Writes
  * bench/results/pipeline[-parts]-shader-cache-off.json (a first run on a machine: every shader
- * compiled) or -on.json (run directly: Mesa's on-disk shader cache warm).
+ * compiled) or -on.json (run directly: Mesa's on-disk shader cache warm). `--warmup` (landmarks
+ * route) calls NbfPipeline.warmup() before the first picture and records its time (…-warmup-….json).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -33,6 +34,8 @@ const route = routeIndex > 0 ? process.argv[routeIndex + 1] : 'landmarks';
 if (route !== 'landmarks' && route !== 'parts') throw new Error(`--route must be landmarks or parts, got ${route}`);
 const runs = arg('runs', 5);
 const withNetwork = !process.argv.includes('--no-network');
+const warmup = process.argv.includes('--warmup');
+if (warmup && route !== 'landmarks') throw new Error('--warmup warms the landmarks route (NbfPipeline.warmup)');
 const steps = arg('steps', route === 'parts' ? 150 : LANDMARK_ROUTE_STEPS[withNetwork ? 'network' : 'alone']);
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -53,6 +56,8 @@ const pictures: RgbaImage[] = [decodeImage(readFileSync(join(here, '..', 'exampl
   generator.dispose();
 }
 
+const warmupMs = warmup ? pipeline.warmup() : null;
+if (warmupMs !== null) console.log(`warmup: ${warmupMs.toFixed(0)} ms`);
 type Row = Record<string, number>;
 const rows: Row[] = [];
 for (const [i, picture] of pictures.entries()) {
@@ -77,13 +82,14 @@ const result = {
   steps,
   contextMs: round(contextMs, 1),
   loadModelsMs: round(loadMs, 1),
+  warmupMs: warmupMs === null ? null : round(warmupMs, 1),
   cold: Object.fromEntries(stages.map((k) => [k, round(cold[k], 1)])),
   warmMedian: { ...Object.fromEntries(stages.map((k) => [k, round(med(k), 1)])), pictures: warm.length },
   coldOverWarm: round(cold.totalMs / med('totalMs')),
   mesaShaderCache: process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'off' : 'on',
 };
 console.log(JSON.stringify(result, null, 2));
-const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : withNetwork ? '' : '-no-network'}-shader-cache-${result.mesaShaderCache}.json`);
+const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : withNetwork ? '' : '-no-network'}${warmup ? '-warmup' : ''}-shader-cache-${result.mesaShaderCache}.json`);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 pipeline.dispose();

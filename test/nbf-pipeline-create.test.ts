@@ -12,6 +12,7 @@ import { readImageFile } from '../src/io/image-file.js';
 import { testRuntime } from './helpers/gl.js';
 import { TINY_FITTER } from './helpers/tiny-networks.js';
 import { NbfPipeline, PIPELINE_FILES } from '../src/pipeline/nbf-pipeline.js';
+import { createNodeContext } from '../src/runtime/node-context.js';
 import type { FetchLike } from '../src/graph/load.js';
 
 /** A fetch over weights/ that answers 404 for `missing`; `extra` serves other files by name. */
@@ -79,3 +80,42 @@ describe('NbfPipeline.create with the landmark network', () => {
     expect(rt.memory().tensors).toBe(before.tensors);
   });
 });
+
+describe('NbfPipeline.warmup', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nbf-pipeline-warmup-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('compiles every program fit() runs (a fit after it compiles none, nor keeps more), and dispose() frees what it kept', async () => {
+    // A context of its own: its program cache starts empty.
+    const rt = createNodeContext();
+    try {
+      const net = new FitterNetwork(rt, fitterConfigWithInput(TINY_FITTER, 'landmarks'), { seed: 3 });
+      const file = join(root, 'landmarks.nbfw');
+      writeFileSync(file, encodeFitterWeights(net));
+      net.dispose();
+      const start = rt.memory();
+      const pipeline = await NbfPipeline.create({ runtime: rt, baseUrl: '/', landmarkNetwork: true, fetch: diskFetch(null, { [PIPELINE_FILES.landmarkFitter]: file }) });
+      try {
+        const programs = rt.programs.size;
+        expect(pipeline.warmup()).toBeGreaterThan(0);
+        expect(rt.programs.size).toBeGreaterThan(programs + 20);
+        // What stays is what a first fit keeps too (weights packed once, cached with them).
+        const warmedMemory = rt.memory();
+        const warmed = rt.programs.size;
+        const fit = pipeline.fit(await readImageFile('examples/web/sample.png'), { steps: 3 });
+        expect(fit.network).not.toBeNull();
+        expect(fit.refine).not.toBeNull();
+        expect(rt.programs.size).toBe(warmed);
+        expect(rt.memory().tensors).toBe(warmedMemory.tensors);
+        expect(rt.memory().liveTextures).toBe(warmedMemory.liveTextures);
+      } finally {
+        pipeline.dispose();
+      }
+      expect(rt.memory().tensors).toBe(start.tensors);
+      expect(() => pipeline.warmup()).toThrow(/used after dispose/);
+    } finally {
+      rt.destroy();
+    }
+  });
+});
+

@@ -105,6 +105,8 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     const pageSeconds = (performance.now() - t0) / 1000;
     expect(state, await page.evaluate(() => String((window as unknown as { nbfError?: string }).nbfError))).toBe('done');
     first = await page.evaluate(() => (window as unknown as { nbfResult: PageResult }).nbfResult);
+    // The engine compiled the route's programs right after loading (NbfPipeline.warmup), before the fit.
+    expect(Number(await page.evaluate(() => document.body.dataset.warmupMs))).toBeGreaterThan(0);
     mkdirSync('out/test-screenshots', { recursive: true });
     await page.screenshot({ path: 'out/test-screenshots/web-page.png', fullPage: true });
 

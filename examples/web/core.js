@@ -166,6 +166,7 @@ export function serve(port) {
         const info = await start();
         recovering = false;
         post({ type: 'recovered', info, ms: performance.now() - lostAt });
+        setTimeout(warmup, 0);
       } catch (e) {
         freeAll();
         if (i + 1 < delays.length) setTimeout(() => attempt(i + 1), delays[i + 1]);
@@ -176,6 +177,22 @@ export function serve(port) {
       }
     };
     setTimeout(() => attempt(0), delays[0]);
+  }
+
+  /**
+   * Compiles the landmarks route's programs while the user picks a photo (NbfPipeline.warmup): on a
+   * CPU WebGL (SwiftShader here) most of a first fit is compiling. A fit asked for meanwhile waits
+   * for it, and then runs warm.
+   */
+  function warmup() {
+    if (!pipeline || recovering) return;
+    try {
+      const ms = pipeline.warmup();
+      post({ type: 'warmed', ms, memory: rt.memory() });
+    } catch (e) {
+      // A failure here shows again, with its message, on the first fit.
+      if (rt?.isContextLost) contextLost();
+    }
   }
 
   function fit(msg) {
@@ -269,6 +286,7 @@ export function serve(port) {
           freeAll();
           throw e;
         }
+        setTimeout(warmup, 0);
       } else if (msg.type === 'load-parts') {
         if (!pipeline) throw new nbf.ContextLostError('the WebGL context is being re-created; try again in a moment');
         post({ id: msg.id, type: 'reply', ok: true, value: await loadParts() });

@@ -207,6 +207,9 @@ function onEngineEvent(msg) {
     setState('ready');
     readyNow();
     setReadyPromise();
+  } else if (msg.type === 'warmed') {
+    document.body.dataset.warmupMs = String(Math.round(msg.ms));
+    showMemory(msg.memory, `; shaders compiled ahead of the first photo in ${ms(msg.ms)}`);
   } else if (msg.type === 'recover-failed') {
     fail(`The WebGL context was lost and could not be re-created: ${msg.error.message}. Reload the page to try again.`);
   }

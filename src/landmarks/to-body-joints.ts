@@ -57,3 +57,23 @@ export function bodyJointTargets(pose: PoseLandmarks): BodyJointTargets {
   }
   return { joints2d, joints3d, weights, visibility: visibilities };
 }
+
+/**
+ * BlazePose landmarks that bodyJointTargets maps back to these body joints (24 × 2 picture pixels):
+ * every landmark of the mapping at its joint, seen (visibility 1), the others unseen at the origin;
+ * world points 0. A made-up detection for warming up and testing the stages after BlazePose.
+ */
+export function poseLandmarksOfJoints(joints2d: ArrayLike<number>, width: number, height: number): PoseLandmarks {
+  const keypoints: [number, number, number][] = Array.from({ length: 33 }, () => [0, 0, 0]);
+  for (const [joint, marks] of MAPPING) for (const m of marks) keypoints[m] = [joints2d[2 * joint], joints2d[2 * joint + 1], 1];
+  const seen = keypoints.filter((k) => k[2] > 0);
+  const xs = seen.map((k) => k[0]);
+  const ys = seen.map((k) => k[1]);
+  const box: [number, number, number, number] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  return {
+    keypoints, world: Array.from({ length: 33 }, () => [0, 0, 0]), score: 1, box,
+    roi: { cx: width / 2, cy: height / 2, size: Math.max(width, height), angle: 0 }, firstCrop: 'whole picture',
+    mask: new Float32Array(0), width, height, timings: { cropMs: 0, networkMs: 0, decodeMs: 0, detectorMs: 0, passes: 0 },
+  };
+}
+

@@ -30,9 +30,10 @@ import { GpuBodyModel } from '../smpl/gpu/model.js';
 import { Skeleton } from '../synth/skeleton.js';
 import { fetchGraphModel, type FetchLike } from '../graph/load.js';
 import type { GraphModel } from '../graph/graph-model.js';
-import { PoseLandmarker } from '../landmarks/blazepose.js';
+import { NoPersonError, PoseLandmarker } from '../landmarks/blazepose.js';
+import { poseLandmarksOfJoints } from '../landmarks/to-body-joints.js';
 import { PersonDetector } from '../landmarks/detector.js';
-import { fitPhoto, type LandmarkNetwork, type PhotoFit, type PhotoFitOptions } from './fit-photo.js';
+import { fitPhoto, fitToLandmarks, type LandmarkNetwork, type PhotoFit, type PhotoFitOptions } from './fit-photo.js';
 import type { landmarkNetwork } from './fit-landmarks.js';
 import type { fitPicture, PictureFit, PictureFitOptions } from './fit-picture.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
@@ -198,6 +199,28 @@ export class NbfPipeline {
   }
 
   /**
+   * Runs every program fit() runs once, ahead of the first picture, and returns the time it took (ms).
+   * WebGL implementations on the CPU (llvmpipe, SwiftShader) compile a program at its first draw:
+   * without Mesa's shader cache, fit()'s first picture on the 2-core machine spends most of its time
+   * compiling (docs/performance.md, "Cold start"). A page can call this while its user picks a photo;
+   * the first fit then costs about what later ones do. BlazePose runs on a grey picture (the person
+   * detector and one landmark pass, which finds no one); the landmark network and two refinement
+   * steps on a made-up person (the body model's rest joints, standing in the middle).
+   */
+  warmup(): number {
+    if (this.disposed) throw new NbfError('NbfPipeline: used after dispose()');
+    const t0 = performance.now();
+    const size = 256;
+    try {
+      this.landmarker.detect({ width: size, height: size, data: new Uint8ClampedArray(size * size * 4).fill(128) });
+    } catch (e) {
+      if (!(e instanceof NoPersonError)) throw e;
+    }
+    fitToLandmarks(this.gpuModel, this.skeleton, poseLandmarksOfJoints(standingJoints(this.skeleton, size), size, size), { network: this.landmarkNetwork, steps: 2 });
+    return performance.now() - t0;
+  }
+
+  /**
    * NBF's route: segmenter → part map → fitting network → refinement on the part map (fit-picture.ts).
    * Throws NoPersonError when the segmenter finds no one.
    */
@@ -222,3 +245,20 @@ export class NbfPipeline {
     this.landmarkFitter?.dispose();
   }
 }
+
+/** The body model's rest joints (24 × 2 pixels) seen from the front, filling 70 % of a size² picture. */
+function standingJoints(skeleton: Skeleton, size: number): Float32Array {
+  const rest = skeleton.restJoints(new Float64Array(skeleton.shapeCount));
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let j = 0; j < 24; j++) {
+    [x0, x1] = [Math.min(x0, rest[3 * j]), Math.max(x1, rest[3 * j])];
+    [y0, y1] = [Math.min(y0, rest[3 * j + 1]), Math.max(y1, rest[3 * j + 1])];
+  }
+  const scale = (0.7 * size) / Math.max(x1 - x0, y1 - y0);
+  // Model y points up, picture y down.
+  return Float32Array.from({ length: 48 }, (_, i) => {
+    const j = i >> 1;
+    return i & 1 ? size / 2 - (rest[3 * j + 1] - (y0 + y1) / 2) * scale : size / 2 + (rest[3 * j] - (x0 + x1) / 2) * scale;
+  });
+}
+
