@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { testRuntime } from './helpers/gl.js';
-import { trainFitter, BEST_FILE, CHECKPOINT_FILE, CURVES_FILE, LOG_FILE, type TrainFitterOptions } from '../src/train/fitter-trainer.js';
+import { trainFitter, BEST_FILE, CHECKPOINT_FILE, CURVES_FILE, LAST_FILE, LOG_FILE, type TrainFitterOptions } from '../src/train/fitter-trainer.js';
 import { fitterBatch, keeps3d, partNoiseCorruptor } from '../src/train/fitter-data.js';
 import { decodeParamFile } from '../src/nn/param-format.js';
 import { readWeightsMeta } from '../src/nn/weights-file.js';
@@ -45,10 +45,14 @@ describe('nbf train fitter (library)', () => {
     expect(result.step).toBe(60);
     expect(losses.length).toBe(3); // steps 0, 30, 60
     expect(losses[2]).toBeLessThan(losses[0] * 0.95);
-    for (const f of [CHECKPOINT_FILE, BEST_FILE, LOG_FILE, CURVES_FILE, 'config.json']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of [CHECKPOINT_FILE, BEST_FILE, LAST_FILE, LOG_FILE, CURVES_FILE, 'config.json']) expect(existsSync(join(out, f))).toBe(true);
     const meta = readWeightsMeta(readFileSync(join(out, BEST_FILE))).meta;
     expect(meta.config).toEqual(TINY);
     expect((meta.info as { step: number }).step).toBe(result.best!.step);
+    // The last weights: the stopping step's, with its validation.
+    const last = readWeightsMeta(readFileSync(join(out, LAST_FILE))).meta.info as { step: number; validation: { loss: number } };
+    expect(last.step).toBe(60);
+    expect(last.validation.loss).toBeCloseTo(losses[2], 6);
     const log = readFileSync(join(out, LOG_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([0, 30, 60]);
     expect(log.filter((r) => r.type === 'train').length).toBe(6);

@@ -38,7 +38,7 @@ import { evaluateFitter, type FitterEvaluation } from '../eval/fitter-eval.js';
 import { renderCurves, smooth } from './curves.js';
 import { logPoints, resolveRunSettings, runLog, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
 
-export { CHECKPOINT_FILE, BEST_FILE, LOG_FILE, CURVES_FILE, type ProgressInfo } from './training-run.js';
+export { CHECKPOINT_FILE, BEST_FILE, LAST_FILE, LOG_FILE, CURVES_FILE, type ProgressInfo } from './training-run.js';
 
 export interface TrainFitterOptions extends TrainingRunOptions {
   config: FitterConfig;

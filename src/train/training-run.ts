@@ -9,6 +9,9 @@
  * Run directory (--out):
  *   checkpoint.nbfp   latest resumable state (parameters, Adam moments, buffers, step, schedule)
  *   best.nbfw         weights of the best validation metric so far (fp16, a weights file)
+ *   last.nbfw         weights as the run stopped, with that validation (fp16): for a run that trades
+ *                     its validation metric for what validation does not measure (a fine-tuning on
+ *                     harder inputs), and to compare the last state with the best
  *   log.jsonl         one JSON object per logged step ("train", every 10 steps) and per validation ("val")
  *   curves.png        the trainer's curves, redrawn after every validation
  *   config.json       the network and training options
@@ -33,6 +36,7 @@ import { writeFilesAtomically } from '../cli/atomic-write.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.nbfp';
 export const BEST_FILE = 'best.nbfw';
+export const LAST_FILE = 'last.nbfw';
 export const LOG_FILE = 'log.jsonl';
 export const CURVES_FILE = 'curves.png';
 export const CONFIG_FILE = 'config.json';
@@ -288,6 +292,11 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
     let windowSamples = 0;
     const lossTrace: number[] = [];
 
+    /** What a weights file of this run records: where it stands and its validation. */
+    const weightsInfo = (summary: V['summary']) => ({
+      step, hours: Number((state.seconds / 3600).toFixed(3)), samples: state.samples, validation: { seed: s.valSeed, count: s.valCount, ...summary }, training: state.options,
+    });
+
     const validate = () => {
       const v = task.validate();
       const record = { type: 'val', step, hours: state.seconds / 3600, ...v.summary };
@@ -298,8 +307,7 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
       if (improved) {
         state.best = { step, [metric.key]: value } as BestSoFar;
         state.stale = 0;
-        const info = { step, hours: Number((state.seconds / 3600).toFixed(3)), samples: state.samples, validation: { seed: s.valSeed, count: s.valCount, ...v.summary }, training: state.options };
-        writeFilesAtomically([{ path: join(o.out, BEST_FILE), data: task.encodeBest(info) }]);
+        writeFilesAtomically([{ path: join(o.out, BEST_FILE), data: task.encodeBest(weightsInfo(v.summary)) }]);
       } else if (!state.cosine && ++state.stale >= patience) {
         state.lrScale = Math.max(state.lrScale * decay, 1e-3);
         state.stale = 0;
@@ -353,6 +361,7 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
     }
     if (!lastVal || (lastVal as { step: number }).step !== step) validate();
     saveCheckpointNow();
+    writeFilesAtomically([{ path: join(o.out, LAST_FILE), data: task.encodeBest(weightsInfo(lastVal!.summary)) }]);
     log(`${label}: stopped at step ${step}; checkpoint ${checkpointPath}; best ${state.best ? `${bestText(state.best)} ${metric.name} at step ${state.best.step} → ${join(o.out, BEST_FILE)}` : '—'}`);
     return { step, best: state.best, lastValidation: lastVal, secondsThisRun: (performance.now() - t0) / 1000 };
   } finally {
