@@ -4,8 +4,8 @@
 //   part j covers k4 = u_kStart + j·STEPS … + STEPS − 1 (j < u_parts); the parts of all draws sum
 //   to the product (matmul_quad_unblock.glsl adds them, the bias and the activation).
 //   Rows past M or N are clamped (those lanes are dropped by the unblock pass).
-// src/kernels/matmul.ts (quadPlan) runs it in parts side by side — of STEPS = 64 where 64 divides
-// K4 = ⌈K/4⌉ > 64, else of 32 (K4 itself when smaller) — plus one draw of the rest (< 32 steps): one
+// src/kernels/matmul.ts (quadPlan) runs it as one draw of STEPS = K4 = ⌈K/4⌉ while K4 ≤ 64, else in
+// parts side by side — of 64 steps where 64 divides K4, else of 32 — plus one draw of the rest: one
 // program per step count, at most 64 steps written out (first compile on llvmpipe 0.4 s at 32 steps,
 // 0.9 s at 64, 2.3 s at 128, 7 s at 256; 64-step parts ran 3% slower than 128-step ones at 1024³,
 // 32-step ones 4–6% slower than 64), the parts spread over llvmpipe's threads even when the output

@@ -178,19 +178,19 @@ export function pointwiseProduct(a: Tensor, w: Tensor, bias: Tensor | undefined,
 /** Most k4 steps matmul_quad writes out in one program (compile time: docs/kernels/matmul.md). */
 export const QUAD_MAX_STEPS = 64;
 /**
- * Steps per part where QUAD_MAX_STEPS does not divide K4. Every step count is a program of its own,
- * compiled on first use, and compile time grows faster than the steps (0.39 s at 32, 0.88 s at 64):
- * with parts of 32 every rest is below 32, so a network's products share fewer and cheaper programs
- * (BlazePose lite: 13 programs of 8–64 steps → 8 of 4–32) for 32-step parts that run 4–6 % slower
- * than 64-step ones. Ks that are multiples of 256 from 512 on (the big products, weight gradients)
- * keep 64-step parts; K4 = 64 runs as two parts of 32 (the fitter's head shares BlazePose's program).
+ * Steps per part where K4 > QUAD_MAX_STEPS is not a multiple of it. Every step count is a program of
+ * its own, compiled on first use, and compile time grows faster than the steps (0.39 s at 32, 0.88 s
+ * at 64): with parts of 32 every rest is below 32, so long products share fewer and cheaper programs,
+ * for 32-step parts that run 4–6 % slower than 64-step ones. K4 ≤ 64 stays one draw of K4 steps:
+ * splitting those too (one more draw and a rest for the unblock pass) cost BlazePose lite ~10 % of
+ * its warm time for a further 1–2 s of first-picture compiling (docs/kernels/matmul.md, "Parts").
  */
 export const QUAD_PART_STEPS = 32;
 /** Most texels of matmul_quad's partial blocks (64 MB); past it matmul.glsl's loop runs instead. */
 export const QUAD_MAX_PARTIAL_TEXELS = 2 ** 22;
 
 export interface QuadPlan {
-  /** Steps per part of the main draw: QUAD_MAX_STEPS where it divides K4 > 64, else QUAD_PART_STEPS (K4 when smaller). */
+  /** Steps per part of the main draw: K4 when K4 ≤ QUAD_MAX_STEPS, else QUAD_MAX_STEPS where it divides K4, else QUAD_PART_STEPS. */
   steps: number;
   /** Parts of the main draw, side by side in its output. */
   parts: number;
@@ -205,8 +205,8 @@ export function quadPlan(rt: Runtime, plan: MatmulPlan): QuadPlan | null {
   const K4 = Math.ceil(plan.K / 4);
   const batches = plan.batchDims.reduce((p, d) => p * d, 1);
   const superBlocks = batches * Math.ceil(plan.M / 4) * Math.ceil(plan.N / 4);
-  // 64-step parts where they are several and leave no rest, else 32-step parts (64 if 32's would not fit).
-  for (const partSteps of K4 % QUAD_MAX_STEPS === 0 && K4 > QUAD_MAX_STEPS ? [QUAD_MAX_STEPS] : [QUAD_PART_STEPS, QUAD_MAX_STEPS]) {
+  // One draw up to 64 steps; beyond, 64-step parts where they leave no rest, else 32-step parts (64 if 32's would not fit).
+  for (const partSteps of K4 % QUAD_MAX_STEPS === 0 || K4 <= QUAD_MAX_STEPS ? [QUAD_MAX_STEPS] : [QUAD_PART_STEPS, QUAD_MAX_STEPS]) {
     const steps = Math.min(K4, partSteps);
     const parts = Math.floor(K4 / steps);
     if (quadLayoutTexels(rt, parts * superBlocks) <= QUAD_MAX_PARTIAL_TEXELS) return { steps, parts, rest: K4 - parts * steps, superBlocks };
