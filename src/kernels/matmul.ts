@@ -182,8 +182,8 @@ export const QUAD_MAX_STEPS = 64;
  * its own, compiled on first use, and compile time grows faster than the steps (0.39 s at 32, 0.88 s
  * at 64): with parts of 32 every rest is below 32, so long products share fewer and cheaper programs,
  * for 32-step parts that run 4–6 % slower than 64-step ones. K4 ≤ 64 stays one draw of K4 steps:
- * splitting those too (one more draw and a rest for the unblock pass) cost BlazePose lite ~10 % of
- * its warm time for a further 1–2 s of first-picture compiling (docs/kernels/matmul.md, "Parts").
+ * splitting those too (one more draw and a rest for the unblock pass) saved more compiling but
+ * looked like ~10 % of BlazePose lite's warm time (docs/kernels/matmul.md, "Parts").
  */
 export const QUAD_PART_STEPS = 32;
 /** Most texels of matmul_quad's partial blocks (64 MB); past it matmul.glsl's loop runs instead. */
