@@ -30,6 +30,7 @@ import { bodyJointTargets, LANDMARK_BODY_JOINTS } from '../src/landmarks/to-body
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { rgbFloatsToImage } from '../src/io/image.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
+import { personExtent } from '../src/synth/landmark-noise.js';
 
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -91,11 +92,7 @@ for (let i = 0; i < count; i++) {
   const targets = bodyJointTargets(landmarks);
   let detector = 0;
   let given = 0;
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let j = 0; j < 24; j++) {
-    [x0, x1, y0, y1] = [Math.min(x0, joints2d[2 * j]), Math.max(x1, joints2d[2 * j]), Math.min(y0, joints2d[2 * j + 1]), Math.max(y1, joints2d[2 * j + 1])];
-  }
-  const extent = Math.max(x1 - x0, y1 - y0, 1);
+  const extent = personExtent(joints2d); // landmark-noise.ts's unit
   for (const j of LANDMARK_BODY_JOINTS) {
     const error = Math.hypot(targets.joints2d[2 * j] - joints2d[2 * j], targets.joints2d[2 * j + 1] - joints2d[2 * j + 1]);
     detector += error;

@@ -17,7 +17,7 @@ import { Rng } from '../src/util/random.js';
 import { SynthGenerator } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { BODY_JOINTS, detectLandmarkJoints } from '../src/synth/landmark-noise.js';
-import { LANDMARK_BODY_JOINTS, type BodyJointTargets } from '../src/landmarks/to-body-joints.js';
+import { bodyJointTargets, LANDMARK_BODY_JOINTS, poseLandmarksOfJoints, type BodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { landmarkHeatmaps } from '../src/nn/landmark-heatmaps.js';
 import { jointHeatmapsRef } from '../src/kernels/joint-heatmaps.ref.js';
 import { heatmapSigma } from '../src/nn/fitter-inputs.js';
@@ -27,7 +27,6 @@ import { assignFitterWeights, encodeFitterWeights } from '../src/nn/weights-file
 import { fitLandmarkJoints, jointOutlineBox, landmarkNetwork, personFrame } from '../src/pipeline/fit-landmarks.js';
 import { cropToImage } from '../src/pipeline/part-map.js';
 import { fitToLandmarks, translationInCamera } from '../src/pipeline/fit-photo.js';
-import type { PoseLandmarks } from '../src/landmarks/blazepose.js';
 
 const rt = testRuntime();
 const generator = new SynthGenerator(rt, loadOpenBodyModel());
@@ -250,12 +249,16 @@ describe('the landmark network in the landmarks route', () => {
   it('starts the refinement from the network\'s body (no facing starts); refine: false keeps the network\'s answer', () => {
     const net = new FitterNetwork(rt, fitterConfigWithInput(TINY, 'landmarks'), { seed: 1 });
     try {
-      const targets = targetsOf(standingJoints());
-      const keypoints = Array.from({ length: 33 }, () => [0, 0, 0] as [number, number, number]);
-      // Hips (23, 24), knees, ankles, shoulders, elbows, wrists of BlazePose at the body joints' places.
-      const marks: [number, number][] = [[23, 1], [24, 2], [25, 4], [26, 5], [27, 7], [28, 8], [11, 16], [12, 17], [13, 18], [14, 19], [15, 20], [16, 21], [7, 15], [8, 15], [31, 10], [32, 11], [17, 22], [19, 22], [18, 23], [20, 23]];
-      for (const [m, j] of marks) keypoints[m] = [targets.joints2d[2 * j], targets.joints2d[2 * j + 1], 0.95];
-      const landmarks = { keypoints, world: Array.from({ length: 33 }, () => [0, 0, 0]), width: 128, height: 128 } as unknown as PoseLandmarks;
+      // BlazePose's landmarks at the body joints' places; they map back to those joints.
+      const joints = standingJoints();
+      const landmarks = poseLandmarksOfJoints(joints, 128, 128);
+      const back = bodyJointTargets(landmarks);
+      for (const j of LANDMARK_BODY_JOINTS) {
+        expect(back.visibility[j]).toBe(1);
+        if (j === 0) continue; // the pelvis is the middle of the hips
+        expect(back.joints2d[2 * j], `joint ${j}`).toBeCloseTo(joints[2 * j], 4);
+        expect(back.joints2d[2 * j + 1], `joint ${j}`).toBeCloseTo(joints[2 * j + 1], 4);
+      }
       const kept = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network: landmarkNetwork(net, generator.gpuModel), refine: false });
       expect(kept.refine).toBeNull();
       expect(Array.from(kept.betas)).toEqual(kept.network!.betas.map((b) => Math.fround(b)));

@@ -79,18 +79,26 @@ const RISING: readonly number[] = [7, 8, 15];
 const ARM_PAIRS: readonly [number, number][] = [[16, 17], [18, 19], [20, 21], [22, 23]];
 const LEG_PAIRS: readonly [number, number][] = [[1, 2], [4, 5], [7, 8], [10, 11]];
 
+/**
+ * The person's extent in the picture, the unit of every distance above: the larger side of the box of
+ * the 24 joints (24 × 2 pixels from `offset`), at least 1 px.
+ */
+export function personExtent(joints2d: ArrayLike<number>, offset = 0): number {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let j = 0; j < BODY_JOINTS; j++) {
+    x0 = Math.min(x0, joints2d[offset + 2 * j]);
+    x1 = Math.max(x1, joints2d[offset + 2 * j]);
+    y0 = Math.min(y0, joints2d[offset + 2 * j + 1]);
+    y1 = Math.max(y1, joints2d[offset + 2 * j + 1]);
+  }
+  return Math.max(x1 - x0, y1 - y0, 1);
+}
+
 /** The detector's view of one example's true joints (24 × 2 pixels, in `truth` from `offset`). */
 export function detectLandmarkJoints(truth: ArrayLike<number>, rng: Rng, options: LandmarkNoiseOptions = {}, offset = 0): DetectedJoints {
   const o = { ...DEFAULT_LANDMARK_NOISE, ...options };
   const p = Float64Array.from({ length: 2 * BODY_JOINTS }, (_, i) => truth[offset + i]);
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let j = 0; j < BODY_JOINTS; j++) {
-    x0 = Math.min(x0, p[2 * j]);
-    x1 = Math.max(x1, p[2 * j]);
-    y0 = Math.min(y0, p[2 * j + 1]);
-    y1 = Math.max(y1, p[2 * j + 1]);
-  }
-  const extent = Math.max(x1 - x0, y1 - y0, 1);
+  const extent = personExtent(p);
 
   // Hips spread from their middle.
   const spread = rng.uniform(o.hipSpread[0], o.hipSpread[1]);
