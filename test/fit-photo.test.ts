@@ -184,6 +184,7 @@ describe('nbf fit PHOTO (CLI)', () => {
     expect(params.camera.cx).toBeCloseTo(crop.x0 + crop.side / 2, 2);
     expect(params.timingsMs.network).toBeGreaterThan(0);
     expect(params.route).toBe('landmarks');
+    expect(params.landmarkModel).toBe('blazepose-full'); // Node's default (DEFAULT_BLAZEPOSE_VARIANT)
     // Without it: 8 facing starts, a normal lens, f = max(width, height), centred.
     const alone = await captureCommand(() => main(['fit', photo, '--out', join(root, 'alone'), '--steps', '20', '--no-network']));
     expect(alone.code, alone.err).toBe(0);

@@ -26,11 +26,11 @@ const root = mkdtempSync(join(tmpdir(), 'nbf-landmarks-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const rt = testRuntime();
 
-/** A rendered person (seed 7, example 0: standing, facing the camera) with its SMPL joints in pixels. */
-function renderedPerson(size = 256): { image: RgbaImage; joints2d: Float32Array } {
+/** A rendered person (by default seed 7, example 0: standing, facing the camera) with its SMPL joints in pixels. */
+function renderedPerson(size = 256, seed = 7, start = 0): { image: RgbaImage; joints2d: Float32Array } {
   const generator = new SynthGenerator(rt, loadOpenBodyModel());
   try {
-    const batch = generator.generateBatch(1, { size, seed: 7, start: 0 });
+    const batch = generator.generateBatch(1, { size, seed, start });
     try {
       return { image: rgbFloatsToImage(batch.inputs.rgb.readSync(), size, size), joints2d: batch.targets.joints2d.readSync() };
     } finally {
@@ -128,8 +128,30 @@ describe('PersonDetector (BlazePose detector, shipped)', () => {
   });
 });
 
+describe('PoseLandmarker (BlazePose full, shipped: Node\'s default)', () => {
+  it('is what createPoseLandmarker gives without a variant; a first pass that scored low still gets a second', () => {
+    const landmarker = createPoseLandmarker(rt);
+    try {
+      expect(landmarker.variant).toBe('full');
+      // Validation render 11 of seed 900101 (224², eval-landmark-fit's set): the detector's crop
+      // scores below 0.5, the crop that pass's alignment points give finds the person.
+      const { image, joints2d } = renderedPerson(224, 900101, 11);
+      expect(() => landmarker.detect(image, { passes: 1 })).toThrow(NoPersonError);
+      const pose = landmarker.detect(image);
+      expect(pose.score).toBeGreaterThan(0.5);
+      expect(pose.timings.passes).toBe(2);
+      const ys = Array.from({ length: 24 }, (_, j) => joints2d[2 * j + 1]);
+      const height = Math.max(...ys) - Math.min(...ys);
+      const close = LIMB_PAIRS.filter(([b, j]) => Math.hypot(pose.keypoints[b][0] - joints2d[2 * j], pose.keypoints[b][1] - joints2d[2 * j + 1]) < 0.15 * height).length;
+      expect(close).toBeGreaterThanOrEqual(8);
+    } finally {
+      landmarker.dispose();
+    }
+  });
+});
+
 describe('PoseLandmarker (BlazePose lite, shipped)', () => {
-  const landmarker = createPoseLandmarker(rt);
+  const landmarker = createPoseLandmarker(rt, { variant: 'lite' });
   afterAll(() => landmarker.dispose());
 
   it('finds the joints of a rendered person: ≥ 10 of 12 limb joints within 15 % of its height', () => {

@@ -44,6 +44,16 @@ describe('NbfPipeline.create', () => {
     pipeline.dispose();
     expect(rt.memory().tensors).toBe(before.tensors);
   });
+
+  it('names the BlazePose it fetched: lite by default, full when asked for its file', async () => {
+    const rt = testRuntime();
+    const lite = await NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true, landmarkNetwork: false, fetch: diskFetch(null) });
+    expect(lite.landmarker.variant).toBe('lite');
+    lite.dispose();
+    const full = await NbfPipeline.create({ runtime: rt, baseUrl: '/', noDetector: true, landmarkNetwork: false, landmarks: 'blazepose/blazepose-full.json', fetch: diskFetch(null) });
+    expect(full.landmarker.variant).toBe('full');
+    full.dispose();
+  });
 });
 
 describe('NbfPipeline.create with the landmark network', () => {

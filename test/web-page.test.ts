@@ -110,8 +110,9 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     mkdirSync('out/test-screenshots', { recursive: true });
     await page.screenshot({ path: 'out/test-screenshots/web-page.png', fullPage: true });
 
-    // The page loads the landmark network (as nbf fit does): so does Node here.
-    const pipeline = createNodePipeline(testRuntime(), { landmarkNetwork: true });
+    // The page loads the landmark network (as nbf fit does) and BlazePose lite (Node's default is
+    // full): so does Node here.
+    const pipeline = createNodePipeline(testRuntime(), { variant: 'lite', landmarkNetwork: true });
     const image = decodeImage(new Uint8Array(readFileSync('examples/web/sample.png')), 'sample.png');
     const here = pipeline.fit(image, { steps: STEPS });
     pipeline.dispose();
@@ -165,7 +166,7 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     mkdirSync('out/test-screenshots', { recursive: true });
     await page.screenshot({ path: 'out/test-screenshots/web-page-route-both.png', fullPage: true });
 
-    const pipeline = createNodePipeline(testRuntime(), { parts: true });
+    const pipeline = createNodePipeline(testRuntime(), { variant: 'lite', parts: true });
     const image = decodeImage(new Uint8Array(readFileSync('examples/web/sample.png')), 'sample.png');
     const here = pipeline.fitParts(image, { landmarks: true, steps: STEPS });
     pipeline.dispose();

@@ -29,7 +29,7 @@ import { GpuBodyModel } from '../smpl/gpu/model.js';
 import type { BodyModel } from '../smpl/types.js';
 import { Skeleton } from '../synth/skeleton.js';
 import { JOINT_NAMES } from '../synth/pose.js';
-import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
+import { createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { BLAZEPOSE_LANDMARKS } from '../landmarks/blazepose.js';
 import { maskImage } from '../landmarks/draw.js';
 import { fitPhoto, LANDMARK_ROUTE_STEPS, type PhotoFit } from '../pipeline/fit-photo.js';
@@ -45,10 +45,10 @@ import { readFileSync } from 'node:fs';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
-import { expandImageArgs, outputNames } from './landmarks.js';
+import { blazePoseVariantFlag, expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
 
-export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model lite|full|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
+export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model full|lite|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
 
 export const FIT_ROUTES = ['landmarks', 'parts', 'both'] as const;
 export type FitRoute = (typeof FIT_ROUTES)[number];
@@ -211,9 +211,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
     steps = intFlag(args, 'steps', route === 'landmarks' ? LANDMARK_ROUTE_STEPS[fitterPath ? 'network' : 'alone'] : DEFAULT_PICTURE_REFINE_STEPS, 2, 10_000);
     focal = args.flags.has('focal') ? numberFlag(args, 'focal', 1, 1, 1e6) : undefined;
     weight3d = args.flags.has('weight-3d') ? numberFlag(args, 'weight-3d', 0.05, 0, 100) : undefined;
-    const m = stringFlag(args, 'model') ?? 'lite';
-    if (!(BLAZEPOSE_VARIANTS as readonly string[]).includes(m)) throw new ArgError(`--model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}; got "${m}"`);
-    variant = m as BlazePoseVariant;
+    variant = blazePoseVariantFlag(args);
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
     inputs = expandImageArgs(args.positional);
   } catch (e) {

@@ -11,11 +11,11 @@ import { encodePng } from '../io/image.js';
 import { NbfError } from '../runtime/errors.js';
 import { BLAZEPOSE_LANDMARKS, NoPersonError, type PoseLandmarks } from '../landmarks/blazepose.js';
 import { drawLandmarks, maskImage } from '../landmarks/draw.js';
-import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
-import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
+import { BLAZEPOSE_VARIANTS, createPoseLandmarker, DEFAULT_BLAZEPOSE_VARIANT, type BlazePoseVariant } from '../landmarks/model-files.js';
+import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { writeFolderAtomically } from './atomic-write.js';
 
-export const LANDMARKS_USAGE = 'nbf landmarks IMAGE|FOLDER... [--out DIR] [--model lite|full|heavy] [--model-file MODEL.json] [--passes N]';
+export const LANDMARKS_USAGE = 'nbf landmarks IMAGE|FOLDER... [--out DIR] [--model full|lite|heavy] [--model-file MODEL.json] [--passes N]';
 export const LANDMARKS_SUMMARY = 'BlazePose on our kernels: a photo (PNG/JPEG) → 33 landmarks, 3D points, person mask, overlay';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -65,6 +65,13 @@ function landmarksJson(path: string, variant: string, pose: PoseLandmarks) {
   };
 }
 
+/** `--model lite|full|heavy` (default DEFAULT_BLAZEPOSE_VARIANT), checked. */
+export function blazePoseVariantFlag(args: ParsedArgs): BlazePoseVariant {
+  const model = stringFlag(args, 'model') ?? DEFAULT_BLAZEPOSE_VARIANT;
+  if (!(BLAZEPOSE_VARIANTS as readonly string[]).includes(model)) throw new ArgError(`--model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}; got "${model}"`);
+  return model as BlazePoseVariant;
+}
+
 export async function landmarks(argv: string[]): Promise<number> {
   let inputs: string[];
   let out: string;
@@ -74,9 +81,7 @@ export async function landmarks(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, ['out', 'model', 'model-file', 'passes']);
     if (!args.positional.length) throw new ArgError('give at least one picture (PNG or JPEG) or folder');
-    const model = stringFlag(args, 'model') ?? 'lite';
-    if (!(BLAZEPOSE_VARIANTS as readonly string[]).includes(model)) throw new ArgError(`--model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}; got "${model}"`);
-    variant = model as BlazePoseVariant;
+    variant = blazePoseVariantFlag(args);
     modelPath = stringFlag(args, 'model-file');
     if (modelPath && !existsSync(modelPath)) throw new ArgError(`--model-file ${modelPath}: no such file`);
     passes = intFlag(args, 'passes', 2, 1, 8);

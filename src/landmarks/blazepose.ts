@@ -125,13 +125,15 @@ export class PoseLandmarker {
     }
     let result = this.runPass(image, roi, timings);
     for (let p = 1; p < passes; p++) {
-      if (result.score < minScore) break;
+      // A pass that scored low still gets the next one: its alignment points often frame the person
+      // better than the detector's box did (a close-up, a person the detector cut), and the person
+      // score of that pass decides.
       const p0 = cropToPicture(roi, BLAZEPOSE_INPUT, result.points[33 * 5], result.points[33 * 5 + 1]);
       const p1 = cropToPicture(roi, BLAZEPOSE_INPUT, result.points[34 * 5], result.points[34 * 5 + 1]);
       const next = alignmentRoi(p0, p1);
       if (!(next.size > 4)) break;
       const again = this.runPass(image, next, timings);
-      if (again.score < minScore && result.score >= minScore) break; // keep the pass that saw the person
+      if (again.score < minScore) break; // keep the pass that saw the person (or report the first's score)
       roi = next;
       result = again;
     }

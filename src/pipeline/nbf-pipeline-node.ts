@@ -4,7 +4,7 @@ import { NbfError } from '../runtime/errors.js';
 import { loadGraphModel } from '../graph/load-node.js';
 import { loadOpenBodyModel } from '../smpl/default-model.js';
 import type { BodyModel } from '../smpl/types.js';
-import { blazePoseModelPath, personDetectorPath, type BlazePoseVariant } from '../landmarks/model-files.js';
+import { blazePoseModelPath, DEFAULT_BLAZEPOSE_VARIANT, fetchHint, personDetectorPath, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { NbfPipeline } from './nbf-pipeline.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadFitterWeights, loadSegmenterWeights } from '../nn/weights-file.js';
@@ -19,9 +19,9 @@ import { DEFAULT_FITTER_FILE, DEFAULT_LANDMARK_FITTER_FILE, DEFAULT_SEGMENTER_FI
  * there, true requires it, a string names another file, false leaves it out.
  */
 export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVariant; bodyModel?: BodyModel; noDetector?: boolean; parts?: boolean | { segmenter?: string; fitter?: string }; landmarkNetwork?: boolean | string } = {}): NbfPipeline {
-  const variant = options.variant ?? 'lite';
+  const variant = options.variant ?? DEFAULT_BLAZEPOSE_VARIANT;
   const path = blazePoseModelPath(variant);
-  if (!path) throw new NbfError(`the BlazePose ${variant} model is not under weights/blazepose/${variant === 'lite' ? '' : ` (bash scripts/fetch-blazepose.sh ${variant})`}`);
+  if (!path) throw new NbfError(`the BlazePose ${variant} model is not under weights/blazepose/ (${fetchHint(variant)})`);
   const detectorPath = options.noDetector ? null : personDetectorPath();
   // The network files first (the likeliest to be missing or wrong); whatever loaded before a failure
   // is freed again, so a failed call leaves no textures behind.
@@ -57,7 +57,7 @@ export function createNodePipeline(rt: Runtime, options: { variant?: BlazePoseVa
     owned.push(landmarks);
     const detector = detectorPath ? loadGraphModel(rt, detectorPath) : null;
     if (detector) owned.push(detector);
-    return new NbfPipeline(rt, { landmarks, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter, fitPicture, landmarkFitter, landmarkNetwork });
+    return new NbfPipeline(rt, { landmarks, landmarksVariant: variant, detector, bodyModel: options.bodyModel ?? loadOpenBodyModel(), segmenter, fitter, fitPicture, landmarkFitter, landmarkNetwork });
   } catch (e) {
     for (const o of owned) o.dispose();
     throw e;

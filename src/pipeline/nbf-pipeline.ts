@@ -52,6 +52,8 @@ export const PIPELINE_FILES = {
 
 export interface PipelineParts {
   landmarks: GraphModel;
+  /** Which BlazePose the landmark model is ('lite', 'full', 'heavy', 'custom'; default 'lite'), as results report it. */
+  landmarksVariant?: string;
   detector: GraphModel | null;
   bodyModel: BodyModel;
   /** NBF's route (fitParts): both networks or neither, and with them fitPicture. */
@@ -68,7 +70,10 @@ export interface NbfPipelineOptions {
   runtime: Runtime;
   /** Where weights/ is served (default 'weights/'). */
   baseUrl?: string;
-  /** Landmark model file under baseUrl (default the shipped lite). */
+  /**
+   * Landmark model file under baseUrl (default the shipped lite, the smallest download;
+   * 'blazepose/blazepose-full.json' is Node's default, more accurate: docs/landmarks.md).
+   */
   landmarks?: string;
   /** Leave the person detector out (the first pass then reads the whole picture). */
   noDetector?: boolean;
@@ -120,7 +125,7 @@ export class NbfPipeline {
     this.skeleton = new Skeleton(parts.bodyModel);
     this.gpuModel = GpuBodyModel.upload(runtime, parts.bodyModel);
     const detector = parts.detector ? PersonDetector.fromModel(runtime, parts.detector) : null;
-    this.landmarker = PoseLandmarker.fromModel(runtime, parts.landmarks, 'lite', detector);
+    this.landmarker = PoseLandmarker.fromModel(runtime, parts.landmarks, parts.landmarksVariant ?? 'lite', detector);
     if (!parts.segmenter !== !parts.fitter) throw new NbfError('NbfPipeline: the segmenter and the fitting network come together (both or neither)');
     if (parts.segmenter && !parts.fitPicture) throw new NbfError('NbfPipeline: with the segmenter and fitting network, pass fitPicture too (NbfPipeline.create and createNodePipeline do)');
     this.segmenter = parts.segmenter ?? null;
@@ -152,8 +157,9 @@ export class NbfPipeline {
     const landmarkFitterUrl = base + PIPELINE_FILES.landmarkFitter;
     // Every download settles before anything is decided, so that when one fails the models already
     // on the GPU are freed (a page that retries must not leak textures).
+    const landmarksFile = options.landmarks ?? PIPELINE_FILES.landmarks;
     const settled = await Promise.allSettled([
-      tick(fetchGraphModel(rt, base + (options.landmarks ?? PIPELINE_FILES.landmarks), fetchFn)),
+      tick(fetchGraphModel(rt, base + landmarksFile, fetchFn)),
       options.noDetector ? Promise.resolve(null) : tick(fetchGraphModel(rt, base + PIPELINE_FILES.detector, fetchFn)),
       tick(bytesOf(bodyUrl)),
       options.parts ? tick(bytesOf(segmenterUrl)) : Promise.resolve(null),
@@ -178,7 +184,7 @@ export class NbfPipeline {
       const landmarkFitter = route && landmarkBytes ? route.loadFitterWeights(rt, landmarkBytes, landmarkFitterUrl, { inputs: ['landmarks'] }).network : null;
       if (landmarkFitter) owned.push(landmarkFitter);
       return new NbfPipeline(rt, {
-        landmarks: landmarks!, detector, bodyModel, segmenter, fitter, fitPicture: route?.fitPicture, landmarkFitter, landmarkNetwork: route?.landmarkNetwork,
+        landmarks: landmarks!, landmarksVariant: /blazepose-(lite|full|heavy)\.json$/.exec(landmarksFile)?.[1] ?? 'custom', detector, bodyModel, segmenter, fitter, fitPicture: route?.fitPicture, landmarkFitter, landmarkNetwork: route?.landmarkNetwork,
       });
     } catch (e) {
       for (const m of owned) m.dispose();
