@@ -4,6 +4,7 @@ import { expectTensorClose } from './helpers/compare.js';
 import { checkGradients as checkGradientsOn, type RefFn } from './helpers/finite-diff.js';
 import { Rng } from '../src/util/random.js';
 import { valueAndGrad, GradientAccumulator, recordOp } from '../src/autodiff/tape.js';
+import { KernelProfiler } from '../src/runtime/profiler.js';
 import { binary } from '../src/kernels/elementwise.js';
 import * as ad from '../src/autodiff/grads/elementwise.js';
 import { reduceToShape, broadcastTo } from '../src/autodiff/kernels/reduce-to-shape.js';
@@ -189,6 +190,29 @@ describe('tape mechanics', () => {
       expect(Array.from(grads[0].readSync())).toEqual([8, 13, 18]);
       expect(Array.from(grads[1].readSync())).toEqual([1, 2, 3]);
       expect(rt.memory().tensors - before).toBe(3);
+    });
+  });
+
+  it('the gradients of add, sub and shifts are dY itself: no backward draw but the negation sub\'s b needs', () => {
+    const rt = testRuntime();
+    rt.scope(() => {
+      const p = rt.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+      const q = rt.tensor([0.5, -1, 2], [3]);
+      const target = rt.tensor([1, 1, 1, 1, 1, 1], [2, 3]); // a constant: no gradient wanted
+      // f = Σ ((p + q) − target + 2)·p − Σ (q − p): df/dp = 2p + q + 2, df/dq_j = Σ_i p_ij − 2
+      const f = ([a, b]: Tensor[]) => ad.sub(ad.sum(ad.mul(ad.addScalar(ad.sub(ad.add(a, b), target), 2), a)), ad.sum(ad.sub(b, a)));
+      const profiler = new KernelProfiler(rt);
+      profiler.start();
+      const { value, grads } = valueAndGrad(f)([p, q]);
+      profiler.stop();
+      expect(value.readSync()[0]).toBeCloseTo(143.5, 4); // 125.5 − (−18)
+      expect(Array.from(grads[0].readSync())).toEqual([4.5, 5, 10, 10.5, 11, 16]);
+      expect(Array.from(grads[1].readSync())).toEqual([3, 5, 7]);
+      const draws = new Map(profiler.report().byKernel.map((k) => [k.key, k.calls]));
+      expect(draws.get('binary_backward') ?? 0).toBe(2); // the mul's two partials; add and sub have none
+      expect(draws.get('unary_backward') ?? 0).toBe(0); // addScalar passes dY through
+      // Negations: the outer sub's b (a sum of parameters) and the inner q − p's b (p); not target's.
+      expect(draws.get('unary') ?? 0).toBe(3); // addScalar forward + 2 negations
     });
   });
 

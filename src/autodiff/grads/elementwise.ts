@@ -7,18 +7,33 @@ import type { Tensor } from '../../runtime/tensor.js';
 import { binary, unary, type BinaryOp, type UnaryOp } from '../../kernels/elementwise.js';
 import { recordOp } from '../tape.js';
 import { binaryBackward, unaryBackward } from '../kernels/elementwise-backward.js';
-import { broadcastTo as broadcastToKernel, reduceToShape } from '../kernels/reduce-to-shape.js';
+import { broadcastTo as broadcastToKernel, reduceToShape, sumToShape } from '../kernels/reduce-to-shape.js';
 
-/** A unary op with its scalar parameters (see UNARY_OPS), recorded with dX = dY·f'(X). */
+/** Unary ops whose derivative is 1 everywhere: their gradient is dY itself. */
+const PASS_THROUGH_UNARY: ReadonlySet<UnaryOp> = new Set(['identity', 'addScalar', 'subScalar']);
+
+/**
+ * A unary op with its scalar parameters (see UNARY_OPS), recorded with dX = dY·f'(X); where f' = 1
+ * the gradient is dY itself, no draw (the tape gives an aliased gradient a view of its own).
+ */
 export function unaryOp(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
   const y = unary(op, x, alpha, beta);
+  if (PASS_THROUGH_UNARY.has(op)) return recordOp(op, [x], y, (dy) => [dy]);
   return recordOp(op, [x], y, (dy) => [unaryBackward(op, x, dy, alpha, beta)]);
 }
 
-/** A broadcasting binary op, recorded with both partial gradients summed back to the input shapes. */
+/**
+ * A broadcasting binary op, recorded with both partial gradients summed back to the input shapes.
+ * The partials of a + b are dY for both and of a − b dY for a: those are dY itself (summed over the
+ * broadcast dims where an input was broadcast), so that a sum of loss terms or a residual connection
+ * costs no copy of dY in backward — only b of a − b needs its draw, a negation, and only when b
+ * depends on a parameter.
+ */
 export function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const y = binary(op, a, b);
-  return recordOp(op, [a, b], y, (dy) => binaryBackward(op, a, b, dy));
+  if (op === 'add') return recordOp(op, [a, b], y, (dy) => [sumToShape(dy, a.shape), sumToShape(dy, b.shape)]);
+  if (op === 'sub') return recordOp(op, [a, b], y, (dy, needs) => [sumToShape(dy, a.shape), needs[1] ? sumToShape(unary('neg', dy), b.shape) : null]);
+  return recordOp(op, [a, b], y, (dy, needs) => binaryBackward(op, a, b, dy, needs));
 }
 
 /** Sum of x over the dims along which `shape` broadcasts to x's shape; [] sums everything. */

@@ -15,9 +15,10 @@ export type { LossOptions } from '../../kernels/losses.js';
 function differentiableLoss(kind: LossKind, pred: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const { loss, totals } = lossForward(kind, pred, target, options);
   const inputs = options.weights ? [pred, target, options.weights] : [pred, target];
-  return recordOp(`${kind} loss`, inputs, loss, (dy) => {
+  return recordOp(`${kind} loss`, inputs, loss, (dy, needs) => {
     const dPred = lossBackward(kind, pred, target, totals, dy, options);
-    const dTarget = kind === 'softmaxCrossEntropy' ? null : unary('neg', dPred);
+    // A constant target (a refinement's landmarks, a batch's labels) needs no gradient: no draw for it.
+    const dTarget = kind === 'softmaxCrossEntropy' || !needs[1] ? null : unary('neg', dPred);
     return options.weights ? [dPred, dTarget, null] : [dPred, dTarget];
   }, [totals]);
 }

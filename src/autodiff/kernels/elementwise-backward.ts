@@ -34,9 +34,11 @@ export function unaryBackward(op: UnaryOp, x: Tensor, dy: Tensor, alpha = 0, bet
 
 /**
  * Gradients of both inputs of `a ∘ b` given dY (the broadcast output's shape), each summed back to
- * its input's shape.
+ * its input's shape. `needs` leaves out (null, no draw) the partial of an input that needs none.
  */
-export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, dy: Tensor): [Tensor, Tensor] {
+export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, dy: Tensor): [Tensor, Tensor];
+export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, dy: Tensor, needs: readonly boolean[]): [Tensor | null, Tensor | null];
+export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, dy: Tensor, needs: readonly boolean[] = [true, true]): [Tensor | null, Tensor | null] {
   const code = BINARY_OPS[op];
   if (code === undefined) throw new NbfError(`unknown binary op "${String(op)}"`);
   const outShape = broadcastShapes(a.shape, b.shape, `${op} backward`);
@@ -52,11 +54,12 @@ export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, dy: Tensor): 
     outShape,
   });
   // Two draws of one program (multiple render targets fail in headless-gl 9.0.0-rc.10).
-  const daFull = partial(0);
-  const dbFull = partial(1);
-  const da = sumToShape(daFull, a.shape);
-  const db = sumToShape(dbFull, b.shape);
-  if (da !== daFull) daFull.dispose();
-  if (db !== dbFull) dbFull.dispose();
-  return [da, db];
+  const reduced = (which: 0 | 1, shape: readonly number[]): Tensor | null => {
+    if (!needs[which]) return null;
+    const full = partial(which);
+    const g = sumToShape(full, shape);
+    if (g !== full) full.dispose();
+    return g;
+  };
+  return [reduced(0, a.shape), reduced(1, b.shape)];
 }
