@@ -177,13 +177,13 @@ interface FitTensors {
   startOrient: Tensor | null;
   startBody: Tensor | null;
   startPrior: number;
+  /** [K, J, 2] (t_j / S)·√w_j, and [K, J, 1] √w_j / S: a projected joint times it is in the target's units. */
   target2d: Tensor;
-  sqrtW2d: Tensor;
+  scale2d: Tensor;
+  /** [K, J, 3] pelvis-aligned 3D targets and [K, J, 1] weights, both times √w3_j·√λ3d (null: no 3D term). */
   target3d: Tensor | null;
   sqrtW3d: Tensor | null;
-  weight3d: number;
   camera: Tensor;
-  size: number;
   limits: { lo: Tensor; hi: Tensor };
 }
 
@@ -194,19 +194,19 @@ export function poseBody(model: GpuBodyModel, p: BodyParams, camera: Tensor): ad
 function fitLoss(p: BodyParams, t: FitTensors): Tensor {
   const K = p.betas.shape[0];
   const out = poseBody(t.model, p, t.camera);
-  const projected = ad.mul(ad.mulScalar(out.joints2d as Tensor, 1 / t.size), t.sqrtW2d);
-  let loss = ad.l2Loss(projected, t.target2d);
-  if (t.target3d && t.sqrtW3d && t.weight3d > 0) {
+  // The constant factors (1/S, the weights, λ3d) sit in the constants, not in ops of their own: each
+  // op is a draw forward and one backward, every step.
+  let loss = ad.l2Loss(ad.mul(out.joints2d as Tensor, t.scale2d), t.target2d);
+  if (t.target3d && t.sqrtW3d) {
     const joints = out.joints;
     const pelvis = ad.slice(joints, [0, 0, 0], [K, 1, 3]);
-    const aligned = ad.mul(ad.sub(joints, pelvis), t.sqrtW3d);
-    loss = ad.add(loss, ad.mulScalar(ad.l2Loss(aligned, t.target3d), t.weight3d));
+    loss = ad.add(loss, ad.l2Loss(ad.mul(ad.sub(joints, pelvis), t.sqrtW3d), t.target3d));
   }
   if (t.parts) loss = ad.add(loss, partLoss(out.vertices, t.parts));
   if (t.startBody && t.startOrient) {
     // Mean over all 72 pose numbers of the squared change from the start.
-    const change = ad.add(ad.mulScalar(ad.l2Loss(p.body, t.startBody), 69 / 72), ad.mulScalar(ad.l2Loss(p.orient, t.startOrient), 3 / 72));
-    loss = ad.add(loss, ad.mulScalar(change, t.startPrior));
+    loss = ad.add(loss, ad.mulScalar(ad.l2Loss(p.body, t.startBody), (69 / 72) * t.startPrior));
+    loss = ad.add(loss, ad.mulScalar(ad.l2Loss(p.orient, t.startOrient), (3 / 72) * t.startPrior));
   }
   const priors = ad.add(ad.l2Regularization([p.betas], BETA_PRIOR / K), ad.l2Regularization([p.body], POSE_PRIOR / K));
   const outside = ad.add(ad.relu(ad.sub(p.body, t.limits.hi)), ad.relu(ad.sub(t.limits.lo, p.body)));
@@ -374,11 +374,13 @@ function fitConstants(rt: Runtime, target: RefineTarget, K: number) {
   const sqrt2 = Float32Array.from(w2, (w) => Math.sqrt(Math.max(0, w)));
   const t2 = new Float32Array(2 * JOINTS);
   if (target.joints2d) for (let j = 0; j < JOINTS; j++) for (let a = 0; a < 2; a++) t2[2 * j + a] = (target.joints2d[2 * j + a] / target.size) * sqrt2[j];
+  const scale2 = Float32Array.from(sqrt2, (w) => w / target.size);
   let t3: Float32Array | null = null;
   let sqrt3: Float32Array | null = null;
-  if (target.joints3d) {
+  const weight3d = target.weight3d ?? 0.05;
+  if (target.joints3d && weight3d > 0) {
     const w3 = target.weights3d ?? w2;
-    sqrt3 = Float32Array.from(w3, (w) => Math.sqrt(Math.max(0, w)));
+    sqrt3 = Float32Array.from(w3, (w) => Math.sqrt(Math.max(0, w) * weight3d));
     t3 = new Float32Array(3 * JOINTS);
     for (let j = 0; j < JOINTS; j++) for (let a = 0; a < 3; a++) t3[3 * j + a] = (target.joints3d[3 * j + a] - target.joints3d[a]) * sqrt3[j];
   }
@@ -387,12 +389,12 @@ function fitConstants(rt: Runtime, target: RefineTarget, K: number) {
   const camera = Float32Array.from(target.camera);
   return {
     targetK: keep(tile(t2, K), [K, JOINTS, 2]),
-    sqrtW2dK: keep(tile(sqrt2, K), [K, JOINTS, 1]),
+    scale2dK: keep(tile(scale2, K), [K, JOINTS, 1]),
     target3dK: t3 ? keep(tile(t3, K), [K, JOINTS, 3]) : null,
     sqrtW3dK: sqrt3 ? keep(tile(sqrt3, K), [K, JOINTS, 1]) : null,
     cameraK: keep(tile(camera, K), [K, 4]),
     target1: keep(t2, [1, JOINTS, 2]),
-    sqrtW2d1: keep(sqrt2, [1, JOINTS, 1]),
+    scale2d1: keep(scale2, [1, JOINTS, 1]),
     target3d1: t3 ? keep(t3, [1, JOINTS, 3]) : null,
     sqrtW3d1: sqrt3 ? keep(sqrt3, [1, JOINTS, 1]) : null,
     camera1: keep(camera, [1, 4]),
@@ -471,10 +473,10 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   // Every start as it was, in case no start ends below where the best one began.
   const snapshot: Partial<Record<keyof BodyParams, Tensor>> = {};
   try {
-    const common = { model, weight3d: target.weight3d ?? 0.05, size: target.size, limits: c, startPrior };
-    const batch: FitTensors = { ...common, target2d: c.targetK, sqrtW2d: c.sqrtW2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
+    const common = { model, limits: c, startPrior };
+    const batch: FitTensors = { ...common, target2d: c.targetK, scale2d: c.scale2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
     const single = (k: number): FitTensors => ({
-      ...common, target2d: c.target1, sqrtW2d: c.sqrtW2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,
+      ...common, target2d: c.target1, scale2d: c.scale2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,
       startBody: startBody ? slice(startBody, [k, 0], [1, startBody.shape[1]]) : null,
       startOrient: startOrient ? slice(startOrient, [k, 0], [1, 3]) : null,
     });
