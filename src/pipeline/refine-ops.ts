@@ -7,6 +7,6 @@ export { valueAndGrad } from '../autodiff/tape.js';
 export { add, sub, mul, div, addScalar, mulScalar, relu, square } from '../autodiff/grads/elementwise.js';
 export { mean } from '../autodiff/grads/reduce.js';
 export { concat, slice } from '../autodiff/grads/shape.js';
-export { l2Loss, l2Regularization } from '../autodiff/grads/losses.js';
+export { l2Loss, quadraticPenalty } from '../autodiff/grads/losses.js';
 export { projectPoints, sampleField, nearestPointDistance } from '../autodiff/grads/geometry.js';
 export { smpl, type SmplOutputs } from '../smpl/gpu/differentiable.js';

@@ -203,14 +203,19 @@ function fitLoss(p: BodyParams, t: FitTensors): Tensor {
     loss = ad.add(loss, ad.l2Loss(ad.mul(ad.sub(joints, pelvis), t.sqrtW3d), t.target3d));
   }
   if (t.parts) loss = ad.add(loss, partLoss(out.vertices, t.parts));
-  if (t.startBody && t.startOrient) {
-    // Mean over all 72 pose numbers of the squared change from the start.
-    loss = ad.add(loss, ad.mulScalar(ad.l2Loss(p.body, t.startBody), (69 / 72) * t.startPrior));
-    loss = ad.add(loss, ad.mulScalar(ad.l2Loss(p.orient, t.startOrient), (3 / 72) * t.startPrior));
-  }
-  const priors = ad.add(ad.l2Regularization([p.betas], BETA_PRIOR / K), ad.l2Regularization([p.body], POSE_PRIOR / K));
-  const outside = ad.add(ad.relu(ad.sub(p.body, t.limits.hi)), ad.relu(ad.sub(t.limits.lo, p.body)));
-  return ad.add(ad.add(loss, priors), ad.mulScalar(ad.mean(ad.square(outside)), LIMIT_PRIOR));
+  // The priors, each parameter's in one fused op (two draws a step): ½λ·Σ x² on β and the body pose,
+  // the stay-near-start prior — the mean over all 72 pose numbers of the squared change from the
+  // start — and the mean squared bend past the joint limits.
+  const bodyCount = K * 3 * (JOINTS - 1);
+  const start = !!(t.startBody && t.startOrient);
+  loss = ad.add(loss, ad.quadraticPenalty(p.betas, { weight: (0.5 * BETA_PRIOR) / K }));
+  loss = ad.add(loss, ad.quadraticPenalty(p.body, {
+    weight: (0.5 * POSE_PRIOR) / K,
+    ...(start ? { start: t.startBody!, startWeight: ((69 / 72) * t.startPrior) / bodyCount } : {}),
+    lo: t.limits.lo, hi: t.limits.hi, boundsWeight: LIMIT_PRIOR / bodyCount,
+  }));
+  if (start) loss = ad.add(loss, ad.quadraticPenalty(p.orient, { start: t.startOrient!, startWeight: ((3 / 72) * t.startPrior) / (K * 3) }));
+  return loss;
 }
 
 /** The vertices [K, V, 3] projected onto the evidence grid: [K, V, 2]. */

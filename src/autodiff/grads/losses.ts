@@ -9,6 +9,7 @@ import { recordOp } from '../tape.js';
 import { unary } from '../../kernels/elementwise.js';
 import { add, mulScalar, square, sum } from './elementwise.js';
 import { NbfError } from '../../runtime/errors.js';
+import { quadraticPenalty as quadraticPenaltyKernel, quadraticPenaltyBackward, type QuadraticPenaltyTerms } from '../../kernels/quadratic-penalty.js';
 
 export type { LossOptions } from '../../kernels/losses.js';
 
@@ -52,4 +53,14 @@ export function l2Regularization(params: readonly Tensor[] | Readonly<Record<str
     total = total ? add(total, s) : s;
   }
   return mulScalar(total!, 0.5 * lambda);
+}
+
+/**
+ * a·Σ x² + b·Σ (x − s)² + c·Σ (squared excess of x past [lo, hi]) in one draw, and its gradient in one
+ * (src/kernels/quadratic-penalty.ts): a refinement's priors on a parameter. The gradient flows to x
+ * only; s, lo and hi are constants.
+ */
+export function quadraticPenalty(x: Tensor, terms: QuadraticPenaltyTerms): Tensor {
+  const value = quadraticPenaltyKernel(x, terms);
+  return recordOp('quadraticPenalty', [x], value, (dy) => [quadraticPenaltyBackward(x, dy, terms)]);
 }
