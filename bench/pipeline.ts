@@ -2,7 +2,7 @@
  * The photo → body pipeline (NbfPipeline, src/pipeline) per stage, cold and warm: the first picture on
  * a fresh context (every shader compiled on the way) against the median of the following ones.
  *
- *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N --no-network --warmup]   (Mesa's on-disk shader cache off, so cold is cold)
+ *   npm run bench:pipeline [-- --route landmarks|parts --runs N --steps N --no-network --warmup --model full|lite|heavy]   (Mesa's on-disk shader cache off, so cold is cold)
  *
  * Routes: landmarks (NbfPipeline.fit: BlazePose → the landmark network → refinement, 100 steps by
  * default; `--no-network` leaves the network out, 300 steps) or parts
@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { createNodePipeline } from '../src/pipeline/nbf-pipeline-node.js';
+import { BLAZEPOSE_VARIANTS, DEFAULT_BLAZEPOSE_VARIANT, type BlazePoseVariant } from '../src/landmarks/model-files.js';
 import { decodeImage, rgbFloatsToImage, type RgbaImage } from '../src/io/image.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
@@ -36,6 +37,9 @@ const runs = arg('runs', 5);
 const withNetwork = !process.argv.includes('--no-network');
 const warmup = process.argv.includes('--warmup');
 if (warmup && route !== 'landmarks') throw new Error('--warmup warms the landmarks route (NbfPipeline.warmup)');
+const modelIndex = process.argv.indexOf('--model');
+const variant = (modelIndex > 0 ? process.argv[modelIndex + 1] : DEFAULT_BLAZEPOSE_VARIANT) as BlazePoseVariant;
+if (!BLAZEPOSE_VARIANTS.includes(variant)) throw new Error(`--model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}, got ${variant}`);
 const steps = arg('steps', route === 'parts' ? 150 : LANDMARK_ROUTE_STEPS[withNetwork ? 'network' : 'alone']);
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -43,7 +47,7 @@ const t0 = performance.now();
 const rt = createNodeContext();
 const contextMs = performance.now() - t0;
 const t1 = performance.now();
-const pipeline = createNodePipeline(rt, { parts: route === 'parts', landmarkNetwork: withNetwork });
+const pipeline = createNodePipeline(rt, { variant, parts: route === 'parts', landmarkNetwork: withNetwork });
 const loadMs = performance.now() - t1;
 
 const pictures: RgbaImage[] = [decodeImage(readFileSync(join(here, '..', 'examples', 'web', 'sample.png')), 'sample.png')];
@@ -78,6 +82,7 @@ const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg() },
   route,
+  landmarkModel: route === 'landmarks' ? `blazepose-${variant}` : null,
   landmarkNetwork: withNetwork,
   steps,
   contextMs: round(contextMs, 1),
@@ -89,7 +94,7 @@ const result = {
   mesaShaderCache: process.env.MESA_SHADER_CACHE_DISABLE === 'true' ? 'off' : 'on',
 };
 console.log(JSON.stringify(result, null, 2));
-const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : withNetwork ? '' : '-no-network'}${warmup ? '-warmup' : ''}-shader-cache-${result.mesaShaderCache}.json`);
+const file = join(here, 'results', `pipeline${route === 'parts' ? '-parts' : withNetwork ? '' : '-no-network'}${variant === 'lite' || route === 'parts' ? '' : `-${variant}`}${warmup ? '-warmup' : ''}-shader-cache-${result.mesaShaderCache}.json`);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 pipeline.dispose();

@@ -4,9 +4,9 @@
 // at start (the same options as scripts/build.mjs; dist/ on disk is left alone) and serves:
 //   /            examples/web/ (index.html, main.js, ...)
 //   /dist/       the bundle: nbf-gl.browser.js, the chunks it imports (at once or on demand), source maps
-//   /weights/    only the files the page fetches: the BlazePose lite landmark model and person detector
-//                (model JSON and their weight shards), the open body model and, for NBF's route, the
-//                compact segmenter and fitting network
+//   /weights/    only the files the page fetches: the BlazePose lite landmark model (full with ?model=full)
+//                and person detector (model JSON and their weight shards), the open body model and, for
+//                NBF's route, the compact segmenter and fitting network
 // Anything else is 404; paths that climb out of a folder are refused (403). Prints the URL once listening.
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -21,7 +21,7 @@ const weightsDir = join(root, 'weights');
 
 /** The files of weights/ the page needs (src/pipeline/nbf-pipeline.ts PIPELINE_FILES) and the shards their model JSONs list. */
 const WEIGHT_FILES = [
-  'blazepose/blazepose-lite.json', 'blazepose/blazepose-detector.json', 'nbf-open-body.nbfm',
+  'blazepose/blazepose-lite.json', 'blazepose/blazepose-full.json', 'blazepose/blazepose-detector.json', 'nbf-open-body.nbfm',
   // The landmark network (the landmarks route's); NBF's route, fetched only when the page picks it.
   'nbf-fitter-landmarks.nbfw', 'nbf-segmenter-compact.nbfw', 'nbf-fitter-compact.nbfw',
 ];

@@ -38,6 +38,7 @@ interface PageResult {
   timings: { landmarksMs: number; refineMs: number; totalMs: number; overlayMs: number; wallMs: number; segmentMs?: number; networkMs?: number };
   memory: { liveTextures: number; liveBytes: number; pooledTextures: number; pooledBytes: number };
   network: { joints2d: number[] } | null;
+  landmarkModel: string;
 }
 
 /** Mean distance between two 24 × 2 joint lists, and the largest. */
@@ -232,6 +233,24 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     }
   }, 90_000);
 
+  it('fetches BlazePose full with ?model=full and fits as Node does with it; an unknown model is said', async () => {
+    await page.goto(`${base}?image=sample.png&model=full&steps=4`);
+    const state = await waitForState(['done', 'error']);
+    expect(state, await page.evaluate(() => String((window as unknown as { nbfError?: string }).nbfError))).toBe('done');
+    const got = await page.evaluate(() => (window as unknown as { nbfResult: PageResult }).nbfResult);
+    expect(got.landmarkModel).toBe('blazepose-full');
+    const pipeline = createNodePipeline(testRuntime(), { variant: 'full', landmarkNetwork: true });
+    const image = decodeImage(new Uint8Array(readFileSync('examples/web/sample.png')), 'sample.png');
+    const here = pipeline.fit(image, { steps: 4 });
+    pipeline.dispose();
+    expect(jointDistances(got.network!.joints2d, here.network!.joints2d).max).toBeLessThanOrEqual(1);
+    expect(first.landmarkModel, 'the default page fetched lite').toBe('blazepose-lite');
+
+    await page.goto(`${base}?model=huge`);
+    expect(await waitForState(['ready', 'error'], 60_000)).toBe('ready');
+    expect(await page.textContent('#notice')).toMatch(/\?model=huge is not a BlazePose this page ships \(lite, full\); using lite/);
+  }, 150_000);
+
   it('reports a picture that cannot be loaded, naming its URL', async () => {
     await page.goto(`${base}?image=missing.png`);
     expect(await waitForState(['done', 'error'], 30_000)).toBe('error');
@@ -250,7 +269,9 @@ describe('web page (examples/web/ through scripts/serve.mjs)', () => {
     expect(await rawStatus('/..%2fpackage.json')).toBe(403);
     expect(await rawStatus('/../package.json')).not.toBe(200);
     expect(await rawStatus('/weights/..%2fpackage.json')).toBe(403);
-    expect(await rawStatus('/weights/blazepose/blazepose-full.json')).toBe(404);
+    expect(await rawStatus('/weights/blazepose/blazepose-full.bin')).toBe(200); // ?model=full
+    expect(await rawStatus('/weights/blazepose/blazepose-heavy.json')).toBe(404);
+    expect(await rawStatus('/weights/training/fitter-landmarks/checkpoint.nbfp')).toBe(404);
     expect(await rawStatus('/dist/index.js')).toBe(404);
   });
 

@@ -6,7 +6,7 @@
 // OffscreenCanvas: the page stays responsive and the refinement's progress paints while it runs) or on
 // the page's own thread (main.js falls back to that where workers cannot have WebGL2).
 //
-// Messages in:  { id, type: 'init', baseUrl, parts } | { id, type: 'load-parts' }
+// Messages in:  { id, type: 'init', baseUrl, parts, landmarks? } | { id, type: 'load-parts' }
 //               | { id, type: 'fit', route, image: {width, height, data}, steps, overlay: {width, height} }
 //               | { type: 'lose-context' } (tests: WEBGL_lose_context on the runtime's canvas)
 // Messages out: { id, type: 'reply', ok, value | error: {kind, message} } | { id, type: 'progress', ... }
@@ -31,6 +31,8 @@ export function serve(port) {
   const cache = new Map();
   let bytesLoaded = 0;
   let baseUrl = '';
+  /** The BlazePose model file under baseUrl (init's `landmarks`; NbfPipeline.create's default, lite, when not given). */
+  let landmarksFile;
   let rt = null;
   let canvas = null;
   let pipeline = null;
@@ -105,6 +107,7 @@ export function serve(port) {
     return nbf.NbfPipeline.create({
       runtime: rt,
       baseUrl,
+      landmarks: landmarksFile,
       parts,
       // The fitting network that reads landmarks: the landmarks route starts from its body (as nbf fit).
       landmarkNetwork: true,
@@ -268,6 +271,7 @@ export function serve(port) {
     try {
       if (msg.type === 'init') {
         baseUrl = msg.baseUrl;
+        landmarksFile = msg.landmarks;
         // With NBF's route asked for from the start, its weights are checked first: where they are
         // missing the engine starts with the landmarks route and says why (partsError).
         let partsError = null;

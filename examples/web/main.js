@@ -3,7 +3,8 @@
 // worker (core.js in worker.js) so the page paints while it works; main.js draws and talks to it.
 //
 // URL parameters: ?image=URL fits that picture on load; ?route=landmarks|both|parts the route (default
-// landmarks); ?steps=N refinement steps (default 100, as `nbf fit`);
+// landmarks); ?model=lite|full the BlazePose (default lite, 2.7 MB; full, 6.3 MB, finds joints better and
+// is what `nbf fit` runs); ?steps=N refinement steps (default 100, as `nbf fit`);
 // ?cameraSteps=N steps per webcam frame (default 60); ?worker=0 runs the engine on the page's thread.
 // For tests: window.nbfResult = { joints2d, betas, pose, timings, route, ... } and document.body.dataset.state
 // ('loading', 'ready', 'fitting', 'done', 'error', 'recovering'); window.nbfError; window.nbfFit(url);
@@ -59,6 +60,12 @@ let routeWarning = null;
 if (!Object.hasOwn(ROUTES, route)) {
   routeWarning = `?route=${route} is not a route of this page (landmarks, both, parts); using landmarks.`;
   route = 'landmarks';
+}
+/** The BlazePose the page fetches: ?model=lite (default: the smaller download) or full. */
+let landmarkModel = query.get('model') ?? 'lite';
+if (landmarkModel !== 'lite' && landmarkModel !== 'full') {
+  routeWarning = `${routeWarning ? routeWarning + ' ' : ''}?model=${landmarkModel} is not a BlazePose this page ships (lite, full); using lite.`;
+  landmarkModel = 'lite';
 }
 ui.route.value = route;
 ui.steps.value = String(routeSteps(route));
@@ -229,7 +236,7 @@ async function startEngine() {
   const tryEngine = async (make) => {
     const e = await make(onEngineEvent);
     try {
-      return { engine: e, info: await e.call('init', { baseUrl: WEIGHTS_URL, parts: ROUTES[route].parts }) };
+      return { engine: e, info: await e.call('init', { baseUrl: WEIGHTS_URL, parts: ROUTES[route].parts, landmarks: `blazepose/blazepose-${landmarkModel}.json` }) };
     } catch (err) {
       e.close();
       throw err;
@@ -604,6 +611,7 @@ async function fitPicture(load, source) {
     window.nbfResult = {
       source,
       route: fitRoute,
+      landmarkModel: info.landmarkModel,
       width: result.width,
       height: result.height,
       joints2d: Array.from(result.joints2d),
