@@ -246,7 +246,7 @@ describe('browser bundle', () => {
       return { keypoints: pose.keypoints, score: pose.score, live };
     }, { pixels });
     const { createPoseLandmarker } = await import('../src/landmarks/model-files.js');
-    const here = createPoseLandmarker(testRuntime(), { detector: false }); // the page ran without the detector too
+    const here = createPoseLandmarker(testRuntime(), { variant: 'lite', detector: false }); // lite and no detector, as the page ran
     const expected = here.detect({ width: 192, height: 192, data: Uint8Array.from(pixels) });
     here.dispose();
     expect(got.live).toBe(0);
