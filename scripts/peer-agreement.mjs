@@ -7,7 +7,7 @@
 //   node scripts/peer-agreement.mjs --movenet M.json --blazepose B.json NAME=FIT_DIR [NAME=FIT_DIR ...]
 //
 // FIT_DIR is an `nbf fit --out` folder: FIT_DIR/<picture id>/params.json (joints2d, SMPL order) and,
-// for the first one, landmarks.json (our BlazePose lite's keypoints) are read.
+// for the first one, landmarks.json (our BlazePose's keypoints, the model its params.json names) are read.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -31,7 +31,8 @@ sources.set('MoveNet', Object.fromEntries(movenet.map((e) => [e.id, arms(e.keypo
 sources.set('BlazePose heavy (tfjs)', Object.fromEntries(blazepose.map((e) => [e.id, arms(e.keypoints, 'blazepose')])));
 const [, firstDir] = fits[0];
 if (ids.every((id) => existsSync(join(firstDir, id, 'landmarks.json')))) {
-  sources.set('our landmarks (lite + detector)', Object.fromEntries(ids.map((id) => [id, arms(JSON.parse(readFileSync(join(firstDir, id, 'landmarks.json'), 'utf8')).keypoints, 'blazepose')])));
+  const model = JSON.parse(readFileSync(join(firstDir, ids[0], 'params.json'), 'utf8')).landmarkModel ?? 'blazepose-lite';
+  sources.set(`our landmarks (${model} + detector)`, Object.fromEntries(ids.map((id) => [id, arms(JSON.parse(readFileSync(join(firstDir, id, 'landmarks.json'), 'utf8')).keypoints, 'blazepose')])));
 }
 for (const [name, dir] of fits) {
   sources.set(`nbf fit ${name}`, Object.fromEntries(ids.map((id) => [id, arms(JSON.parse(readFileSync(join(dir, id, 'params.json'), 'utf8')).joints2d, 'smpl')])));
