@@ -56,15 +56,16 @@ const ui = {
 
 /** The route of the next fit: ?route=, then the select. An unknown name is said and replaced by the default. */
 let route = query.get('route') ?? 'landmarks';
-let routeWarning = null;
+/** What was wrong with the URL parameters (?route=, ?model=), shown once the page is up. */
+let paramWarning = null;
 if (!Object.hasOwn(ROUTES, route)) {
-  routeWarning = `?route=${route} is not a route of this page (landmarks, both, parts); using landmarks.`;
+  paramWarning = `?route=${route} is not a route of this page (landmarks, both, parts); using landmarks.`;
   route = 'landmarks';
 }
 /** The BlazePose the page fetches: ?model=lite (default: the smaller download) or full. */
 let landmarkModel = query.get('model') ?? 'lite';
 if (landmarkModel !== 'lite' && landmarkModel !== 'full') {
-  routeWarning = `${routeWarning ? routeWarning + ' ' : ''}?model=${landmarkModel} is not a BlazePose this page ships (lite, full); using lite.`;
+  paramWarning = `${paramWarning ? paramWarning + ' ' : ''}?model=${landmarkModel} is not a BlazePose this page ships (lite, full); using lite.`;
   landmarkModel = 'lite';
 }
 ui.route.value = route;
@@ -770,7 +771,7 @@ ui.camera.addEventListener('click', () => (camera ? stopCamera() : startCamera()
 
 async function main() {
   showRouteLayout();
-  if (routeWarning) notice(routeWarning);
+  if (paramWarning) notice(paramWarning);
   if (!viewer.available) ui.view.replaceWith(Object.assign(document.createElement('p'), { textContent: 'No WebGL2 here for the 3D view.' }));
   const image = query.get('image');
   // Load the picture while the models load, so a bad URL is reported at once.
