@@ -297,8 +297,6 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
       step, hours: Number((state.seconds / 3600).toFixed(3)), samples: state.samples, validation: { seed: s.valSeed, count: s.valCount, ...summary }, training: state.options,
     });
 
-    // The weights last written as best, kept so that a run ending on its best step does not encode them twice.
-    let bestWritten: { step: number; data: Uint8Array } | null = null;
     const validate = () => {
       const v = task.validate();
       const record = { type: 'val', step, hours: state.seconds / 3600, ...v.summary };
@@ -309,8 +307,7 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
       if (improved) {
         state.best = { step, [metric.key]: value } as BestSoFar;
         state.stale = 0;
-        bestWritten = { step, data: task.encodeBest(weightsInfo(v.summary)) };
-        writeFilesAtomically([{ path: join(o.out, BEST_FILE), data: bestWritten.data }]);
+        writeFilesAtomically([{ path: join(o.out, BEST_FILE), data: task.encodeBest(weightsInfo(v.summary)) }]);
       } else if (!state.cosine && ++state.stale >= patience) {
         state.lrScale = Math.max(state.lrScale * decay, 1e-3);
         state.stale = 0;
@@ -364,9 +361,7 @@ export async function runTraining<V extends Validation>(task: TrainingTask<V>, o
     }
     if (!lastVal || (lastVal as { step: number }).step !== step) validate();
     saveCheckpointNow();
-    const written = bestWritten as { step: number; data: Uint8Array } | null; // set inside validate()
-    const lastData = written?.step === step ? written.data : task.encodeBest(weightsInfo(lastVal!.summary));
-    writeFilesAtomically([{ path: join(o.out, LAST_FILE), data: lastData }]);
+    writeFilesAtomically([{ path: join(o.out, LAST_FILE), data: task.encodeBest(weightsInfo(lastVal!.summary)) }]);
     log(`${label}: stopped at step ${step}; checkpoint ${checkpointPath}; best ${state.best ? `${bestText(state.best)} ${metric.name} at step ${state.best.step} → ${join(o.out, BEST_FILE)}` : '—'}`);
     return { step, best: state.best, lastValidation: lastVal, secondsThisRun: (performance.now() - t0) / 1000 };
   } finally {
