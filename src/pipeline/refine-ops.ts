@@ -4,7 +4,7 @@
  * backward passes, …), which would then load with every page instead of only with NBF's route.
  */
 export { valueAndGrad } from '../autodiff/tape.js';
-export { add, sub, mul, div, addScalar, mulScalar, relu, square } from '../autodiff/grads/elementwise.js';
+export { add, sub, mul, div, addScalar, mulScalar, square } from '../autodiff/grads/elementwise.js';
 export { mean } from '../autodiff/grads/reduce.js';
 export { concat, slice } from '../autodiff/grads/shape.js';
 export { l2Loss, quadraticPenalty } from '../autodiff/grads/losses.js';

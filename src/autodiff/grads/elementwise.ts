@@ -26,13 +26,13 @@ export function unaryOp(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
  * A broadcasting binary op, recorded with both partial gradients summed back to the input shapes.
  * The partials of a + b are dY for both and of a − b dY for a: those are dY itself (summed over the
  * broadcast dims where an input was broadcast), so that a sum of loss terms or a residual connection
- * costs no copy of dY in backward — only b of a − b needs its draw, a negation, and only when b
- * depends on a parameter.
+ * costs no copy of dY in backward — only b of a − b needs its draw, a negation. An input that depends
+ * on no parameter gets no gradient (no sum over broadcast dims, no negation).
  */
 export function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const y = binary(op, a, b);
-  if (op === 'add') return recordOp(op, [a, b], y, (dy) => [sumToShape(dy, a.shape), sumToShape(dy, b.shape)]);
-  if (op === 'sub') return recordOp(op, [a, b], y, (dy, needs) => [sumToShape(dy, a.shape), needs[1] ? sumToShape(unary('neg', dy), b.shape) : null]);
+  if (op === 'add') return recordOp(op, [a, b], y, (dy, needs) => [needs[0] ? sumToShape(dy, a.shape) : null, needs[1] ? sumToShape(dy, b.shape) : null]);
+  if (op === 'sub') return recordOp(op, [a, b], y, (dy, needs) => [needs[0] ? sumToShape(dy, a.shape) : null, needs[1] ? sumToShape(unary('neg', dy), b.shape) : null]);
   return recordOp(op, [a, b], y, (dy, needs) => binaryBackward(op, a, b, dy, needs));
 }
 
