@@ -293,7 +293,7 @@ describe('configurations', () => {
     expect(bad((x) => (x.decoder = { ...x.decoder, crpStages: 0 }))).toThrow(/crpStages/);
     expect(bad((x) => (x.classes = 1))).toThrow(/classes/);
     expect(bad((x) => (x.encoder = { ...x.encoder, stemKernel: 0 }))).toThrow(/encoder: stemKernel/);
-    expect(bad((x) => (x.encoder = { ...x.encoder, inputChannels: 4 }))).toThrow(/3 channels/);
+    expect(bad((x) => (x.encoder = { ...x.encoder, inputChannels: 4 }))).toThrow(/input "rgb" needs encoder.inputChannels 3 \(RGB pictures\), got 4/);
     expect(() => segmenterConfig('huge')).toThrow(/unknown segmenter configuration "huge" \(known: paper, compact\)/);
     expect(() => segmenterConfig('compact', { inputSize: 96 + 1 })).toThrow(/multiple of the encoder's stride 32/);
     expect(segmenterConfig('compact', { inputSize: 96 }).inputSize).toBe(96);

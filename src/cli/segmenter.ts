@@ -16,24 +16,30 @@ import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
 import { SynthGenerator } from '../synth/generate.js';
 import { loadBackgroundBank } from '../synth/backgrounds-node.js';
-import { segmenterConfig, checkSegmenterConfig, type SegmenterConfig, type SegmenterNetwork } from '../nn/refinenet.js';
+import { segmenterConfig, checkSegmenterConfig, segmenterInputChannels, segmenterReadsLandmarks, SEGMENTER_INPUTS, type SegmenterConfig, type SegmenterInput, type SegmenterNetwork } from '../nn/refinenet.js';
 import { resnetStride } from '../nn/resnet.js';
 import { loadSegmenterWeights, SEGMENTER_PRIOR_CORRECTION, type SegmenterWeightsMeta } from '../nn/weights-file.js';
 import { defaultSegmenterWeightsPath } from '../nn/default-weights.js';
 import { trainSegmenter, type TrainSegmenterOptions } from '../train/segmenter-trainer.js';
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
-import { evaluateSegmenter, rowNormalise, SEGMENTER_CLASS_NAMES } from '../eval/segmenter-eval.js';
+import { evaluateSegmenter, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvalOptions } from '../eval/segmenter-eval.js';
 import { confusionPng } from '../eval/confusion-png.js';
 import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture } from '../pipeline/segment.js';
 import { readImageFile } from '../io/image-file.js';
-import { encodePng } from '../io/image.js';
+import { encodePng, rgbFloatsToImage } from '../io/image.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
+import { NoPersonError, type PoseLandmarker } from '../landmarks/blazepose.js';
+import { bodyJointTargets } from '../landmarks/to-body-joints.js';
+import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { writeFilesAtomically, writeFolderAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
-export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--body-model FILE]';
-export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--prior-correction A] [--body-model FILE]';
+export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--input rgb|rgb+landmarks [--truncation R] [--landmarks-missing P]] [--init FILE.nbfw] [--body-model FILE]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--prior-correction A] [--landmarks simulated|none|lite|full|heavy] [--body-model FILE]';
 export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
@@ -91,6 +97,12 @@ export function resolveSegmenterConfig(spec: string, size?: number): SegmenterCo
   return config;
 }
 
+/** A configuration reading another input (the encoder's input channels follow it). */
+function withSegmenterInput(config: SegmenterConfig, input: SegmenterInput): SegmenterConfig {
+  const { input: _old, ...rest } = config;
+  return { ...rest, ...(input === 'rgb' ? {} : { input }), encoder: { ...config.encoder, inputChannels: segmenterInputChannels(input) } };
+}
+
 // ─── nbf train segmenter ───────────────────────────────────────────────────────────────────────
 
 /**
@@ -116,7 +128,7 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
   let backgroundsDir: string | undefined;
   let photoFraction = 0.6;
   try {
-    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate'], ['resume', 'cosine']);
+    const args = parseArgs(argv, ['config', 'size', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'class-weights', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate', 'input', 'init', 'truncation', 'landmarks-missing'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/segmenter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -129,8 +141,16 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
     const seed = intFlag(args, 'seed', 1, 0, 2 ** 32 - 1);
     const valSeed = intFlag(args, 'val-seed', 900001, 0, 2 ** 32 - 1);
     if (seed === valSeed) throw new ArgError(`--seed and --val-seed are both ${seed}; validation must use pictures training never draws`);
+    const input = stringFlag(args, 'input');
+    if (input !== undefined && !(SEGMENTER_INPUTS as readonly string[]).includes(input)) throw new ArgError(`--input must be one of ${SEGMENTER_INPUTS.join(', ')}, got "${input}"`);
+    let config = resolveSegmenterConfig(stringFlag(args, 'config') ?? 'compact', size);
+    if (input !== undefined) config = withSegmenterInput(config, input as SegmenterInput);
+    const readsLandmarks = segmenterReadsLandmarks(config);
+    for (const flag of ['truncation', 'landmarks-missing']) {
+      if (args.flags.has(flag) && !readsLandmarks) throw new ArgError(`--${flag} draws the landmark heatmaps of a segmenter that reads them (--input rgb+landmarks)`);
+    }
     options = {
-      config: resolveSegmenterConfig(stringFlag(args, 'config') ?? 'compact', size),
+      config,
       out,
       minutes,
       steps,
@@ -146,6 +166,16 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
       valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
       checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
     };
+    if (readsLandmarks) {
+      const truncation = numberFlag(args, 'truncation', 0, 0, 1);
+      options.landmarks = { missing: numberFlag(args, 'landmarks-missing', 0.1, 0, 1), ...(truncation > 0 ? { noise: { truncationRate: truncation } } : {}) };
+    }
+    const initPath = stringFlag(args, 'init');
+    if (initPath !== undefined) {
+      if (options.resume) throw new ArgError('--init starts a new run from trained weights; --resume continues a run: give one of them');
+      if (!existsSync(initPath)) throw new ArgError(`--init ${initPath}: no such file`);
+      options.init = { path: initPath, bytes: new Uint8Array(readFileSync(initPath)) };
+    }
     // Close-ups go to the training pictures only (validation is drawn without them).
     const { closeUp, ...sampler } = pictureFlags(args);
     if (Object.keys(sampler).length > 0 || closeUp) options.data = { sampler, ...(closeUp ? { trainingSampler: closeUp } : {}) };
@@ -192,7 +222,7 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) :
 export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let o;
   try {
-    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate', 'prior-correction']);
+    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate', 'prior-correction', 'landmarks']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const backgroundsDir = stringFlag(args, 'backgrounds');
     if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
@@ -211,6 +241,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       json: stringFlag(args, 'json') ?? 'out/eval-segmenter.json',
       confusion: stringFlag(args, 'confusion') ?? 'out/eval-segmenter-confusion.png',
       modelPath: bodyModelPathOrDefault(stringFlag(args, 'body-model')),
+      landmarks: landmarkSourceFlag(stringFlag(args, 'landmarks')),
     };
   } catch (e) {
     if (e instanceof ArgError) {
@@ -224,9 +255,17 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let generator: SynthGenerator | null = null;
   let network: SegmenterNetwork | null = null;
   let backgrounds: Awaited<ReturnType<typeof loadBackgroundBank>> | null = null;
+  let landmarker: PoseLandmarker | null = null;
   try {
     const loaded = loadNetwork(rt, o.weights, o.priorCorrection);
     network = loaded.network;
+    if (!network.readsLandmarks && o.landmarks !== 'simulated') throw new ArgError(`--landmarks: ${o.weights} reads the picture alone (input "rgb")`);
+    let landmarks: SegmenterEvalOptions['landmarks'];
+    if (o.landmarks === 'none') landmarks = { missing: 1 };
+    else if (o.landmarks !== 'simulated') {
+      landmarker = createPoseLandmarker(rt, { variant: o.landmarks });
+      landmarks = detectedLandmarkHeatmaps(network, landmarker);
+    }
     backgrounds = o.backgroundsDir ? await loadBackgroundBank(rt, o.backgroundsDir) : null;
     generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: o.photoFraction });
     const t0 = performance.now();
@@ -235,7 +274,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const recorded = (loaded.meta.info as { training?: { classWeights?: unknown } }).training?.classWeights;
     const classWeights = Array.isArray(recorded) && recorded.length === network.config.classes ? (recorded as number[]) : undefined;
     const v = evaluateSegmenter(rt, network, generator, {
-      seed: o.seed, count: o.count, batch: o.batch, classWeights, sampler: o.sampler,
+      seed: o.seed, count: o.count, batch: o.batch, classWeights, sampler: o.sampler, landmarks,
       progress: (done, total) => { if (tty) process.stderr.write(`\reval segmenter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -247,7 +286,8 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       `${Math.round((o.sampler.backViewRate ?? 0.5) * 100)} % seen from behind`,
       o.sampler.closeUpRate ? `${Math.round(o.sampler.closeUpRate * 100)} % close-ups` : '',
     ].filter(Boolean).join(', ');
-    const correction = loaded.logitOffsets ? `, prior correction ${o.priorCorrection}` : '';
+    const correction = (loaded.logitOffsets ? `, prior correction ${o.priorCorrection}` : '') +
+      (network.readsLandmarks ? `, landmarks: ${o.landmarks === 'simulated' ? 'the true joints through the simulated detector' : o.landmarks === 'none' ? 'none' : `BlazePose ${o.landmarks} on each picture`}` : '');
     console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²${correction}) on ${o.count} synthetic pictures (${pictures}), seed ${o.seed} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(26)} ${'segmenter'.padStart(9)} ${'all background'.padStart(15)}`);
     const rows: [string, string, string][] = [
@@ -262,7 +302,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const K = v.classes;
     const matrix = (m: ArrayLike<number>, digits?: number) => Array.from({ length: K }, (_, t) => Array.from({ length: K }, (_, p) => (digits === undefined ? m[t * K + p] : Number(m[t * K + p].toFixed(digits)))));
     const json = {
-      weights: o.weights, config, priorCorrection: loaded.logitOffsets ? o.priorCorrection : 0, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
+      weights: o.weights, config, priorCorrection: loaded.logitOffsets ? o.priorCorrection : 0, ...(network.readsLandmarks ? { landmarks: o.landmarks } : {}), seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
       pictures: { backgrounds: backgrounds ? { folder: o.backgroundsDir, photos: backgrounds.count, photoFraction: o.photoFraction } : null, otherPersonRate: o.sampler.otherPersonRate ?? 0, backViewRate: o.sampler.backViewRate ?? 0.5, closeUpRate: o.sampler.closeUpRate ?? 0 },
       summary: v.summary, baseline: v.baseline,
       classes: names.slice(0, K),
@@ -277,13 +317,56 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       { path: o.confusion, data: confusionPng(v.confusion, { names, title: `confusion (%), ${config.name} at ${config.inputSize}, ${o.count} pictures` }) },
     ]);
     console.log(`wrote ${o.json} and ${o.confusion}`);
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(`nbf eval: ${e.message}`);
+      return 2;
+    }
+    throw e;
   } finally {
+    landmarker?.dispose();
     network?.dispose();
     generator?.dispose();
     backgrounds?.dispose();
     rt.destroy();
   }
   return 0;
+}
+
+type LandmarkSource = 'simulated' | 'none' | BlazePoseVariant;
+
+/** --landmarks: where a landmark-reading segmenter's joints come from in the evaluation. */
+function landmarkSourceFlag(flag: string | undefined): LandmarkSource {
+  const known = ['simulated', 'none', ...BLAZEPOSE_VARIANTS];
+  if (flag === undefined) return 'simulated';
+  if (!known.includes(flag)) throw new ArgError(`--landmarks must be one of ${known.join(', ')}, got "${flag}"`);
+  return flag as LandmarkSource;
+}
+
+/**
+ * Heatmaps of BlazePose's joints on each picture of a batch (its whole square), zeros where it finds
+ * no one: what the pipeline gives the segmenter, on pictures whose parts we know.
+ */
+function detectedLandmarkHeatmaps(net: SegmenterNetwork, landmarker: PoseLandmarker): (images: Tensor) => Tensor {
+  return (images) => {
+    const [n, S] = images.shape;
+    const rgb = images.readSync();
+    const J = HEATMAP_JOINTS;
+    const joints = new Float32Array(n * J * 2);
+    const confidence = new Float32Array(n * J);
+    for (let i = 0; i < n; i++) {
+      let targets;
+      try {
+        targets = bodyJointTargets(landmarker.detect(rgbFloatsToImage(rgb, S, S, i * S * S)));
+      } catch (e) {
+        if (e instanceof NoPersonError) continue;
+        throw e;
+      }
+      joints.set(targets.joints2d, i * J * 2);
+      confidence.set(targets.visibility.map((v) => Math.min(1, v)), i * J);
+    }
+    return landmarkHeatmaps(net.runtime, joints, confidence, n, S);
+  };
 }
 
 // ─── nbf segment ───────────────────────────────────────────────────────────────────────────────

@@ -16,12 +16,13 @@
  * confusion-png.ts draws the row-normalised matrix with labelled rows and columns (Node: pngjs).
  */
 import type { Runtime } from '../runtime/runtime.js';
+import type { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
 import type { SynthGenerator } from '../synth/generate.js';
 import type { SamplerOptions } from '../synth/sampler.js';
 import { NBF_PARTS } from '../smpl/types.js';
 import { predictLabels, segmenterLoss, type SegmenterNetwork } from '../nn/refinenet.js';
-import { disposeSegmenterBatch, segmenterBatch } from '../train/segmenter-data.js';
+import { disposeSegmenterBatch, segmenterBatch, type SegmenterLandmarkOptions } from '../train/segmenter-data.js';
 
 /** Class names, background first (NBF_PARTS). */
 export const SEGMENTER_CLASS_NAMES: readonly string[] = NBF_PARTS.map((p) => p.name);
@@ -100,6 +101,12 @@ export interface SegmenterEvalOptions {
   sampler?: Omit<SamplerOptions, 'size'>;
   /** Called after each batch with the examples done. */
   progress?: (done: number, total: number) => void;
+  /**
+   * For a segmenter that reads landmarks: the detector's simulated mistakes on the true joints
+   * (as in training; the default), or a function that gives the heatmaps [n, S, S, 24] of a batch's
+   * pictures [n, S, S, 3] (a real detector: BlazePose on each picture).
+   */
+  landmarks?: SegmenterLandmarkOptions | ((images: Tensor) => Tensor);
 }
 
 export interface SegmenterSummary {
@@ -132,10 +139,13 @@ export function evaluateSegmenter(rt: Runtime, net: SegmenterNetwork, generator:
   let lossSum = 0;
   for (let start = 0; start < o.count; start += batchSize) {
     const n = Math.min(batchSize, o.count - start);
-    const b = segmenterBatch(rt, generator, n, o.seed, start, { size, sampler: o.sampler });
+    const source = o.landmarks;
+    const simulated = net.readsLandmarks && typeof source !== 'function' ? (source ?? {}) : undefined;
+    const b = segmenterBatch(rt, generator, n, o.seed, start, { size, sampler: o.sampler, landmarks: simulated });
     try {
       const r = rt.scope(() => {
-        const logits = net.forward(net.params.toRecord(), b.images, false);
+        const landmarks = net.readsLandmarks && typeof source === 'function' ? source(b.images) : b.landmarks ?? undefined;
+        const logits = net.forward(net.params.toRecord(), b.images, false, { landmarks });
         return {
           loss: segmenterLoss(logits, b.labels, { classWeights: o.classWeights }).readSync()[0],
           predicted: predictLabels(logits).readSync(),

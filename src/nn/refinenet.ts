@@ -45,7 +45,7 @@ import type { Tensor } from '../runtime/tensor.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { add, addScalar, mulScalar, relu } from '../autodiff/grads/elementwise.js';
 import { maxPool, resizeBilinear } from '../autodiff/grads/spatial.js';
-import { reshape } from '../autodiff/grads/shape.js';
+import { concat, reshape } from '../autodiff/grads/shape.js';
 import { softmaxCrossEntropy } from '../autodiff/grads/losses.js';
 import { argmax } from '../kernels/argmax.js';
 import { tableLookup } from '../kernels/table-lookup.js';
@@ -333,6 +333,30 @@ export interface SegmenterConfig {
   classes: number;
   encoder: ResNetConfig;
   decoder: DecoderConfig;
+  /**
+   * What it reads beside the picture (absent or 'rgb': the picture alone; encoder.inputChannels 3).
+   * 'rgb+landmarks': also a landmark detector's 24 joint heatmaps (nn/landmark-heatmaps.ts, the
+   * landmark fitter's input at the segmenter's size: BlazePose's 18 joints, each scaled by its
+   * visibility; all zero where no person was found), concatenated after the picture's 3 channels
+   * (encoder.inputChannels 27). Where the arms and legs are and which is left comes from a network
+   * trained on photos; the segmenter keeps the outline and the part boundaries.
+   */
+  input?: SegmenterInput;
+}
+
+export const SEGMENTER_INPUTS = ['rgb', 'rgb+landmarks'] as const;
+export type SegmenterInput = (typeof SEGMENTER_INPUTS)[number];
+/** Heatmap channels of the 'rgb+landmarks' input (the body model's 24 joints; 6 of them always zero). */
+export const SEGMENTER_LANDMARK_CHANNELS = 24;
+
+/** Whether a configuration reads landmark heatmaps beside the picture. */
+export function segmenterReadsLandmarks(config: { input?: SegmenterInput }): boolean {
+  return config.input === 'rgb+landmarks';
+}
+
+/** The encoder's input channels for an input kind: 3, or 27 with the landmark heatmaps. */
+export function segmenterInputChannels(input: SegmenterInput = 'rgb'): number {
+  return input === 'rgb+landmarks' ? 3 + SEGMENTER_LANDMARK_CHANNELS : 3;
 }
 
 export const SEGMENTER_CONFIGS = {
@@ -365,7 +389,13 @@ export function checkSegmenterConfig(c: SegmenterConfig, what = 'segmenter confi
   if (!Number.isInteger(c.classes) || c.classes < 2 || c.classes > 256) throw new NbfError(`${what}: classes must be an integer in 2..256, got ${c.classes}`);
   if (!c.encoder || typeof c.encoder !== 'object') throw new NbfError(`${what}: encoder must be a ResNet configuration`);
   checkResNetConfig(c.encoder, `${what}: encoder`);
-  if (c.encoder.inputChannels !== 3) throw new NbfError(`${what}: the encoder reads RGB pictures (3 channels), got inputChannels ${c.encoder.inputChannels}`);
+  if (c.input !== undefined && !(SEGMENTER_INPUTS as readonly string[]).includes(c.input)) {
+    throw new NbfError(`${what}: input must be one of ${SEGMENTER_INPUTS.join(', ')}, got ${JSON.stringify(c.input)}`);
+  }
+  const channels = segmenterInputChannels(c.input);
+  if (c.encoder.inputChannels !== channels) {
+    throw new NbfError(`${what}: input "${c.input ?? 'rgb'}" needs encoder.inputChannels ${channels}${channels === 3 ? ' (RGB pictures)' : ' (RGB + 24 landmark heatmaps)'}, got ${c.encoder.inputChannels}`);
+  }
   const stride = resnetStride(c.encoder);
   if (!Number.isInteger(c.inputSize) || c.inputSize < stride || c.inputSize > 2048 || c.inputSize % stride !== 0) {
     throw new NbfError(`${what}: inputSize must be a multiple of the encoder's stride ${stride} in ${stride}..2048, got ${c.inputSize}`);
@@ -382,11 +412,16 @@ export function checkSegmenterConfig(c: SegmenterConfig, what = 'segmenter confi
   if (!Number.isInteger(d.crpStages) || d.crpStages < 1 || d.crpStages > 8) throw new NbfError(`${what}: decoder.crpStages must be an integer in 1..8, got ${d.crpStages}`);
 }
 
-/** Looks a named configuration up ("compact", "paper"), optionally at another input size. */
-export function segmenterConfig(name: string, overrides: { inputSize?: number } = {}): SegmenterConfig {
+/**
+ * Looks a named configuration up ("compact", "paper"), optionally at another input size or reading
+ * another input (the encoder's input channels follow it).
+ */
+export function segmenterConfig(name: string, overrides: { inputSize?: number; input?: SegmenterInput } = {}): SegmenterConfig {
   const c = (SEGMENTER_CONFIGS as Record<string, SegmenterConfig>)[name];
   if (!c) throw new NbfError(`unknown segmenter configuration "${name}" (known: ${Object.keys(SEGMENTER_CONFIGS).join(', ')})`);
   const config = { ...(structuredClone(c) as SegmenterConfig), ...overrides };
+  if (overrides.input !== undefined) config.encoder = { ...config.encoder, inputChannels: segmenterInputChannels(overrides.input) };
+  if (config.input === 'rgb') delete config.input;
   checkSegmenterConfig(config, `segmenter "${name}"`);
   return config;
 }
@@ -424,27 +459,48 @@ export class SegmenterNetwork {
     }
   }
 
+  /** Whether it reads landmark heatmaps beside the picture (config.input 'rgb+landmarks'). */
+  get readsLandmarks(): boolean {
+    return segmenterReadsLandmarks(this.config);
+  }
+
   /**
    * images [N, H, W, 3] RGB in [0, 1] (H, W multiples of the stride) → logits [N, H, W, classes].
+   * A network that reads landmarks takes them as `landmarks` [N, H, W, 24] (nn/landmark-heatmaps.ts;
+   * omitted: none found, all zero); one that does not refuses them.
    * At inference (training false) the encoder runs with batch norm folded into its convolutions
    * when `params` is this network's own record (ResNetForwardOptions); `{ folded: false }` runs the
    * plain path.
    */
-  forward(params: ParamRecord, images: Tensor, training: boolean, options: { folded?: boolean } = {}): Tensor {
+  forward(params: ParamRecord, images: Tensor, training: boolean, options: { folded?: boolean; landmarks?: Tensor } = {}): Tensor {
     if (images.rank !== 4 || images.shape[3] !== 3) throw new ShapeError(`segmenter "${this.config.name}": pictures must be [N, H, W, 3], got ${describe(images.shape)}`);
-    const [, H, W] = images.shape;
+    const [N, H, W] = images.shape;
     if (H % this.stride !== 0 || W % this.stride !== 0) {
       throw new ShapeError(`segmenter "${this.config.name}": picture height and width must be multiples of ${this.stride}, got ${describe(images.shape)}`);
     }
-    const x = addScalar(mulScalar(images, SEGMENTER_INPUT_SCALE), SEGMENTER_INPUT_OFFSET);
+    const picture = addScalar(mulScalar(images, SEGMENTER_INPUT_SCALE), SEGMENTER_INPUT_OFFSET);
+    let x = picture;
+    if (this.readsLandmarks) {
+      const L = SEGMENTER_LANDMARK_CHANNELS;
+      const heat = options.landmarks ?? this.runtime.fill([N, H, W, L], 0);
+      if (heat.rank !== 4 || heat.shape[0] !== N || heat.shape[1] !== H || heat.shape[2] !== W || heat.shape[3] !== L) {
+        throw new ShapeError(`segmenter "${this.config.name}": landmark heatmaps must be [${N}, ${H}, ${W}, ${L}] for pictures ${describe(images.shape)}, got ${describe(heat.shape)}`);
+      }
+      x = concat([picture, heat], 3);
+    } else if (options.landmarks) {
+      throw new NbfError(`segmenter "${this.config.name}" reads the picture alone (input "rgb"); it was given landmark heatmaps`);
+    }
     const features = this.encoder.forwardFeatures(params, x, training, { foldBatchNorm: !training && (options.folded ?? true) });
     const logits = this.head.apply(params, this.decoder.apply(params, features));
     return resizeBilinear(logits, [H, W]);
   }
 
-  /** Labels [N, H, W, 1] (argmax of the logits) with this network's own parameters, at inference. */
-  predict(images: Tensor): Tensor {
-    return this.runtime.scope(() => predictLabels(this.forward(this.params.toRecord(), images, false)));
+  /**
+   * Labels [N, H, W, 1] (argmax of the logits) with this network's own parameters, at inference
+   * (`landmarks` as forward's).
+   */
+  predict(images: Tensor, landmarks?: Tensor): Tensor {
+    return this.runtime.scope(() => predictLabels(this.forward(this.params.toRecord(), images, false, { landmarks })));
   }
 
   /** Parameters and buffers together (what a weights file holds). */

@@ -148,6 +148,43 @@ export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what 
   return { ...meta, reinitialised };
 }
 
+/**
+ * Loads a segmenter weights file into a network being trained (`nbf train segmenter --init`): the
+ * same configuration, or the same network reading more input channels (config.input
+ * 'rgb+landmarks' from an 'rgb' file). Then the stem's filters keep the file's weights for the
+ * picture's 3 channels and start at zero for the rest, so the network begins exactly as the file's
+ * and learns what the new channels add. The raw weights: no prior correction (loadSegmenterWeights).
+ */
+export function assignSegmenterWeights(net: SegmenterNetwork, bytes: Uint8Array, what = 'weights file'): SegmenterWeightsMeta & { widened: string[] } {
+  const { meta, entries: fileEntries } = readWeightsMeta(bytes, what, 'segmenter');
+  const strip = (c: SegmenterConfig) => JSON.stringify({ ...c, input: undefined, encoder: { ...c.encoder, inputChannels: undefined } });
+  if (strip(meta.config) !== strip(net.config) || meta.config.encoder.inputChannels > net.config.encoder.inputChannels) {
+    throw new ParamFormatError(`${what} holds the segmenter configuration "${meta.config.name}" (${meta.config.input ?? 'rgb'}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${net.config.input ?? 'rgb'}, ${net.config.inputSize}²) or the same reading fewer input channels`);
+  }
+  const widened: string[] = [];
+  const entries = fileEntries.map((e) => {
+    if (e.name.startsWith(BUFFER_PREFIX) || !net.params.has(e.name)) return e;
+    const shape = net.params.get(e.name).shape;
+    if (shape.length === e.shape.length && shape.every((d, k) => d === e.shape[k])) return e;
+    // A convolution's filters [k, k, Cin, Cout] with more input channels: zeros for the new ones.
+    const [kh, kw, cin, cout] = e.shape;
+    if (e.shape.length !== 4 || shape[0] !== kh || shape[1] !== kw || shape[3] !== cout || shape[2] < cin) return e; // validate names it
+    const data = new Float32Array(kh * kw * shape[2] * cout);
+    for (let p = 0; p < kh * kw; p++) {
+      for (let c = 0; c < cin; c++) data.set(e.data.subarray((p * cin + c) * cout, (p * cin + c + 1) * cout), (p * shape[2] + c) * cout);
+    }
+    widened.push(e.name);
+    return { name: e.name, shape: [...shape], data };
+  });
+  const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
+  const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
+  net.params.validate(params, what);
+  net.buffers.validate(buffers, `${what} (buffers)`);
+  net.params.assign(params, what);
+  net.buffers.assign(buffers, `${what} (buffers)`);
+  return { ...meta, widened };
+}
+
 /** Checks the file's tensors against a freshly built network and loads them (all or nothing). */
 function loadInto<T extends TrainedNetwork & { dispose(): void }>(network: T, entries: NamedArray[], what: string): T {
   const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));

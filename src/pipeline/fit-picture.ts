@@ -107,7 +107,9 @@ export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, land
   const mask = landmarks?.mask;
   const hasMask = !!mask && mask.length === image.width * image.height;
   const personBox = hasMask ? maskBox(mask, image.width, image.height) : null;
-  const found = segmentPerson(segmenter, image, personBox ? { personBox } : {});
+  // A segmenter that reads landmarks gets BlazePose's joints (the landmarks' bones still settle the sides).
+  const joints = landmarks && segmenter.readsLandmarks ? bodyJointTargets(landmarks) : null;
+  const found = segmentPerson(segmenter, image, { ...(personBox ? { personBox } : {}), joints });
   let labels = hasMask ? fuseWithPersonMask(found.labels, mask, image.width, image.height) : found.labels;
   if (landmarks) labels = sidesFromLandmarks(labels, image.width, image.height, landmarks.keypoints);
   return { ...found, labels, personMask: hasMask, sidesFromLandmarks: !!landmarks };

@@ -9,6 +9,11 @@
  *      among the 4 nearest network pixels (a bilinear vote: smooth edges, never a class that is not
  *      there)
  *
+ * A segmenter that reads landmarks (config.input 'rgb+landmarks') also gets the person's joints as
+ * a detector gave them (`joints`: BlazePose's through landmarks/to-body-joints.ts, picture pixels),
+ * drawn as heatmaps in the square it reads (nn/landmark-heatmaps.ts); without them, none (zeros:
+ * no person found by the detector), which it was trained to read too.
+ *
  * Images of the result: parts (NBF's palette), labels (the class index in the red channel, 0..12)
  * and an overlay of the parts on the dimmed picture.
  */
@@ -19,6 +24,35 @@ import { cropPicture, wholePictureRoi, type Roi } from '../landmarks/roi.js';
 import { NBF_PARTS } from '../smpl/types.js';
 import { NoPersonError } from '../landmarks/blazepose.js';
 import { pixelBox } from '../util/pixel-box.js';
+import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
+
+/** A detector's joints in picture pixels: 24 × 2 (the body model's joints) and 24 visibilities (0: none). */
+export interface DetectedJointsInPicture {
+  joints2d: ArrayLike<number>;
+  visibility: ArrayLike<number>;
+}
+
+/** Heatmaps [1, S, S, 24] of picture-pixel joints seen through the square `roi` at side S (visibility 0 or no position: none). */
+export function jointHeatmapsInRoi(net: SegmenterNetwork, joints: DetectedJointsInPicture, roi: Roi, S: number) {
+  const J = HEATMAP_JOINTS;
+  if (joints.joints2d.length !== 2 * J || joints.visibility.length !== J) {
+    throw new NbfError(`segmentPicture: joints must be ${J} × 2 pixels and ${J} visibilities, got ${joints.joints2d.length} and ${joints.visibility.length}`);
+  }
+  const k = S / roi.size;
+  const [x0, y0] = [roi.cx - roi.size / 2, roi.cy - roi.size / 2];
+  const at = new Float32Array(2 * J).fill(NaN);
+  const confidence = new Float32Array(J);
+  for (let j = 0; j < J; j++) {
+    const v = joints.visibility[j];
+    const [x, y] = [joints.joints2d[2 * j], joints.joints2d[2 * j + 1]];
+    if (!(v > 0) || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+    at[2 * j] = (x - x0) * k;
+    at[2 * j + 1] = (y - y0) * k;
+    confidence[j] = Math.min(1, v);
+  }
+  return landmarkHeatmaps(net.runtime, at, confidence, 1, S);
+}
 
 export interface PictureSegmentation {
   width: number;
@@ -35,9 +69,10 @@ export interface PictureSegmentation {
 
 /**
  * Segments a picture. `size`: the network's input side (default the configuration's, the size it was
- * trained at; any multiple of the encoder's stride works).
+ * trained at; any multiple of the encoder's stride works). `joints`: a detector's joints, for a
+ * segmenter that reads landmarks (ignored by one that does not).
  */
-export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; roi?: Roi } = {}): PictureSegmentation {
+export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; roi?: Roi; joints?: DetectedJointsInPicture | null } = {}): PictureSegmentation {
   const S = options.size ?? net.config.inputSize;
   if (!Number.isInteger(S) || S < net.stride || S % net.stride !== 0) throw new NbfError(`segmentPicture: the input size must be a multiple of ${net.stride}, got ${S}`);
   const { width, height } = image;
@@ -46,7 +81,8 @@ export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options:
   const crop = cropPicture(image, roi, S);
   const rt = net.runtime;
   const t0 = performance.now();
-  const out = rt.scope(() => net.predict(rt.tensor(crop, [1, S, S, 3])).readSync());
+  const joints = net.readsLandmarks ? options.joints : null;
+  const out = rt.scope(() => net.predict(rt.tensor(crop, [1, S, S, 3]), joints ? jointHeatmapsInRoi(net, joints, roi, S) : undefined).readSync());
   const networkMs = performance.now() - t0;
   const inputLabels = Uint8Array.from(out);
   return { width, height, labels: labelsToPicture(inputLabels, S, roi, width, height, net.config.classes), inputSize: S, inputLabels, roi, networkMs };
@@ -115,7 +151,7 @@ export interface PersonSegmentation extends PictureSegmentation {
  * square around it in which the person fills PERSON_FILL_SEGMENT of the side, as in the training
  * renders. Throws NoPersonError when the first pass finds (almost) no foreground.
  */
-export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; personBox?: readonly [number, number, number, number] } = {}): PersonSegmentation {
+export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; personBox?: readonly [number, number, number, number]; joints?: DetectedJointsInPicture | null } = {}): PersonSegmentation {
   const { width, height } = image;
   let first: PictureSegmentation | null = null;
   let box: [number, number, number, number];
@@ -124,7 +160,7 @@ export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: 
     box = [...options.personBox];
     if (!box.every(Number.isFinite) || !(box[2] > box[0] && box[3] > box[1])) throw new NbfError(`segmentPerson: person box [${box.join(', ')}] is empty`);
   } else {
-    first = segmentPicture(net, image, { size: options.size });
+    first = segmentPicture(net, image, { size: options.size, joints: options.joints });
     const labels = first.labels;
     const found = pixelBox(width, height, (i) => labels[i] !== 0);
     if (!found.box || found.count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
@@ -134,7 +170,7 @@ export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: 
   }
   const [x0, y0, x1, y1] = box;
   const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
-  const second = segmentPicture(net, image, { size: options.size, roi });
+  const second = segmentPicture(net, image, { size: options.size, roi, joints: options.joints });
   return { ...second, networkMs: (first?.networkMs ?? 0) + second.networkMs, box, first, boxFrom: first ? 'segmenter' : 'given' };
 }
 

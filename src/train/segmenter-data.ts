@@ -6,6 +6,11 @@
  *   images   [N, S, S, 3] the rendered person (shading, augmentations) in RGB [0, 1]; the network
  *            scales it to [−1, 1] itself
  *   labels   [N, S, S, 1] class per pixel as floats: 0 background, 1..12 NBF's parts (NBF_PARTS)
+ *   landmarks [N, S, S, 24] for a segmenter that reads them (config.input 'rgb+landmarks'): the
+ *            person's true joints as a landmark detector sees them (synth/landmark-noise.ts, the
+ *            landmark fitter's training input, drawn per example from the seed), as heatmaps
+ *            (nn/landmark-heatmaps.ts); an example misses them all (zeros: the detector found no one)
+ *            with probability `missing`
  *
  * Class weights ('auto'): the loss weights class k by 1/√f_k, f_k its share of the pixels counted
  * on the first batches of the training seed, scaled so that the mean weight per pixel is 1
@@ -19,16 +24,32 @@ import { NbfError } from '../runtime/errors.js';
 import { disposeBatch, type SynthGenerator } from '../synth/generate.js';
 import type { ExampleParams, SamplerOptions } from '../synth/sampler.js';
 import { SEGMENTER_CLASSES } from '../nn/refinenet.js';
+import { HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
+import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { detectLandmarkJoints, type LandmarkNoiseOptions } from '../synth/landmark-noise.js';
+import { exampleSeed } from '../synth/sampler.js';
+import { Rng } from '../util/random.js';
 
 export interface SegmenterBatch {
   images: Tensor;
   labels: Tensor;
+  /** [N, S, S, 24] landmark heatmaps, when the options ask for them. */
+  landmarks: Tensor | null;
   examples: ExampleParams[];
+}
+
+export interface SegmenterLandmarkOptions {
+  /** The detector's mistakes (default: synth/landmark-noise.ts's defaults). */
+  noise?: LandmarkNoiseOptions;
+  /** Probability per example that the detector finds no one: all heatmaps zero (default 0.1). */
+  missing?: number;
 }
 
 export interface SegmenterDataOptions {
   size: number;
   sampler?: Omit<SamplerOptions, 'size'>;
+  /** Draw landmark heatmaps too (a segmenter that reads them). */
+  landmarks?: SegmenterLandmarkOptions;
 }
 
 /** Renders examples start..start+n−1 of a seed as a segmenter batch (the caller disposes it). */
@@ -38,6 +59,7 @@ export function segmenterBatch(rt: Runtime, generator: SynthGenerator, n: number
     return rt.scope(() => ({
       images: rt.view(synth.inputs.rgb, synth.inputs.rgb.shape),
       labels: rt.view(synth.inputs.labels, synth.inputs.labels.shape),
+      landmarks: options.landmarks ? simulatedLandmarkHeatmaps(rt, synth.targets.joints2d.readSync(), synth.examples, seed, options.size, options.landmarks) : null,
       examples: synth.examples,
     }));
   } finally {
@@ -45,9 +67,30 @@ export function segmenterBatch(rt: Runtime, generator: SynthGenerator, n: number
   }
 }
 
+/**
+ * Heatmaps [n, S, S, 24] of the true joints (n × 24 × 2 pixels of the S×S pictures) as a detector
+ * sees them; example i's mistakes come from (seed, its index), so a validation set is fixed.
+ */
+export function simulatedLandmarkHeatmaps(rt: Runtime, truth: Float32Array, examples: readonly ExampleParams[], seed: number, size: number, o: SegmenterLandmarkOptions = {}): Tensor {
+  const J = HEATMAP_JOINTS;
+  const n = examples.length;
+  const missing = o.missing ?? 0.1;
+  const joints = new Float32Array(n * J * 2);
+  const confidence = new Float32Array(n * J);
+  examples.forEach((e, i) => {
+    const rng = new Rng(exampleSeed((seed ^ 0x5e9a1d) >>> 0, e.index));
+    if (rng.next() < missing) return; // confidence 0: no heatmap
+    const d = detectLandmarkJoints(truth, rng, o.noise, i * J * 2);
+    joints.set(d.joints2d, i * J * 2);
+    confidence.set(d.confidence, i * J);
+  });
+  return landmarkHeatmaps(rt, joints, confidence, n, size);
+}
+
 export function disposeSegmenterBatch(b: SegmenterBatch): void {
   b.images.dispose();
   b.labels.dispose();
+  b.landmarks?.dispose();
 }
 
 /** Pixels per class (0..classes−1) over examples 0..count−1 of a seed. */

@@ -17,13 +17,13 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
 import { valueAndGrad } from '../autodiff/tape.js';
-import { SegmenterNetwork, segmenterLoss, type SegmenterConfig } from '../nn/refinenet.js';
-import { encodeSegmenterWeights } from '../nn/weights-file.js';
+import { SegmenterNetwork, segmenterLoss, segmenterReadsLandmarks, type SegmenterConfig } from '../nn/refinenet.js';
+import { assignSegmenterWeights, encodeSegmenterWeights } from '../nn/weights-file.js';
 import type { ParamRecord } from '../nn/layers.js';
 import type { SynthGenerator } from '../synth/generate.js';
 import type { SamplerOptions } from '../synth/sampler.js';
 import { evaluateSegmenter, SEGMENTER_CLASS_NAMES, type SegmenterEvaluation } from '../eval/segmenter-eval.js';
-import { classPixelCounts, disposeSegmenterBatch, inverseSqrtClassWeights, segmenterBatch } from './segmenter-data.js';
+import { classPixelCounts, disposeSegmenterBatch, inverseSqrtClassWeights, segmenterBatch, type SegmenterLandmarkOptions } from './segmenter-data.js';
 import { renderCurves, smooth } from './curves.js';
 import { logPoints, resolveRunSettings, runLog, runTraining, type LogRecord, type TrainingRunOptions } from './training-run.js';
 
@@ -45,6 +45,14 @@ export interface TrainSegmenterOptions extends TrainingRunOptions {
   valBatch?: number;
   /** Called with each validation (tests). */
   onValidation?: (v: SegmenterEvaluation & { step: number }) => void;
+  /**
+   * A segmenter weights file to start from (`--init`) instead of a random initialisation: the same
+   * configuration, or the same reading landmarks too (assignSegmenterWeights: the new input
+   * channels start at zero). The optimizer starts afresh.
+   */
+  init?: { bytes: Uint8Array; path: string };
+  /** For a segmenter that reads landmarks: the simulated detector's mistakes (training and validation). */
+  landmarks?: SegmenterLandmarkOptions;
 }
 
 export interface TrainSegmenterResult {
@@ -68,8 +76,9 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
   if (Array.isArray(mode) && mode.length !== K) throw new NbfError(`${LABEL}: ${mode.length} class weights for ${K} classes`);
   if (typeof mode === 'string' && mode !== 'auto' && mode !== 'none') throw new NbfError(`${LABEL}: class weights must be 'auto', 'none' or ${K} numbers, got ${JSON.stringify(mode)}`);
   const size = o.config.inputSize;
-  const data = { size, sampler: o.data?.sampler };
-  const trainingData = { size, sampler: { ...o.data?.sampler, ...o.data?.trainingSampler } };
+  const landmarks = segmenterReadsLandmarks(o.config) ? (o.landmarks ?? {}) : undefined;
+  const data = { size, sampler: o.data?.sampler, landmarks };
+  const trainingData = { size, sampler: { ...o.data?.sampler, ...o.data?.trainingSampler }, landmarks };
   const log = runLog(o);
   const measureBatches = o.classWeightBatches ?? 8;
   let classWeights: number[] | undefined = Array.isArray(mode) ? [...mode] : undefined;
@@ -80,6 +89,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
     // The latest sitting's drawing (a resume may change it).
     trainingOptions.sampler = o.data?.sampler ?? {};
     trainingOptions.trainingSampler = o.data?.trainingSampler ?? {};
+    if (landmarks) trainingOptions.landmarks = landmarks;
   };
   const measure = () => {
     const count = measureBatches * s.batch;
@@ -91,6 +101,11 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
 
   const net = new SegmenterNetwork(rt, o.config, { seed: o.initSeed ?? 0 });
   try {
+    // Loaded before the run folder is made: a file of another configuration is refused with nothing written.
+    if (o.init) {
+      const loaded = assignSegmenterWeights(net, o.init.bytes, o.init.path);
+      if (loaded.widened.length) log(`${LABEL}: ${o.init.path} reads ${loaded.config.input ?? 'rgb'}; this run reads ${o.config.input ?? 'rgb'}: ${loaded.widened.join(', ')} take the file's weights for its channels and zeros for the new ones`);
+    }
     const result = await runTraining<SegmenterEvaluation>({
       label: LABEL,
       network: net,
@@ -112,7 +127,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
         const b = segmenterBatch(rt, generator, s.batch, s.seed, step * s.batch, trainingData);
         let loss: number;
         try {
-          const { value, grads } = valueAndGrad((params: ParamRecord) => segmenterLoss(net.forward(params, b.images, true), b.labels, { classWeights }))(net.params.toRecord());
+          const { value, grads } = valueAndGrad((params: ParamRecord) => segmenterLoss(net.forward(params, b.images, true, { landmarks: b.landmarks ?? undefined }), b.labels, { classWeights }))(net.params.toRecord());
           try {
             optimizer.step(net.params, grads);
           } finally {
@@ -125,7 +140,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
         }
         return { loss };
       },
-      validate: () => evaluateSegmenter(rt, net, generator, { seed: s.valSeed, count: s.valCount, batch: o.valBatch ?? 16, classWeights, sampler: data.sampler }),
+      validate: () => evaluateSegmenter(rt, net, generator, { seed: s.valSeed, count: s.valCount, batch: o.valBatch ?? 16, classWeights, sampler: data.sampler, landmarks }),
       describeValidation: (v) => `loss ${v.summary.loss.toFixed(4)}, mIoU ${percent(v.summary.mIoU)}, foreground IoU ${percent(v.summary.foregroundIoU)}, pixel accuracy ${percent(v.summary.pixelAccuracy)} (all background: ${percent(v.baseline.pixelAccuracy)})`,
       encodeBest: (info) => encodeSegmenterWeights(net, { info }),
       curves: (history, v) => curvesPng(history, v.baseline),
