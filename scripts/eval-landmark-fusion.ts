@@ -7,7 +7,9 @@
  *        [--segmenter F.nbfw] [--prior-correction A] [--count N] [--size PX] [--backgrounds DIR] [--json FILE]
  *
  * Pictures: seed 900001 (never drawn by training), a second person in 30 %, 25 % seen from behind,
- * photo backgrounds in 60 % when --backgrounds is given (scripts/fetch-backgrounds.sh).
+ * photo backgrounds in 60 % when --backgrounds is given (scripts/fetch-backgrounds.sh). BlazePose
+ * full unless --model names another. A segmenter that reads landmarks (input 'rgb+landmarks') reads
+ * BlazePose's joints in every row but "segmenter alone" (none: as if BlazePose found no one).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,6 +27,8 @@ import { NoPersonError } from '../src/landmarks/blazepose.js';
 import { fuseWithPersonMask, maskBox, PERSON_MASK_THRESHOLD } from '../src/pipeline/person-mask.js';
 import { sidesFromLandmarks } from '../src/pipeline/landmark-sides.js';
 import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
+import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
+import type { BlazePoseVariant } from '../src/landmarks/model-files.js';
 
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,9 +46,9 @@ const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir
 const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
 const priorCorrection = flag('prior-correction') === undefined ? undefined : Number(flag('prior-correction'));
 const segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(weightsPath)), weightsPath, { priorCorrection }).network;
-const landmarker = createPoseLandmarker(rt, {});
+const landmarker = createPoseLandmarker(rt, { variant: flag('model') as BlazePoseVariant | undefined });
 const K = SEGMENTER_CLASSES;
-const variants = ['segmenter alone', 'mask alone (person/background)', 'gated by the mask', 'gated + filled', 'sides from BlazePose only', 'mask + fill + sides (--route both)'] as const;
+const variants = ['segmenter alone', 'segmenter reading BlazePose\'s joints', 'mask alone (person/background)', 'gated by the mask', 'gated + filled', 'sides from BlazePose only', 'mask + fill + sides (--route both)'] as const;
 const confusion = variants.map(() => new Float64Array(K * K));
 let found = 0;
 for (let i = 0; i < count; i++) {
@@ -61,18 +65,22 @@ for (let i = 0; i < count; i++) {
   }
   const mask = landmarks?.mask ?? null;
   const box = mask ? maskBox(mask, size, size) : null;
-  let alone: Uint8Array;
-  let guided: Uint8Array;
-  try { alone = Uint8Array.from(segmentPerson(segmenter, image).labels); } catch (e) { if (!(e instanceof NoPersonError)) throw e; alone = new Uint8Array(size * size); }
-  guided = box ? Uint8Array.from(segmentPerson(segmenter, image, { personBox: box }).labels) : alone;
+  const joints = landmarks && segmenter.readsLandmarks ? bodyJointTargets(landmarks) : null;
+  const segmented = (options: Parameters<typeof segmentPerson>[2]) => {
+    try { return Uint8Array.from(segmentPerson(segmenter, image, options).labels); } catch (e) { if (!(e instanceof NoPersonError)) throw e; return new Uint8Array(size * size); }
+  };
+  const alone = segmented({});
+  const withJoints = joints ? segmented({ joints }) : alone;
+  const guided = box ? segmented({ personBox: box, joints }) : withJoints;
   const gated = mask ? guided.map((l, p) => (mask[p] >= PERSON_MASK_THRESHOLD ? l : 0)) : guided;
   const filled = mask ? fuseWithPersonMask(guided, mask, size, size) : guided;
   const maps = [
     alone,
+    withJoints,
     truth.map((t, p) => (mask && mask[p] >= PERSON_MASK_THRESHOLD ? (t === 0 ? 1 : t) : 0)), // only its person/background counts
     gated,
     filled,
-    landmarks ? sidesFromLandmarks(alone, size, size, landmarks.keypoints) : alone,
+    landmarks ? sidesFromLandmarks(withJoints, size, size, landmarks.keypoints) : withJoints,
     landmarks ? sidesFromLandmarks(filled, size, size, landmarks.keypoints) : filled,
   ];
   maps.forEach((m, v) => accumulateConfusion(confusion[v], truth, m, K));
@@ -83,7 +91,7 @@ const rows = variants.map((name, v) => {
   const m = confusionMetrics(confusion[v], K);
   return { name, mIoU: m.mIoU, foregroundIoU: m.foregroundIoU, pixelAccuracy: m.pixelAccuracy };
 });
-console.log(`${count} pictures at ${size}², BlazePose found a person in ${found}; segmenter ${weightsPath}`);
+console.log(`${count} pictures at ${size}², BlazePose ${landmarker.variant} found a person in ${found}; segmenter ${weightsPath}${segmenter.readsLandmarks ? ' (reads BlazePose\'s joints but alone)' : ''}`);
 for (const r of rows) console.log(`${r.name.padEnd(36)} mIoU ${(100 * r.mIoU).toFixed(1).padStart(5)} %  person IoU ${(100 * r.foregroundIoU).toFixed(1).padStart(5)} %  pixel accuracy ${(100 * r.pixelAccuracy).toFixed(1).padStart(5)} %`);
 if (jsonPath) {
   mkdirSync(dirname(jsonPath), { recursive: true });

@@ -6,7 +6,7 @@
  * and its new channels change nothing until trained), where segmentPicture draws the joints
  * (src/pipeline/segment.ts), a short training run that lowers the validation loss, and the CLI flags.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { jointHeatmapsInRoi, segmentPicture } from '../src/pipeline/segment.js';
 import { disposeBatch, SynthGenerator } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { Rng } from '../src/util/random.js';
+import { encodePng, rgbFloatsToImage } from '../src/io/image.js';
 
 const rt = testRuntime();
 const generator = new SynthGenerator(rt, loadOpenBodyModel());
@@ -221,5 +222,26 @@ describe('segmenter reading landmarks', () => {
     r = await captureCommand(() => main(['eval', 'segmenter', '--landmarks', 'full', '--count', '1']));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/reads the picture alone \(input "rgb"\)/);
+  });
+
+  it('nbf segment: a segmenter that reads landmarks runs BlazePose on each picture; an RGB one refuses --landmarks', async () => {
+    const weights = join(root, 'short', BEST_FILE);
+    const picture = join(root, 'person.png');
+    const b = generator.generateBatch(1, { size: 96, seed: 900101, start: 0 });
+    writeFileSync(picture, encodePng(rgbFloatsToImage(b.inputs.rgb.readSync(), 96, 96)));
+    disposeBatch(b);
+    const out = join(root, 'segment-out');
+    let r = await captureCommand(() => main(['segment', picture, '--weights', weights, '--landmarks', 'lite', '--out', out]));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/BlazePose lite('s joints| found no one)/);
+    expect(existsSync(join(out, 'person', 'parts.png'))).toBe(true);
+    r = await captureCommand(() => main(['segment', picture, '--landmarks', 'lite', '--out', join(root, 'segment-rgb')]));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--landmarks: .*nbf-segmenter-compact.nbfw reads the picture alone/);
+    expect(existsSync(join(root, 'segment-rgb'))).toBe(false);
+    r = await captureCommand(() => main(['segment', picture, '--landmarks', 'medium']));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--landmarks must be one of none, lite, full, heavy, got "medium"/);
   });
 });

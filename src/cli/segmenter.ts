@@ -28,7 +28,7 @@ import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture } from
 import { readImageFile } from '../io/image-file.js';
 import { encodePng, rgbFloatsToImage } from '../io/image.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../landmarks/model-files.js';
+import { BLAZEPOSE_VARIANTS, createPoseLandmarker, DEFAULT_BLAZEPOSE_VARIANT, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { NoPersonError, type PoseLandmarker } from '../landmarks/blazepose.js';
 import { bodyJointTargets } from '../landmarks/to-body-joints.js';
 import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
@@ -40,7 +40,7 @@ import { expandImageArgs, outputNames } from './landmarks.js';
 
 export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--input rgb|rgb+landmarks [--truncation R] [--landmarks-missing P]] [--init FILE.nbfw] [--body-model FILE]';
 export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--prior-correction A] [--landmarks simulated|none|lite|full|heavy] [--body-model FILE]';
-export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A]';
+export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A] [--landmarks lite|full|heavy|none]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
 /** Where a shipped segmenter would be (none is trained yet). */
@@ -377,8 +377,12 @@ export async function segment(argv: string[]): Promise<number> {
   let weightsPath: string;
   let size: number | undefined;
   let priorCorrection: number;
+  let landmarkFlag: string | undefined;
   try {
-    const args = parseArgs(argv, ['out', 'weights', 'size', 'prior-correction']);
+    const args = parseArgs(argv, ['out', 'weights', 'size', 'prior-correction', 'landmarks']);
+    landmarkFlag = stringFlag(args, 'landmarks');
+    const known = ['none', ...BLAZEPOSE_VARIANTS];
+    if (landmarkFlag !== undefined && !known.includes(landmarkFlag)) throw new ArgError(`--landmarks must be one of ${known.join(', ')}, got "${landmarkFlag}"`);
     priorCorrection = numberFlag(args, 'prior-correction', SEGMENTER_PRIOR_CORRECTION, 0, 10);
     if (!args.positional.length) throw new ArgError('give at least one picture (PNG or JPEG) or folder');
     weightsPath = segmenterWeightsPath(stringFlag(args, 'weights'));
@@ -396,15 +400,31 @@ export async function segment(argv: string[]): Promise<number> {
   const rt = createNodeContext();
   let failures = 0;
   let network: SegmenterNetwork | null = null;
+  let landmarker: PoseLandmarker | null = null;
   try {
     network = loadNetwork(rt, weightsPath, priorCorrection).network;
     if (size !== undefined && size % network.stride !== 0) throw new ArgError(`--size must be a multiple of the segmenter's stride ${network.stride}, got ${size}`);
+    // A segmenter that reads landmarks gets BlazePose's joints (full unless --landmarks says otherwise).
+    if (landmarkFlag !== undefined && landmarkFlag !== 'none' && !network.readsLandmarks) throw new ArgError(`--landmarks: ${weightsPath} reads the picture alone (input "rgb")`);
+    const variant = network.readsLandmarks ? (landmarkFlag ?? DEFAULT_BLAZEPOSE_VARIANT) : 'none';
+    if (variant !== 'none') landmarker = createPoseLandmarker(rt, { variant: variant as BlazePoseVariant });
     const names = outputNames(inputs);
     for (const [i, path] of inputs.entries()) {
       const prefix = inputs.length > 1 ? `[${i + 1}/${inputs.length}] ` : '';
       try {
         const image = await readImageFile(path);
-        const s = segmentPicture(network, image, { size });
+        let joints = null;
+        let seen = '';
+        if (landmarker) {
+          try {
+            joints = bodyJointTargets(landmarker.detect(image));
+            seen = `, BlazePose ${variant}'s joints`;
+          } catch (e) {
+            if (!(e instanceof NoPersonError)) throw e;
+            seen = `, BlazePose ${variant} found no one`;
+          }
+        }
+        const s = segmentPicture(network, image, { size, joints });
         const dir = join(out, names[i]);
         writeFolderAtomically(dir, [
           { path: join(dir, 'parts.png'), data: encodePng(partsImage(s.labels, s.width, s.height)) },
@@ -414,7 +434,7 @@ export async function segment(argv: string[]): Promise<number> {
         let person = 0;
         const present = new Set<number>();
         for (const l of s.labels) if (l > 0) { person++; present.add(l); }
-        console.log(`${prefix}${path} (${s.width}×${s.height}): person ${((100 * person) / s.labels.length).toFixed(1)} % of the picture, ${present.size}/12 parts, network ${s.networkMs.toFixed(0)} ms at ${s.inputSize}² → ${dir}/`);
+        console.log(`${prefix}${path} (${s.width}×${s.height}): person ${((100 * person) / s.labels.length).toFixed(1)} % of the picture, ${present.size}/12 parts, network ${s.networkMs.toFixed(0)} ms at ${s.inputSize}²${seen} → ${dir}/`);
       } catch (e) {
         if (!(e instanceof NbfError)) throw e;
         failures++;
@@ -428,6 +448,7 @@ export async function segment(argv: string[]): Promise<number> {
     }
     throw e;
   } finally {
+    landmarker?.dispose();
     network?.dispose();
     rt.destroy();
   }
