@@ -139,12 +139,7 @@ export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what 
       return { name: e.name, shape: [...t.shape], data: t.readSync() };
     });
   }
-  const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
-  const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
-  net.params.validate(params, what);
-  net.buffers.validate(buffers, `${what} (buffers)`);
-  net.params.assign(params, what);
-  net.buffers.assign(buffers, `${what} (buffers)`);
+  assignEntries(net, entries, what);
   return { ...meta, reinitialised };
 }
 
@@ -176,24 +171,24 @@ export function assignSegmenterWeights(net: SegmenterNetwork, bytes: Uint8Array,
     widened.push(e.name);
     return { name: e.name, shape: [...shape], data };
   });
+  assignEntries(net, entries, what);
+  return { ...meta, widened };
+}
+
+/** A weights file's tensors into a network's parameters and ("buffer/…") buffers, all checked before any is replaced. */
+function assignEntries(net: TrainedNetwork, entries: readonly NamedArray[], what: string): void {
   const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
   const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
   net.params.validate(params, what);
   net.buffers.validate(buffers, `${what} (buffers)`);
   net.params.assign(params, what);
   net.buffers.assign(buffers, `${what} (buffers)`);
-  return { ...meta, widened };
 }
 
 /** Checks the file's tensors against a freshly built network and loads them (all or nothing). */
 function loadInto<T extends TrainedNetwork & { dispose(): void }>(network: T, entries: NamedArray[], what: string): T {
-  const params = entries.filter((e) => !e.name.startsWith(BUFFER_PREFIX));
-  const buffers = entries.filter((e) => e.name.startsWith(BUFFER_PREFIX)).map((e) => ({ ...e, name: e.name.slice(BUFFER_PREFIX.length) }));
   try {
-    network.params.validate(params, what);
-    network.buffers.validate(buffers, `${what} (buffers)`);
-    network.params.assign(params, what);
-    network.buffers.assign(buffers, `${what} (buffers)`);
+    assignEntries(network, entries, what);
   } catch (e) {
     network.dispose();
     throw e;
