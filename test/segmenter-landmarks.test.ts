@@ -199,7 +199,9 @@ describe('segmenter reading landmarks', () => {
     expect(losses[1]).toBeLessThan(losses[0]);
     const meta = readWeightsMeta(readFileSync(join(out, BEST_FILE)), 'best.nbfw', 'segmenter').meta;
     expect(meta.config.input).toBe('rgb+landmarks');
-    expect((meta.info as { training: { landmarks: unknown } }).training.landmarks).toEqual({ missing: 0.1 });
+    const training = (meta.info as { training: { landmarks: unknown; init: unknown } }).training;
+    expect(training.landmarks).toEqual({ missing: 0.1 });
+    expect(training.init).toBe('rgb.nbfw');
   });
 
   it('CLI: landmark flags need a segmenter that reads them; --init and --resume exclude each other; unknown sources are named', async () => {
@@ -219,7 +221,11 @@ describe('segmenter reading landmarks', () => {
     r = await captureCommand(() => main(['eval', 'segmenter', '--landmarks', 'psychic']));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--landmarks must be one of simulated, none, lite, full, heavy, got "psychic"/);
-    r = await captureCommand(() => main(['eval', 'segmenter', '--landmarks', 'full', '--count', '1']));
+    const rgbWeights = join(root, 'rgb.nbfw');
+    const rgbNet = new SegmenterNetwork(rt, TINY_RGB, { seed: 4 });
+    writeFileSync(rgbWeights, encodeSegmenterWeights(rgbNet));
+    rgbNet.dispose();
+    r = await captureCommand(() => main(['eval', 'segmenter', '--weights', rgbWeights, '--landmarks', 'full', '--count', '1']));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/reads the picture alone \(input "rgb"\)/);
   });
@@ -236,9 +242,9 @@ describe('segmenter reading landmarks', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/BlazePose lite('s joints| found no one)/);
     expect(existsSync(join(out, 'person', 'parts.png'))).toBe(true);
-    r = await captureCommand(() => main(['segment', picture, '--landmarks', 'lite', '--out', join(root, 'segment-rgb')]));
+    r = await captureCommand(() => main(['segment', picture, '--weights', join(root, 'rgb.nbfw'), '--landmarks', 'lite', '--out', join(root, 'segment-rgb')]));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/--landmarks: .*nbf-segmenter-compact.nbfw reads the picture alone/);
+    expect(r.err).toMatch(/--landmarks: .*rgb.nbfw reads the picture alone/);
     expect(existsSync(join(root, 'segment-rgb'))).toBe(false);
     r = await captureCommand(() => main(['segment', picture, '--landmarks', 'medium']));
     expect(r.code).toBe(2);

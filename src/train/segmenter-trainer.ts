@@ -90,6 +90,7 @@ export async function trainSegmenter(rt: Runtime, generator: SynthGenerator, o: 
     trainingOptions.sampler = o.data?.sampler ?? {};
     trainingOptions.trainingSampler = o.data?.trainingSampler ?? {};
     if (landmarks) trainingOptions.landmarks = landmarks;
+    if (o.init) trainingOptions.init = o.init.path;
   };
   const measure = () => {
     const count = measureBatches * s.batch;
