@@ -137,10 +137,10 @@ export function evaluateSegmenter(rt: Runtime, net: SegmenterNetwork, generator:
   const size = net.config.inputSize;
   const confusion = new Float64Array(K * K);
   let lossSum = 0;
+  const source = o.landmarks;
+  const simulated = net.readsLandmarks && typeof source !== 'function' ? (source ?? {}) : undefined;
   for (let start = 0; start < o.count; start += batchSize) {
     const n = Math.min(batchSize, o.count - start);
-    const source = o.landmarks;
-    const simulated = net.readsLandmarks && typeof source !== 'function' ? (source ?? {}) : undefined;
     const b = segmenterBatch(rt, generator, n, o.seed, start, { size, sampler: o.sampler, landmarks: simulated });
     try {
       const r = rt.scope(() => {
