@@ -16,7 +16,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { NbfError } from '../runtime/errors.js';
 import { SynthGenerator } from '../synth/generate.js';
 import { loadBackgroundBank } from '../synth/backgrounds-node.js';
-import { segmenterConfig, checkSegmenterConfig, segmenterInputChannels, segmenterReadsLandmarks, SEGMENTER_INPUTS, type SegmenterConfig, type SegmenterInput, type SegmenterNetwork } from '../nn/refinenet.js';
+import { segmenterConfig, checkSegmenterConfig, segmenterConfigWithInput, segmenterReadsLandmarks, SEGMENTER_INPUTS, type SegmenterConfig, type SegmenterInput, type SegmenterNetwork } from '../nn/refinenet.js';
 import { resnetStride } from '../nn/resnet.js';
 import { loadSegmenterWeights, SEGMENTER_PRIOR_CORRECTION, type SegmenterWeightsMeta } from '../nn/weights-file.js';
 import { defaultSegmenterWeightsPath } from '../nn/default-weights.js';
@@ -31,7 +31,7 @@ import type { Tensor } from '../runtime/tensor.js';
 import { BLAZEPOSE_VARIANTS, createPoseLandmarker, DEFAULT_BLAZEPOSE_VARIANT, type BlazePoseVariant } from '../landmarks/model-files.js';
 import { NoPersonError, type PoseLandmarker } from '../landmarks/blazepose.js';
 import { bodyJointTargets } from '../landmarks/to-body-joints.js';
-import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
 import { HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { writeFilesAtomically, writeFolderAtomically } from './atomic-write.js';
@@ -97,12 +97,6 @@ export function resolveSegmenterConfig(spec: string, size?: number): SegmenterCo
   return config;
 }
 
-/** A configuration reading another input (the encoder's input channels follow it). */
-function withSegmenterInput(config: SegmenterConfig, input: SegmenterInput): SegmenterConfig {
-  const { input: _old, ...rest } = config;
-  return { ...rest, ...(input === 'rgb' ? {} : { input }), encoder: { ...config.encoder, inputChannels: segmenterInputChannels(input) } };
-}
-
 // ─── nbf train segmenter ───────────────────────────────────────────────────────────────────────
 
 /**
@@ -144,7 +138,7 @@ export async function trainSegmenterCommand(argv: string[]): Promise<number> {
     const input = stringFlag(args, 'input');
     if (input !== undefined && !(SEGMENTER_INPUTS as readonly string[]).includes(input)) throw new ArgError(`--input must be one of ${SEGMENTER_INPUTS.join(', ')}, got "${input}"`);
     let config = resolveSegmenterConfig(stringFlag(args, 'config') ?? 'compact', size);
-    if (input !== undefined) config = withSegmenterInput(config, input as SegmenterInput);
+    if (input !== undefined) config = segmenterConfigWithInput(config, input as SegmenterInput);
     const readsLandmarks = segmenterReadsLandmarks(config);
     for (const flag of ['truncation', 'landmarks-missing']) {
       if (args.flags.has(flag) && !readsLandmarks) throw new ArgError(`--${flag} draws the landmark heatmaps of a segmenter that reads them (--input rgb+landmarks)`);
@@ -355,15 +349,15 @@ function detectedLandmarkHeatmaps(net: SegmenterNetwork, landmarker: PoseLandmar
     const joints = new Float32Array(n * J * 2);
     const confidence = new Float32Array(n * J);
     for (let i = 0; i < n; i++) {
-      let targets;
+      let seen;
       try {
-        targets = bodyJointTargets(landmarker.detect(rgbFloatsToImage(rgb, S, S, i * S * S)));
+        seen = jointsInSquare(bodyJointTargets(landmarker.detect(rgbFloatsToImage(rgb, S, S, i * S * S))), 0, 0, 1);
       } catch (e) {
         if (e instanceof NoPersonError) continue;
         throw e;
       }
-      joints.set(targets.joints2d, i * J * 2);
-      confidence.set(targets.visibility.map((v) => Math.min(1, v)), i * J);
+      joints.set(seen.joints2d, i * J * 2);
+      confidence.set(seen.confidence, i * J);
     }
     return landmarkHeatmaps(net.runtime, joints, confidence, n, S);
   };

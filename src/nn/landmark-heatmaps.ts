@@ -25,3 +25,27 @@ export function landmarkHeatmaps(rt: Runtime, joints2d: Float32Array, confidence
     return binary('mul', heat, rt.tensor(confidence, [n, 1, 1, J]));
   });
 }
+
+/**
+ * A detector's joints (picture pixels: 24 × 2 and 24 visibilities) as landmarkHeatmaps' input for a
+ * square of the picture whose corner is (x0, y0), scaled by `scale` pixels of input per picture pixel:
+ * a joint with no visibility or no position is NaN with confidence 0; the others keep their
+ * visibility (at most 1) as confidence.
+ */
+export function jointsInSquare(targets: { joints2d: ArrayLike<number>; visibility: ArrayLike<number> }, x0: number, y0: number, scale: number): { joints2d: Float32Array; confidence: Float32Array } {
+  const J = HEATMAP_JOINTS;
+  if (targets.joints2d.length !== 2 * J || targets.visibility.length !== J) {
+    throw new NbfError(`landmark heatmaps: joints must be ${J} × 2 pixels and ${J} visibilities, got ${targets.joints2d.length} and ${targets.visibility.length}`);
+  }
+  const joints2d = new Float32Array(2 * J).fill(NaN);
+  const confidence = new Float32Array(J);
+  for (let j = 0; j < J; j++) {
+    const v = targets.visibility[j];
+    const [x, y] = [targets.joints2d[2 * j], targets.joints2d[2 * j + 1]];
+    if (!(v > 0) || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+    joints2d[2 * j] = (x - x0) * scale;
+    joints2d[2 * j + 1] = (y - y0) * scale;
+    confidence[j] = Math.min(1, v);
+  }
+  return { joints2d, confidence };
+}

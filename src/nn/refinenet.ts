@@ -413,15 +413,24 @@ export function checkSegmenterConfig(c: SegmenterConfig, what = 'segmenter confi
 }
 
 /**
+ * A configuration reading another input: `input` set ('rgb' leaves the field out, as every
+ * configuration before inputs did) and the encoder's input channels following it.
+ */
+export function segmenterConfigWithInput(config: SegmenterConfig, input: SegmenterInput): SegmenterConfig {
+  const { input: _previous, ...rest } = structuredClone(config) as SegmenterConfig;
+  return { ...rest, ...(input === 'rgb' ? {} : { input }), encoder: { ...rest.encoder, inputChannels: segmenterInputChannels(input) } };
+}
+
+/**
  * Looks a named configuration up ("compact", "paper"), optionally at another input size or reading
  * another input (the encoder's input channels follow it).
  */
 export function segmenterConfig(name: string, overrides: { inputSize?: number; input?: SegmenterInput } = {}): SegmenterConfig {
   const c = (SEGMENTER_CONFIGS as Record<string, SegmenterConfig>)[name];
   if (!c) throw new NbfError(`unknown segmenter configuration "${name}" (known: ${Object.keys(SEGMENTER_CONFIGS).join(', ')})`);
-  const config = { ...(structuredClone(c) as SegmenterConfig), ...overrides };
-  if (overrides.input !== undefined) config.encoder = { ...config.encoder, inputChannels: segmenterInputChannels(overrides.input) };
-  if (config.input === 'rgb') delete config.input;
+  const { input, ...sized } = overrides;
+  let config = { ...(structuredClone(c) as SegmenterConfig), ...sized };
+  if (input !== undefined) config = segmenterConfigWithInput(config, input);
   checkSegmenterConfig(config, `segmenter "${name}"`);
   return config;
 }

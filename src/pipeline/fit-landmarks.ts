@@ -16,7 +16,7 @@ import { NbfError } from '../runtime/errors.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { fitterInputType, HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
 import type { FitterNetwork } from '../nn/fitter.js';
-import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
 import type { BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { fitterAnswer, type BodyFit, type CropFrame } from './fit-parts.js';
 import { PERSON_FILL } from './part-map.js';
@@ -63,17 +63,9 @@ export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targe
   checkReadsLandmarks(net);
   const S = net.config.inputSize;
   const crop = personFrame(jointOutlineBox(targets), S);
-  const scale = S / crop.side;
-  const joints = new Float32Array(2 * HEATMAP_JOINTS).fill(NaN);
-  const confidence = new Float32Array(HEATMAP_JOINTS);
-  for (let j = 0; j < HEATMAP_JOINTS; j++) {
-    if (!(targets.visibility[j] > 0)) continue;
-    joints[2 * j] = (targets.joints2d[2 * j] - crop.x0) * scale;
-    joints[2 * j + 1] = (targets.joints2d[2 * j + 1] - crop.y0) * scale;
-    confidence[j] = Math.min(1, targets.visibility[j]);
-  }
+  const { joints2d, confidence } = jointsInSquare(targets, crop.x0, crop.y0, S / crop.side);
   const rt = net.runtime;
-  return rt.scope(() => fitterAnswer(net, model, landmarkHeatmaps(rt, joints, confidence, 1, S), crop));
+  return rt.scope(() => fitterAnswer(net, model, landmarkHeatmaps(rt, joints2d, confidence, 1, S), crop));
 }
 
 /** fit-photo.ts's LandmarkNetwork for a fitting network that reads landmarks (checked here, once). */

@@ -24,8 +24,7 @@ import { cropPicture, wholePictureRoi, type Roi } from '../landmarks/roi.js';
 import { NBF_PARTS } from '../smpl/types.js';
 import { NoPersonError } from '../landmarks/blazepose.js';
 import { pixelBox } from '../util/pixel-box.js';
-import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
-import { HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
+import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
 
 /** A detector's joints in picture pixels: 24 × 2 (the body model's joints) and 24 visibilities (0: none). */
 export interface DetectedJointsInPicture {
@@ -35,23 +34,8 @@ export interface DetectedJointsInPicture {
 
 /** Heatmaps [1, S, S, 24] of picture-pixel joints seen through the square `roi` at side S (visibility 0 or no position: none). */
 export function jointHeatmapsInRoi(net: SegmenterNetwork, joints: DetectedJointsInPicture, roi: Roi, S: number) {
-  const J = HEATMAP_JOINTS;
-  if (joints.joints2d.length !== 2 * J || joints.visibility.length !== J) {
-    throw new NbfError(`segmentPicture: joints must be ${J} × 2 pixels and ${J} visibilities, got ${joints.joints2d.length} and ${joints.visibility.length}`);
-  }
-  const k = S / roi.size;
-  const [x0, y0] = [roi.cx - roi.size / 2, roi.cy - roi.size / 2];
-  const at = new Float32Array(2 * J).fill(NaN);
-  const confidence = new Float32Array(J);
-  for (let j = 0; j < J; j++) {
-    const v = joints.visibility[j];
-    const [x, y] = [joints.joints2d[2 * j], joints.joints2d[2 * j + 1]];
-    if (!(v > 0) || !Number.isFinite(x) || !Number.isFinite(y)) continue;
-    at[2 * j] = (x - x0) * k;
-    at[2 * j + 1] = (y - y0) * k;
-    confidence[j] = Math.min(1, v);
-  }
-  return landmarkHeatmaps(net.runtime, at, confidence, 1, S);
+  const { joints2d, confidence } = jointsInSquare(joints, roi.cx - roi.size / 2, roi.cy - roi.size / 2, S / roi.size);
+  return landmarkHeatmaps(net.runtime, joints2d, confidence, 1, S);
 }
 
 export interface PictureSegmentation {

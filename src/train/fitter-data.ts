@@ -89,17 +89,28 @@ export function keeps3d(seed: number, index: number, fraction: number): boolean 
  * example from `seed` (so example i of a seed always gets the same mistakes).
  */
 export function detectedJointHeatmaps(synth: SynthBatch, seed: number, noise: LandmarkNoiseOptions = {}): Tensor {
-  const n = synth.examples.length;
+  return simulatedDetectorHeatmaps(synth.targets.joints2d.runtime, synth.targets.joints2d.readSync(), synth.examples, synth.size, { seed: (seed ^ 0x1a4d3a) >>> 0, noise });
+}
+
+/**
+ * Heatmaps [n, S, S, 24] of the true joints (n × 24 × 2 pixels of the S×S pictures) as a detector
+ * sees them (synth/landmark-noise.ts): example i's mistakes come from (`seed`, its index), so a
+ * validation set is fixed. With `missing` (a probability, drawn first from the example's stream) an
+ * example may get no joints at all, as when the detector finds no one.
+ */
+export function simulatedDetectorHeatmaps(rt: Runtime, truth: Float32Array, examples: readonly ExampleParams[], size: number, o: { seed: number; noise?: LandmarkNoiseOptions; missing?: number }): Tensor {
+  const n = examples.length;
   const J = HEATMAP_JOINTS;
-  const truth = synth.targets.joints2d.readSync();
   const joints = new Float32Array(n * J * 2);
   const confidence = new Float32Array(n * J);
-  synth.examples.forEach((e, i) => {
-    const d = detectLandmarkJoints(truth, new Rng(exampleSeed((seed ^ 0x1a4d3a) >>> 0, e.index)), noise, i * J * 2);
+  examples.forEach((e, i) => {
+    const rng = new Rng(exampleSeed(o.seed, e.index));
+    if (o.missing !== undefined && rng.next() < o.missing) return; // confidence 0: no heatmap
+    const d = detectLandmarkJoints(truth, rng, o.noise, i * J * 2);
     joints.set(d.joints2d, i * J * 2);
     confidence.set(d.confidence, i * J);
   });
-  return landmarkHeatmaps(synth.targets.joints2d.runtime, joints, confidence, n, synth.size);
+  return landmarkHeatmaps(rt, joints, confidence, n, size);
 }
 
 /**

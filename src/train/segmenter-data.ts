@@ -24,11 +24,8 @@ import { NbfError } from '../runtime/errors.js';
 import { disposeBatch, type SynthGenerator } from '../synth/generate.js';
 import type { ExampleParams, SamplerOptions } from '../synth/sampler.js';
 import { SEGMENTER_CLASSES } from '../nn/refinenet.js';
-import { HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
-import { landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
-import { detectLandmarkJoints, type LandmarkNoiseOptions } from '../synth/landmark-noise.js';
-import { exampleSeed } from '../synth/sampler.js';
-import { Rng } from '../util/random.js';
+import type { LandmarkNoiseOptions } from '../synth/landmark-noise.js';
+import { simulatedDetectorHeatmaps } from './fitter-data.js';
 
 export interface SegmenterBatch {
   images: Tensor;
@@ -69,22 +66,11 @@ export function segmenterBatch(rt: Runtime, generator: SynthGenerator, n: number
 
 /**
  * Heatmaps [n, S, S, 24] of the true joints (n × 24 × 2 pixels of the S×S pictures) as a detector
- * sees them; example i's mistakes come from (seed, its index), so a validation set is fixed.
+ * sees them, none for a share `missing` (default 0.1) of the examples; example i's come from (seed,
+ * its index), so a validation set is fixed (fitter-data.ts simulatedDetectorHeatmaps).
  */
 export function simulatedLandmarkHeatmaps(rt: Runtime, truth: Float32Array, examples: readonly ExampleParams[], seed: number, size: number, o: SegmenterLandmarkOptions = {}): Tensor {
-  const J = HEATMAP_JOINTS;
-  const n = examples.length;
-  const missing = o.missing ?? 0.1;
-  const joints = new Float32Array(n * J * 2);
-  const confidence = new Float32Array(n * J);
-  examples.forEach((e, i) => {
-    const rng = new Rng(exampleSeed((seed ^ 0x5e9a1d) >>> 0, e.index));
-    if (rng.next() < missing) return; // confidence 0: no heatmap
-    const d = detectLandmarkJoints(truth, rng, o.noise, i * J * 2);
-    joints.set(d.joints2d, i * J * 2);
-    confidence.set(d.confidence, i * J);
-  });
-  return landmarkHeatmaps(rt, joints, confidence, n, size);
+  return simulatedDetectorHeatmaps(rt, truth, examples, size, { seed: (seed ^ 0x5e9a1d) >>> 0, noise: o.noise, missing: o.missing ?? 0.1 });
 }
 
 export function disposeSegmenterBatch(b: SegmenterBatch): void {
