@@ -5,7 +5,9 @@
  *   node scripts/with-display.mjs node --import tsx bench/blazepose.ts [--quick] [--profile] [--only=lite]
  *
  * Rows (batch 1, the 256×256×3 landmark input, every output read back to the CPU):
- *   lite / full / heavy   warm: median over interleaved runs; target tfjs/ours ≥ 1.5.
+ *   lite / full / heavy   warm: median over interleaved runs; target tfjs/ours ≥ 1.5. Also ours with
+ *                         the plan's graph fusions off (`{ fuse: false }`, the executor before them),
+ *                         interleaved in the same runs: ours_unfused_ms.
  *   cold                  the first call of each on a fresh model, shader compilation included.
  * Models: weights/blazepose/blazepose-<variant>.json (lite ships; full and heavy come from
  * scripts/fetch-blazepose.sh — a missing one is reported and skipped).
@@ -37,7 +39,7 @@ const input = new Float32Array(SIZE * SIZE * 3);
 // A smooth, picture-like input (values in [0, 1]), the same for both.
 for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) for (let c = 0; c < 3; c++) input[(y * SIZE + x) * 3 + c] = 0.5 + 0.4 * Math.sin(x * 0.05 + c) * Math.cos(y * 0.03 - c);
 
-type Row = { name: string; ours_ms: number; tfjs_ms: number; ratio: number; ours_cpu_ms?: number; tfjs_cpu_ms?: number; runs?: number; max_error?: Record<string, number> };
+type Row = { name: string; ours_ms: number; tfjs_ms: number; ratio: number; ours_unfused_ms?: number; ours_cpu_ms?: number; tfjs_cpu_ms?: number; runs?: number; max_error?: Record<string, number> };
 const rows: Row[] = [];
 const variants = quick ? (['lite'] as const) : BLAZEPOSE_VARIANTS.filter((v) => !only || v.includes(only));
 
@@ -50,6 +52,7 @@ for (const variant of variants) {
   const json = JSON.parse(readFileSync(path, 'utf8'));
   const bin = readFileSync(join(dirname(path), json.weightsManifest[0].paths[0]));
   const ours = loadGraphModel(rt, path);
+  const oursUnfused = loadGraphModel(rt, path, { fuse: false });
   const outputKeys = ours.outputNames;
   const tfModel = await tf.converter.loadGraphModel(tf.io.fromMemory({
     modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
@@ -57,10 +60,11 @@ for (const variant of variants) {
   } as never));
   const tfNames = outputKeys.map((k) => String(json.signature.outputs[k].name).replace(/:0$/, ''));
 
-  const runOurs = () => rt.scope(() => {
-    const out = ours.execute(rt.tensor(input, [1, SIZE, SIZE, 3]), outputKeys);
+  const runModel = (model: typeof ours) => rt.scope(() => {
+    const out = model.execute(rt.tensor(input, [1, SIZE, SIZE, 3]), outputKeys);
     return outputKeys.map((k) => rt.readSync(out[k]));
   });
+  const runOurs = () => runModel(ours);
   // The arrays are read inside tidy and handed out after it: returned from tidy, tfjs would walk
   // every element of them looking for tensors (30–56 ms here), which is not inference time.
   const runTfjs = () => {
@@ -99,21 +103,25 @@ for (const variant of variants) {
   const runs = quick ? 3 : variant === 'heavy' ? 7 : 11;
   for (let i = 0; i < warm; i++) {
     runOurs();
+    runModel(oursUnfused);
     runTfjs();
   }
   const oursT: { wall: number; cpu: number }[] = [];
+  const unfusedT: { wall: number; cpu: number }[] = [];
   const tfjsT: { wall: number; cpu: number }[] = [];
   for (let i = 0; i < runs; i++) {
     oursT.push(time(() => { runOurs(); gl.finish(); }));
+    unfusedT.push(time(() => { runModel(oursUnfused); gl.finish(); }));
     tfjsT.push(time(() => { runTfjs(); gl.finish(); }));
   }
   const o = median(oursT.map((t) => t.wall));
+  const u = median(unfusedT.map((t) => t.wall));
   const t = median(tfjsT.map((t) => t.wall));
   rows.push({
-    name: variant, ours_ms: round(o, 1), tfjs_ms: round(t, 1), ratio: round(t / o),
+    name: variant, ours_ms: round(o, 1), tfjs_ms: round(t, 1), ratio: round(t / o), ours_unfused_ms: round(u, 1),
     ours_cpu_ms: round(median(oursT.map((x) => x.cpu)), 1), tfjs_cpu_ms: round(median(tfjsT.map((x) => x.cpu)), 1), runs, max_error: errors,
   });
-  console.log(`${variant}: ours ${o.toFixed(1)} ms, tfjs ${t.toFixed(1)} ms → ${(t / o).toFixed(2)}× (cold ${coldOurs.wall.toFixed(0)} / ${coldTfjs.wall.toFixed(0)} ms); max errors ${JSON.stringify(errors)}`);
+  console.log(`${variant}: ours ${o.toFixed(1)} ms (graph fusions off: ${u.toFixed(1)} ms), tfjs ${t.toFixed(1)} ms → ${(t / o).toFixed(2)}× (cold ${coldOurs.wall.toFixed(0)} / ${coldTfjs.wall.toFixed(0)} ms); max errors ${JSON.stringify(errors)}`);
 
   if (profile) {
     const p = profileKernels(rt, gl, () => void runOurs());
@@ -122,6 +130,7 @@ for (const variant of variants) {
     for (const k of p.byShape.slice(0, 12)) console.log(`    ${k.key.slice(0, 90).padEnd(90)} ${k.ms.toFixed(1).padStart(7)} ms`);
   }
   ours.dispose();
+  oursUnfused.dispose();
   tfModel.dispose();
 }
 

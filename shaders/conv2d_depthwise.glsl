@@ -12,11 +12,16 @@
 // and the texel sizes from uniforms; a tap outside the image is read at the clamped position and
 // dropped with a select, so the code is the same for every fragment (faster on llvmpipe than a
 // per-fragment `continue`). Lanes past C are 0 in x, w and bias, and zeroed again after ACTIVATE.
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D X;
 uniform sampler2D Wt;
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform ivec2 u_inSize;      // H, W
 uniform ivec2 u_outSize;     // OH, OW
@@ -99,6 +104,9 @@ void main() {
 #endif
 #if HAS_BIAS
   acc += fetchTexel(Bias, c4);
+#endif
+#if HAS_RESIDUAL
+  acc += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(acc), c4, u_channels);
 }

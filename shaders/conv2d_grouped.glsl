@@ -8,11 +8,16 @@
 // (row ci, texel co4: the weights of all 4 lanes) and the 4 lanes' input values, and does 4
 // multiply-adds. DEPTHWISE (groups = Cin = Cout, so g(co) = co and Cg = 1) reads the 4 input
 // channels as one texel instead. Lanes past Cout are computed on a clamped channel and zeroed at the end.
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D X;
 uniform sampler2D Wt;
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform ivec2 u_inSize;
 uniform ivec2 u_outSize;
@@ -66,6 +71,9 @@ void main() {
   }
 #if HAS_BIAS
   acc += fetchTexel(Bias, co4);
+#endif
+#if HAS_RESIDUAL
+  acc += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(acc), co4, u_outChannels);
 }

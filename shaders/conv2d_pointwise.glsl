@@ -19,11 +19,16 @@
 // spend their time on. When K is not a multiple of 4, the last step reads weight rows past K − 1
 // at K − 1 (x's lanes there are 0; rows past the tensor's end may hold anything, NaN included).
 // Reads: textureLod at texel centres, mask/shift addressing, texel sizes from uniforms (conv2d.glsl).
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D X;
 uniform sampler2D Wt;
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform int u_N;
 uniform int u_xWidthLog2;
@@ -95,6 +100,9 @@ void main() {
   acc += acc2;
 #if HAS_BIAS
   acc += fetchTexel(Bias, n4);
+#endif
+#if HAS_RESIDUAL
+  acc += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(acc), n4, u_N);
 }

@@ -16,11 +16,16 @@
 // Cout < 4 (a segmentation head's 8 → 1) only the channels that exist are read. There is no
 // unblock pass (conv2d.glsl's 2×2 blocks need one) and no patch matrix (im2col). A tap outside the
 // image is read at the clamped position and dropped with a select.
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D X;
 uniform sampler2D Wp;
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform ivec2 u_inSize;      // H, W
 uniform ivec2 u_outSize;     // OH, OW
@@ -124,6 +129,9 @@ void main() {
 #endif
 #if HAS_BIAS
   acc += fetchTexel(Bias, n4);
+#endif
+#if HAS_RESIDUAL
+  acc += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(acc), n4, u_outChannels);
 }

@@ -13,10 +13,15 @@
 // sign pattern is arithmetic, not a branch (neighbouring fragments hold the other pixels of a tile).
 // Reads: textureLod at texel centres, mask/shift addressing, texel size from a uniform;
 // FLOAT_DIVMOD: lib/divmod's float index decode (exact below 2^24 output texels).
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D Blocks;
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform ivec2 u_outSize;     // OH, OW
 uniform ivec2 u_tiles;       // TH, TW
@@ -60,6 +65,9 @@ void main() {
   vec4 acc = ROW(py) + s * (ROW(py + 1) + ROW(py + 2));
 #if HAS_BIAS
   acc += fetchTexel(Bias, co4);
+#endif
+#if HAS_RESIDUAL
+  acc += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(acc), co4, u_outChannels);
 }

@@ -13,6 +13,8 @@
 // textureLod at texel centres, mask/shift addressing (quad layouts have power-of-two widths),
 // texel sizes from uniforms; FLOAT_DIVMOD: lib/divmod's float index decode (exact below 2^24
 // output texels).
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D Blocks;
 #if HAS_REST
@@ -20,6 +22,9 @@ uniform sampler2D Rest;
 #endif
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform int u_M;
 uniform int u_N;
@@ -63,6 +68,9 @@ void main() {
 #endif
 #if HAS_BIAS
   v += fetchTexel(Bias, n4);
+#endif
+#if HAS_RESIDUAL
+  v += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(v), n4, u_N);
 }

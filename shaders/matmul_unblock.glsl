@@ -8,10 +8,15 @@
 // below 2^24 output texels), reads textureLod at texel centres with mask/shift addressing and the
 // texel size from a uniform: 1.23–1.26× faster than integer division and fetchTexel
 // (docs/kernels/matmul.md).
+// HAS_RESIDUAL: Residual, a tensor of out's shape and layout (texel t), is added after the bias and
+// before the activation — a residual connection fused into the layer that feeds it.
 #define CUSTOM_MAIN
 uniform sampler2D Blocks;
 #if HAS_BIAS
 uniform sampler2D Bias;
+#endif
+#if HAS_RESIDUAL
+uniform sampler2D Residual;
 #endif
 uniform int u_M;
 uniform int u_N;
@@ -40,6 +45,9 @@ void main() {
   vec4 v = (m & 1) == 0 ? vec4(b0.xy, b1.xy) : vec4(b0.zw, b1.zw);
 #if HAS_BIAS
   v += fetchTexel(Bias, n4);
+#endif
+#if HAS_RESIDUAL
+  v += fetchTexel(Residual, t);
 #endif
   outColor = keepLanes(ACTIVATE(v), n4, u_N);
 }

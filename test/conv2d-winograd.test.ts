@@ -44,7 +44,7 @@ function run(rt: Runtime, xShape: number[], wShape: number[], opts: Opts): { err
   const x = rng.uniformArray(size(xShape), -1, 1);
   const w = rng.uniformArray(size(wShape), -1, 1);
   const bias = opts.bias ? rng.uniformArray(wShape[3], -1, 1) : undefined;
-  const { algorithm: _a, bias: _b, cacheWeights: _c, ...refOpts } = opts;
+  const { algorithm: _a, bias: _b, cacheWeights: _c, residual: _r, ...refOpts } = opts;
   const ref = conv2dRef(x, xShape, w, wShape, { ...refOpts, bias });
   let error = NaN;
   const kernels = kernelsRun(rt, () => rt.scope(() => {

@@ -3,7 +3,7 @@ import { testRuntime } from './helpers/gl.js';
 import { createNodeContext } from '../src/runtime/node-context.js';
 import { expectTensorClose } from './helpers/compare.js';
 import { Rng } from '../src/util/random.js';
-import { conv2d, pointwiseMaxK, POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, type Conv2dOptions, type Conv2dPadding } from '../src/kernels/conv2d.js';
+import { conv2d, conv2dGeometry, pointwiseMaxK, POINTWISE_MAX_K, POINTWISE_MAX_K_QUAD, type Conv2dOptions, type Conv2dPadding } from '../src/kernels/conv2d.js';
 import { forceMatmulKernel, matmulKernel, planMatmul, quadPlan, type MatmulKernel } from '../src/kernels/matmul.js';
 import { conv2dRef, type Conv2dRefResult } from '../src/kernels/conv2d.ref.js';
 import { maxScaledError } from '../src/kernels/matmul.ref.js';
@@ -28,7 +28,7 @@ function expectMatches(t: Tensor, ref: Conv2dRefResult, tol = 1e-5): void {
   if (!(error <= tol)) throw new Error(`scaled error ${error} > ${tol} at ${at}: got ${got[at]}, want ${ref.data[at]}`);
 }
 
-type Opts = Omit<Conv2dOptions, 'bias'> & { bias?: boolean };
+type Opts = Omit<Conv2dOptions, 'bias' | 'residual'> & { bias?: boolean; residual?: boolean };
 
 /**
  * The product and unblock kernels matmul runs on the test context for a reduction of length K
@@ -54,10 +54,12 @@ function check(xShape: number[], wShape: number[], opts: Opts = {}): void {
   const w = rng.uniformArray(size(wShape), -1, 1);
   const cout = wShape[3];
   const bias = opts.bias ? rng.uniformArray(cout, -1, 1) : undefined;
-  const { algorithm, bias: _unused, ...refOpts } = opts;
-  const ref = conv2dRef(x, xShape, w, wShape, { ...refOpts, bias });
+  const { algorithm, bias: _unused, residual: withResidual, ...refOpts } = opts;
+  const outShape = conv2dGeometry(xShape, wShape, refOpts).outShape;
+  const residual = withResidual ? rng.uniformArray(size(outShape), -2, 2) : undefined;
+  const ref = conv2dRef(x, xShape, w, wShape, { ...refOpts, bias, residual });
   rt.scope(() => {
-    const out = conv2d(rt.tensor(x, xShape), rt.tensor(w, wShape), { ...opts, bias: bias && rt.tensor(bias, [cout]) });
+    const out = conv2d(rt.tensor(x, xShape), rt.tensor(w, wShape), { ...opts, bias: bias && rt.tensor(bias, [cout]), residual: residual && rt.tensor(residual, outShape) });
     expectMatches(out, ref);
   });
 }
@@ -238,6 +240,33 @@ describe('conv2d', () => {
       }
     });
   }
+
+  it('a residual of the output\'s shape is added after the bias, before the activation, in the last pass of every path', () => {
+    const rt = testRuntime();
+    const r = { residual: true, bias: true } as const;
+    checkPath(['conv2d_pointwise'], [2, 5, 3, 7], [1, 1, 7, 6], { ...r, activation: 'relu6' });
+    checkPath(['matmul_pack', ...product(POINTWISE_MAX_K_QUAD + 5)], [1, 3, 5, POINTWISE_MAX_K_QUAD + 5], [1, 1, POINTWISE_MAX_K_QUAD + 5, 9], { ...r, activation: 'relu' });
+    checkPath(['matmul_pack', 'conv2d_small'], [2, 6, 7, 5], [3, 3, 5, 3], { ...r, padding: 'same', activation: 'relu' });
+    checkPath(['conv2d_depthwise'], [1, 7, 6, 10], [3, 3, 1, 10], { ...r, groups: 10, strides: 2, padding: 'same', activation: 'relu6' });
+    checkPath(['conv2d_grouped'], [2, 6, 5, 6], [9, 1, 1, 6], { ...r, groups: 6, padding: 'same', activation: 'relu' });
+    checkPath(['matmul_pack', 'conv2d', 'matmul_unblock'], [1, 7, 8, 17], [3, 3, 17, 5], { ...r, padding: 'same', algorithm: 'direct', activation: 'relu' });
+    checkPath(['conv2d_im2col', 'conv2d_pointwise'], [2, 9, 7, 3], [3, 3, 3, 6], { ...r, strides: 2, padding: 'same', algorithm: 'im2col', activation: 'elu' });
+    check([2, 9, 7, 21], [3, 3, 21, 10], { ...r, padding: 'same', algorithm: 'winograd', activation: 'relu' });
+    check([1, 6, 5, 8], [3, 3, 8, 6], { residual: true, padding: 'same', algorithm: 'winograd' });
+    for (const kernel of ['quad', 'loop'] as MatmulKernel[]) {
+      forceMatmulKernel(rt, kernel);
+      try {
+        checkPath(['matmul_pack', ...product(150, kernel)], [1, 4, 7, 150], [1, 1, 150, 9], { ...r, activation: 'relu' });
+      } finally {
+        forceMatmulKernel(rt, null);
+      }
+    }
+    rt.scope(() => {
+      const x = rt.tensor(new Float32Array(2 * 5 * 5 * 4), [2, 5, 5, 4]);
+      const w = rt.tensor(new Float32Array(9 * 4 * 3), [3, 3, 4, 3]);
+      expect(() => conv2d(x, w, { padding: 'valid', residual: rt.tensor(new Float32Array(2 * 5 * 5 * 3), [2, 5, 5, 3]) })).toThrow(/residual \[2, 5, 5, 3\] must have the output's shape \[2, 3, 3, 3\]/);
+    });
+  });
 
   it('conv2d_im2col reads 1, 2 or 4 texels per patch texel (Cin % 4 = 0, Cin 2–3, others), patches past the image and the patch end', () => {
     for (const cin of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12]) {

@@ -452,13 +452,62 @@ function shapeGraph(): GraphBuilder {
   return g;
 }
 
-const GRAPHS = { conv: convGraph, elementwise: elementwiseGraph, shape: shapeGraph };
+/**
+ * What the plan fuses (graph-model.ts fusePlan) beside what it must leave alone. Intermediates are
+ * not requested (a requested value is never folded away). Input x [-1, 9, 11, 7].
+ *   fused: zero Pad → VALID Conv2D and → VALID depthwise (stride 2); 1×1 conv + bias → AddV2 → Relu6
+ *   (the pointwise kernel), 3×3 conv → Add → Relu (x + conv, the conv second), a chain where the
+ *   fused result feeds the next fused block, conv → AddV2 with no activation after it (the sum has
+ *   two readers), and a conv → AddV2 whose other operand is a [C] constant (broadcast: the executor
+ *   falls back to separate passes).
+ *   not fused: a -1.5 PadV2, a Pad before a SAME conv, a conv with its own Relu before an Add, a
+ *   conv that is also requested, the Relu after a requested Add (the conv before that Add folds into it).
+ */
+function fusionGraph(): GraphBuilder {
+  const g = new GraphBuilder(new Rng(14));
+  const x = g.input('x', [-1, 9, 11, 7]);
+  const paddings = (name: string, p: number[]) => g.ints(name, p, [4, 2]);
+  const padAttr = { Tpaddings: A.type('DT_INT32') };
+  const p1 = g.op('Pad', 'pad1', [x, paddings('pad1/p', [0, 0, 1, 2, 0, 1, 0, 0])], padAttr, false);
+  g.op('Conv2D', 'pad_conv', [p1, g.floats('w_pc', [3, 3, 7, 5])], conv(1, 'VALID'));
+  const p2 = g.op('Pad', 'pad2', [x, paddings('pad2/p', [0, 0, 1, 1, 1, 1, 0, 0])], padAttr, false);
+  g.op('DepthwiseConv2dNative', 'pad_dw', [p2, g.floats('w_pdw', [3, 3, 7, 1])], conv(2, 'VALID'));
+  const p3 = g.op('PadV2', 'pad_minus', [x, paddings('pad3/p', [0, 0, 1, 1, 1, 1, 0, 0]), g.floats('pad3/v', [], [-1.5])], padAttr, false);
+  g.op('Conv2D', 'padv2_conv', [p3, g.floats('w_p3', [3, 3, 7, 4])], conv(1, 'VALID'));
+  const p4 = g.op('Pad', 'pad_same', [x, paddings('pad4/p', [0, 0, 1, 0, 0, 1, 0, 0])], padAttr, false);
+  g.op('Conv2D', 'pad_same_conv', [p4, g.floats('w_p4', [3, 3, 7, 4])], conv(1, 'SAME'));
+  // Residual blocks on x [.., 7]: weights ×4 so sums pass 6 (Relu6's clamp is exercised).
+  const c1 = g.op('_FusedConv2D', 'proj1', [x, g.floats('w_r1', [1, 1, 7, 7], [-2, 2]), g.floats('b_r1', [7])], { ...conv(1, 'VALID'), ...fused(['BiasAdd'], 1) }, false);
+  const a1 = g.op('AddV2', 'add1', [c1, x], {}, false);
+  const r1 = g.op('Relu6', 'block1', [a1]);
+  const c2 = g.op('Conv2D', 'conv3x3', [r1, g.floats('w_r2', [3, 3, 7, 7])], conv(1, 'SAME'), false);
+  const a2 = g.op('Add', 'add2', [r1, c2], {}, false);
+  const r2 = g.op('Relu', 'block2', [a2]);
+  const c3 = g.op('_FusedConv2D', 'proj3', [r2, g.floats('w_r3', [1, 1, 7, 7]), g.floats('b_r3', [7])], { ...conv(1, 'VALID'), ...fused(['BiasAdd'], 1) }, false);
+  const a3 = g.op('AddV2', 'sum_two_readers', [c3, r2], {}, false);
+  g.op('Relu', 'reader_a', [a3]);
+  g.op('Sigmoid', 'reader_b', [a3]);
+  const c4 = g.op('_FusedConv2D', 'proj4', [x, g.floats('w_r4', [1, 1, 7, 5]), g.floats('b_r4', [5])], { ...conv(1, 'VALID'), ...fused(['BiasAdd'], 1) }, false);
+  g.op('AddV2', 'add_bcast', [c4, g.floats('c5', [5], [-1, 1])]);
+  // Not fused.
+  const c5 = g.op('_FusedConv2D', 'conv_relu', [x, g.floats('w_r5', [1, 1, 7, 7]), g.floats('b_r5', [7])], { ...conv(1, 'VALID'), ...fused(['BiasAdd', 'Relu'], 1) }, false);
+  g.op('AddV2', 'add_after_relu', [c5, x]);
+  const c6 = g.op('Conv2D', 'conv_requested', [x, g.floats('w_r6', [1, 1, 7, 7])], conv(1, 'VALID'));
+  g.op('AddV2', 'add_of_requested', [c6, x]);
+  const c7 = g.op('Conv2D', 'conv7', [x, g.floats('w_r7', [1, 1, 7, 7])], conv(1, 'VALID'), false);
+  const a7 = g.op('AddV2', 'add_requested', [c7, x]);
+  g.op('Relu6', 'relu_after_requested', [a7]);
+  return g;
+}
+
+const GRAPHS = { conv: convGraph, elementwise: elementwiseGraph, shape: shapeGraph, fusion: fusionGraph };
 
 function feedsFor(name: keyof typeof GRAPHS, seed: number): Record<string, { data: Float32Array; shape: number[] }> {
   const rng = new Rng(seed);
   if (name === 'elementwise') {
     return { a: { data: rng.uniformArray(2 * 7 * 9 * 5, -2, 2), shape: [2, 7, 9, 5] }, b: { data: rng.uniformArray(2 * 7 * 9 * 5, -2, 2), shape: [2, 7, 9, 5] } };
   }
+  if (name === 'fusion') return { x: { data: rng.uniformArray(2 * 9 * 11 * 7, -2, 2), shape: [2, 9, 11, 7] } };
   return { x: { data: rng.uniformArray(2 * 9 * 11 * 3, -2, 2), shape: [2, 9, 11, 3] } };
 }
 
@@ -492,6 +541,34 @@ describe('graph model vs tfjs-converter', () => {
       });
     }
   }
+
+  it('the plan fuses Pad → VALID conv and conv → Add (→ Relu/Relu6) where nothing else reads what it folds, and gives the unfused values', () => {
+    const g = fusionGraph();
+    const m = serialise(g);
+    const fusedModel = new GraphModel(rt, structuredClone(m.json), m.shards, 'fusion');
+    const plainModel = new GraphModel(rt, structuredClone(m.json), m.shards, 'plain', { fuse: false });
+    // Pads: pad1, pad2 (not the -1.5 PadV2, not the one before a SAME conv). Adds: add1, add2,
+    // sum_two_readers, add_bcast, add_requested (its conv folds into it; not add_after_relu,
+    // add_of_requested); activations: block1, block2 (not relu_after_requested).
+    expect(fusedModel.planSummary(g.outputs)).toEqual({ ops: plainModel.planSummary(g.outputs).ops - 2 - 5 - 2, fusedPads: 2, fusedAdds: 5, fusedActivations: 2 });
+    expect(plainModel.planSummary(g.outputs)).toMatchObject({ fusedPads: 0, fusedAdds: 0, fusedActivations: 0 });
+    const feed = feedsFor('fusion', 7).x;
+    const x = rt.tensor(feed.data, feed.shape);
+    try {
+      const a = fusedModel.execute(x, g.outputs);
+      const b = plainModel.execute(x, g.outputs);
+      for (const name of g.outputs) {
+        expect([...a[name].shape], name).toEqual([...b[name].shape]);
+        expect(maxRelError(a[name].readSync(), b[name].readSync(), 1), name).toBeLessThanOrEqual(1e-6);
+      }
+      expect(Math.max(...a.block1.readSync())).toBe(6);
+      for (const t of [...Object.values(a), ...Object.values(b)]) t.dispose();
+    } finally {
+      x.dispose();
+      fusedModel.dispose();
+      plainModel.dispose();
+    }
+  });
 
   it('execute with no output list returns the signature outputs by key', async () => {
     const g = shapeGraph();

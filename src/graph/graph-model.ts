@@ -7,12 +7,20 @@
  * once and reused: the needed nodes in dependency order and, for every intermediate, the step after
  * which nothing reads it, so its texture returns to the pool at once (peak memory ≈ the widest layer,
  * not the whole network). Constants are uploaded on first use and kept until dispose().
+ *
+ * The plan also fuses what the converter left as separate nodes (fusePlan; `{ fuse: false }` keeps
+ * the graph as written, for tests and benchmarks): a zero Pad of H and W read only by a VALID
+ * convolution becomes that convolution's own padding, and an Add of a convolution's result (read by
+ * nothing else, its own epilogue at most a bias) and another tensor — with a Relu or Relu6 after it
+ * when nothing else reads the sum — runs as the convolution's residual and activation (conv2d's
+ * `residual`): one pass instead of three. MobileNet-style graphs (BlazePose) end every residual block
+ * this way.
  */
 import type { Runtime } from '../runtime/runtime.js';
 import { Tensor } from '../runtime/tensor.js';
 import { NbfError } from '../runtime/errors.js';
 import { Attrs, decodeWeights, GraphModelError, parseModelJson, type GraphModelJson, type HostTensor, type NodeDef } from './model-file.js';
-import { isHost, OPS, type OpContext, type Value } from './ops.js';
+import { CONV_OPS, isHost, OPS, type ConvFusion, type OpContext, type Value } from './ops.js';
 
 interface PlanStep {
   node: NodeDef;
@@ -21,6 +29,27 @@ interface PlanStep {
   inputs: number[];
   /** Values (step indices) whose last reader is this step: freed after it runs. */
   frees: number[];
+  /** A convolution with nodes fused into it (fusePlan): it runs at this step, whose value it gives. */
+  fusion?: ConvFusion;
+  /** Folded into a later step (fusePlan): runs nothing and has no value. */
+  skip?: boolean;
+}
+
+export interface GraphModelOptions {
+  /** Fuse Pad → convolution and convolution → Add (→ Relu/Relu6) (default true). */
+  fuse?: boolean;
+}
+
+/** What the plan of a set of outputs runs (tests, benchmarks). */
+export interface PlanSummary {
+  /** Op nodes run (Const and Placeholder not counted). */
+  ops: number;
+  /** Pads folded into a convolution's padding. */
+  fusedPads: number;
+  /** Adds run as a convolution's residual. */
+  fusedAdds: number;
+  /** Relu/Relu6 after such an Add run as the convolution's activation. */
+  fusedActivations: number;
 }
 
 interface Plan {
@@ -46,11 +75,13 @@ export class GraphModel {
   private readonly weightValues: Set<HostTensor>;
   private readonly uploaded = new Map<HostTensor, Map<string, Tensor>>();
   private readonly plans = new Map<string, Plan>();
+  private readonly fuse: boolean;
   private disposed = false;
 
   /** From model.json's content (text or parsed) and the weight shards' bytes in manifest order. */
-  constructor(readonly runtime: Runtime, json: string | object, shards: readonly Uint8Array[], source = 'model.json') {
+  constructor(readonly runtime: Runtime, json: string | object, shards: readonly Uint8Array[], source = 'model.json', options: GraphModelOptions = {}) {
     this.source = source;
+    this.fuse = options.fuse ?? true;
     const model: GraphModelJson = parseModelJson(json, source);
     this.weights = decodeWeights(model, shards, source);
     this.weightValues = new Set(this.weights.values());
@@ -89,6 +120,7 @@ export class GraphModel {
     try {
       for (let i = 0; i < plan.steps.length; i++) {
         const step = plan.steps[i];
+        if (step.skip) continue;
         const node = step.node;
         let value: Value;
         if (node.op === 'Placeholder') {
@@ -148,6 +180,17 @@ export class GraphModel {
     this.plans.clear();
   }
 
+  /** What the plan for `outputs` (default all) runs: op count and fusions (tests, benchmarks). */
+  planSummary(outputs: readonly string[] = this.outputNames): PlanSummary {
+    const steps = this.plan(outputs).steps.filter((s) => !s.skip && s.node.op !== 'Const' && s.node.op !== 'Placeholder');
+    return {
+      ops: steps.length,
+      fusedPads: steps.filter((s) => s.fusion?.padding).length,
+      fusedAdds: steps.filter((s) => s.fusion?.residual).length,
+      fusedActivations: steps.filter((s) => s.fusion?.activation).length,
+    };
+  }
+
   /** Texture count the model's constants hold (tests, memory reports). */
   get constantTensors(): number {
     let n = 0;
@@ -177,6 +220,7 @@ export class GraphModel {
       rt: this.runtime,
       node: step.node,
       attrs: step.attrs,
+      fusion: step.fusion,
       gpu: (v, shape) => this.gpu(v, shape),
     };
   }
@@ -232,15 +276,101 @@ export class GraphModel {
     const steps: PlanStep[] = order.map((name) => {
       const node = this.nodes.get(name)!;
       const inputs = (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => index.get(stripOutputIndex(i, this.source))!);
-      return { node, attrs: new Attrs(node, this.source), inputs, frees: [] };
+      return { node, attrs: new Attrs(node, this.source), inputs, frees: [] } as PlanStep;
     });
+    if (this.fuse) fusePlan(steps, new Set(outputMap.values()), (name) => this.weights.get(name));
     const lastReader = new Map<number, number>();
-    steps.forEach((s, i) => s.inputs.forEach((k) => lastReader.set(k, i)));
+    steps.forEach((s, i) => {
+      if (!s.skip) s.inputs.forEach((k) => lastReader.set(k, i));
+    });
     for (const [k, i] of lastReader) steps[i].frees.push(k);
     const plan = { steps, outputs: outputMap };
     this.plans.set(key, plan);
     return plan;
   }
+}
+
+/**
+ * Graph-level fusions on a plan's steps (in dependency order), in place: folded steps get `skip`, the
+ * step that runs the fused convolution gets its node, inputs and `fusion`. A step is folded only if
+ * its one reader is the step it folds into and no requested output (`kept`) is its value.
+ *   Pad (zeros, H and W only, constant paddings) → a VALID convolution reading it as its input 0:
+ *     the convolution pads by itself (explicit [top, bottom, left, right]).
+ *   convolution (fused_ops at most BiasAdd) → Add/AddV2 → optionally Relu/Relu6: the convolution
+ *     runs where the last of them was, with the Add's other input as its residual (the add order does
+ *     not change a float sum) and the activation as its own.
+ */
+function fusePlan(steps: PlanStep[], kept: Set<number>, constant: (name: string) => HostTensor | undefined): void {
+  // Who reads each value, recounted after every rewrite (a few hundred steps, a few dozen fusions).
+  let readers = new Map<number, number[]>();
+  const recount = () => {
+    readers = new Map();
+    steps.forEach((s, i) => {
+      if (!s.skip) s.inputs.forEach((k) => readers.set(k, [...(readers.get(k) ?? []), i]));
+    });
+  };
+  recount();
+  const soleReader = (k: number): number | undefined => {
+    const r = readers.get(k) ?? [];
+    return r.length === 1 && !kept.has(k) ? r[0] : undefined;
+  };
+  steps.forEach((step, i) => {
+    if (step.node.op !== 'Pad' && step.node.op !== 'PadV2') return;
+    const reader = soleReader(i);
+    if (reader === undefined) return;
+    const conv = steps[reader];
+    if (!CONV_OPS.has(conv.node.op) || conv.inputs[0] !== i || conv.inputs.indexOf(i, 1) >= 0 || conv.attrs.string('padding', '') !== 'VALID') return;
+    const padding = zeroSpatialPadding(step, steps, constant);
+    if (!padding) return;
+    conv.inputs = [step.inputs[0], ...conv.inputs.slice(1)];
+    conv.fusion = { ...conv.fusion, padding };
+    step.skip = true;
+    recount();
+  });
+  steps.forEach((step, i) => {
+    if (step.skip || !CONV_OPS.has(step.node.op) || !biasAtMost(step) || step.fusion?.residual) return;
+    const add = soleReader(i);
+    if (add === undefined || !['Add', 'AddV2'].includes(steps[add].node.op) || steps[add].inputs.length !== 2) return;
+    const others = steps[add].inputs.filter((k) => k !== i);
+    if (others.length !== 1) return; // x + x
+    let last = add;
+    let activation: ConvFusion['activation'];
+    const after = soleReader(add);
+    if (after !== undefined && (steps[after].node.op === 'Relu' || steps[after].node.op === 'Relu6')) {
+      activation = steps[after].node.op === 'Relu' ? 'relu' : 'relu6';
+      steps[add].skip = true;
+      last = after;
+    }
+    const target = steps[last];
+    target.node = step.node;
+    target.attrs = step.attrs;
+    target.inputs = [...step.inputs, others[0]];
+    target.fusion = { ...step.fusion, residual: true, activation };
+    step.skip = true;
+    recount();
+  });
+}
+
+/** A Pad step's [top, bottom, left, right] when it pads only H and W of a 4-D tensor with zeros by constants. */
+function zeroSpatialPadding(step: PlanStep, steps: PlanStep[], constant: (name: string) => HostTensor | undefined): [number, number, number, number] | undefined {
+  const node = (k: number | undefined) => (k === undefined ? undefined : steps[k].node);
+  const paddings = node(step.inputs[1]);
+  const p = paddings?.op === 'Const' ? constant(paddings.name) : undefined;
+  if (!p || p.shape.join() !== '4,2') return undefined;
+  if (step.inputs.length > 2) {
+    const value = node(step.inputs[2]);
+    const v = value?.op === 'Const' ? constant(value.name) : undefined;
+    if (!v || v.data.length !== 1 || v.data[0] !== 0) return undefined;
+  }
+  const d = Array.from(p.data);
+  if (d[0] || d[1] || d[6] || d[7] || d.some((x) => x < 0 || !Number.isInteger(x))) return undefined;
+  return [d[2], d[3], d[4], d[5]];
+}
+
+/** A convolution whose own epilogue is nothing or a bias (so a residual and activation can follow it). */
+function biasAtMost(step: PlanStep): boolean {
+  const ops = step.attrs.has('fused_ops') ? step.attrs.strings('fused_ops') : [];
+  return ops.length === 0 || (ops.length === 1 && ops[0] === 'BiasAdd');
 }
 
 /** "name:0" → "name"; a later output ("name:1") of a node is refused: every supported op has one. */

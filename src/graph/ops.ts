@@ -8,7 +8,7 @@
  */
 import type { Runtime } from '../runtime/runtime.js';
 import { Tensor } from '../runtime/tensor.js';
-import { conv2d, type Conv2dPadding } from '../kernels/conv2d.js';
+import { conv2d, conv2dGeometry, type Conv2dOptions, type Conv2dPadding } from '../kernels/conv2d.js';
 import { conv2dTranspose } from '../kernels/conv2d-transpose.js';
 import type { Activation } from '../kernels/activation.js';
 import { binary, unary, type BinaryOp } from '../kernels/elementwise.js';
@@ -23,10 +23,21 @@ import { host, hostBinary, hostConcat, hostPack, hostStridedSlice, resolveReshap
 
 export type Value = Tensor | HostTensor;
 
+/** Nodes the plan fused into a convolution (graph-model.ts fusePlan). */
+export interface ConvFusion {
+  /** A Pad before it: [top, bottom, left, right] zeros, replacing its VALID padding. */
+  padding?: [number, number, number, number];
+  /** An Add after it: its last input is the Add's other operand, added before the activation. */
+  residual?: boolean;
+  /** A Relu/Relu6 after that Add. */
+  activation?: 'relu' | 'relu6';
+}
+
 export interface OpContext {
   rt: Runtime;
   node: NodeDef;
   attrs: Attrs;
+  fusion?: ConvFusion;
   /** The value as a GPU tensor (constants uploaded once and cached; `shape` re-views a constant). */
   gpu(v: Value, shape?: readonly number[]): Tensor;
 }
@@ -103,7 +114,9 @@ function prelu(x: Tensor, alpha: Tensor): Tensor {
 }
 
 function convOp(depthwise: boolean): OpFn {
-  return (ctx, inputs) => {
+  return (ctx, given) => {
+    const fusion = ctx.fusion;
+    const inputs = fusion?.residual ? given.slice(0, -1) : given;
     expectInputs(ctx, inputs, 2, 4);
     nhwcOnly(ctx);
     const x = ctx.gpu(inputs[0]);
@@ -113,18 +126,33 @@ function convOp(depthwise: boolean): OpFn {
     const w = depthwise ? ctx.gpu(filter, [fShape[0], fShape[1], 1, fShape[2] * fShape[3]]) : ctx.gpu(filter);
     if (depthwise && x.shape[3] !== fShape[2]) ctx.attrs.fail(`input has ${x.shape[3]} channels, the depthwise filter [${fShape.join(', ')}] needs ${fShape[2]}`);
     const { bias, activation, prelu: alpha } = fusedEpilogue(ctx, inputs);
-    const y = conv2d(x, w, {
+    const options: Conv2dOptions = {
       strides: spatial(ctx, 'strides', [1, 1, 1, 1]),
       dilations: spatial(ctx, 'dilations', [1, 1, 1, 1]),
-      padding: convPadding(ctx),
+      padding: fusion?.padding ?? convPadding(ctx),
       groups: depthwise ? x.shape[3] : 1,
       bias,
       activation,
       cacheWeights: isHost(filter),
-    });
+    };
+    if (fusion?.residual) {
+      // The plan fuses only convolutions whose own epilogue is at most a bias.
+      const residual = ctx.gpu(given[given.length - 1]);
+      const after = fusion.activation ?? 'none';
+      if (residual.shape.join() === conv2dGeometry(x.shape, w.shape, options).outShape.join()) {
+        return conv2d(x, w, { ...options, residual, activation: after });
+      }
+      // The Add broadcasts: add and activate as separate passes, as the graph wrote them.
+      const sum = binary('add', conv2d(x, w, options), residual);
+      return after === 'none' ? sum : after === 'relu' ? unary('relu', sum) : unary('clamp', sum, 0, 6);
+    }
+    const y = conv2d(x, w, options);
     return alpha ? prelu(y, alpha) : y;
   };
 }
+
+/** The ops convOp runs (graph-model.ts fuses Pad before and Add / Relu after them). */
+export const CONV_OPS = new Set(['Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative']);
 
 function binaryOp(op: BinaryOp, hostFn: (a: number, b: number) => number): OpFn {
   return (ctx, inputs) => {

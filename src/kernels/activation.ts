@@ -10,6 +10,7 @@
  */
 import { NbfError } from '../runtime/errors.js';
 import type { Defines } from '../runtime/program-cache.js';
+import type { Tensor } from '../runtime/tensor.js';
 
 export type ActivationName = 'none' | 'relu' | 'relu6' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'elu';
 
@@ -52,6 +53,19 @@ export function resolveActivation(activation: Activation | undefined, op: string
 /** The compile-time define that makes `ACTIVATE(v)` apply this activation. */
 export function activationDefines(a: ResolvedActivation): Defines {
   return { 'ACTIVATE(v)': GLSL[a.name] };
+}
+
+/**
+ * The epilogue's tensor inputs of a kernel that fuses a bias (HAS_BIAS: sampler Bias, [C]) and a
+ * residual (HAS_RESIDUAL: sampler Residual, a tensor of the output's shape read at the output texel,
+ * added after the bias and before the activation: act(sum + bias + residual), a residual connection
+ * fused into the layer that feeds it).
+ */
+export function epilogueInputs(bias: Tensor | undefined, residual: Tensor | undefined): Record<string, Tensor> {
+  const inputs: Record<string, Tensor> = {};
+  if (bias) inputs.Bias = bias;
+  if (residual) inputs.Residual = residual;
+  return inputs;
 }
 
 /** Float64 reference of one activation value. */

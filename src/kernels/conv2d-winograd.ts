@@ -13,7 +13,7 @@
  */
 import type { Tensor } from '../runtime/tensor.js';
 import type { Conv2dGeometry } from './conv2d.js';
-import { activationDefines, type ResolvedActivation } from './activation.js';
+import { activationDefines, epilogueInputs, type ResolvedActivation } from './activation.js';
 import { packKLast, widthLog2 } from './matmul.js';
 import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
@@ -118,17 +118,18 @@ export function winogradProduct(v: Tensor, u: Tensor): Tensor {
   });
 }
 
-/** act(Aᵀ·M·A + bias) cropped to [N, OH, OW, Cout], from the product's 2×2 blocks. */
-export function winogradOutput(blocks: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+/** act(Aᵀ·M·A + bias + residual) cropped to [N, OH, OW, Cout], from the product's 2×2 blocks. */
+export function winogradOutput(blocks: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation, residual?: Tensor): Tensor {
   const { tiles } = winogradTiles(g);
   return blocks.runtime.run({
     kernel: 'conv2d_winograd_output',
     defines: {
       HAS_BIAS: bias !== undefined,
+      HAS_RESIDUAL: residual !== undefined,
       FLOAT_DIVMOD: g.batch * g.outSize[0] * g.outSize[1] * Math.ceil(g.outChannels / 4) < FLOAT_INDEX_LIMIT,
       ...activationDefines(activation),
     },
-    inputs: bias ? { Blocks: blocks, Bias: bias } : { Blocks: blocks },
+    inputs: { Blocks: blocks, ...epilogueInputs(bias, residual) },
     uniforms: {
       u_outSize: [...g.outSize],
       u_tiles: tiles,
@@ -142,9 +143,9 @@ export function winogradOutput(blocks: Tensor, g: Conv2dGeometry, bias: Tensor |
 }
 
 /** The whole path: filter transform (cached with `cache`), input transform, 16 products, output transform. */
-export function conv2dWinograd(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
+export function conv2dWinograd(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean, residual?: Tensor): Tensor {
   return x.runtime.scope(() => {
     const u = winogradFilter(w, cache);
-    return winogradOutput(winogradProduct(winogradInput(x, g), u), g, bias, activation);
+    return winogradOutput(winogradProduct(winogradInput(x, g), u), g, bias, activation, residual);
   });
 }

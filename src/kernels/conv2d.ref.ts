@@ -12,9 +12,10 @@ export interface Conv2dRefResult {
 export function conv2dRef(
   x: ArrayLike<number>, xShape: readonly number[],
   w: ArrayLike<number>, wShape: readonly number[],
-  options: Omit<Conv2dOptions, 'bias' | 'algorithm'> & { bias?: ArrayLike<number> } = {},
+  options: Omit<Conv2dOptions, 'bias' | 'residual' | 'algorithm'> & { bias?: ArrayLike<number>; residual?: ArrayLike<number> } = {},
 ): Conv2dRefResult {
-  const g = conv2dGeometry(xShape, wShape, { ...options, biasShape: options.bias ? [options.bias.length] : undefined });
+  const { residual, ...geometryOptions } = options;
+  const g = conv2dGeometry(xShape, wShape, { ...geometryOptions, biasShape: options.bias ? [options.bias.length] : undefined });
   const act = resolveActivation(options.activation, 'conv2dRef');
   const [H, W] = g.inSize;
   const [OH, OW] = g.outSize;
@@ -24,6 +25,7 @@ export function conv2dRef(
   const Cg = Cin / g.groups;
   const CoutG = Cout / g.groups;
   const size = g.batch * OH * OW * Cout;
+  if (residual && residual.length !== size) throw new Error(`conv2dRef: residual has ${residual.length} values, the output ${size}`);
   const data = new Float64Array(size);
   const magnitude = new Float64Array(size);
   for (let n = 0; n < g.batch; n++) {
@@ -48,6 +50,10 @@ export function conv2dRef(
             }
           }
           const o = ((n * OH + oy) * OW + ox) * Cout + co;
+          if (residual) {
+            sum += residual[o];
+            mag += Math.abs(residual[o]);
+          }
           data[o] = activateRef(act, sum);
           magnitude[o] = mag;
         }

@@ -11,7 +11,7 @@
 import type { Tensor } from '../runtime/tensor.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
-import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
+import { activationDefines, epilogueInputs, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
 import { matmulKernel, packConstant, planMatmul, pointwiseMaxK, pointwiseProduct, POINTWISE_MAX_K_QUAD, productOfRows, unblock, widthLog2 } from './matmul.js';
 import { conv2dWinograd, winogradApplies, winogradPays } from './conv2d-winograd.js';
 import { FLOAT_INDEX_LIMIT } from './float-index.js';
@@ -35,8 +35,12 @@ export interface Conv2dOptions {
   groups?: number;
   /** Added per output channel: shape [Cout]. */
   bias?: Tensor;
-  /** Applied after the bias. */
+  /** Applied after the bias (and the residual). */
   activation?: Activation;
+  /** Added to every output after the bias, before the activation: a tensor of the output's shape
+   *  [N, OH, OW, Cout]. A residual connection (act(conv(x) + bias + r)) in the convolution's own
+   *  last pass instead of an add and an activation pass after it. */
+  residual?: Tensor;
   /** 'auto' (default) picks by shape; for groups = 1, 'direct' forces conv2d.glsl's 2×2 blocks,
    *  'im2col' im2col + a product and 'winograd' Winograd F(2×2, 3×3) (3×3, stride 1, dilation 1
    *  only; conv2d-winograd.ts) (benchmarks, tests). Grouped convolutions pick by shape always. */
@@ -127,9 +131,10 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
 
 /** conv2d(x [N, H, W, Cin], w [KH, KW, Cin / groups, Cout]) → [N, OH, OW, Cout]. */
 export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
-  const { bias } = options;
-  if (x.runtime !== w.runtime || (bias && bias.runtime !== x.runtime)) throw new NbfError('conv2d: the tensors live on different contexts');
+  const { bias, residual } = options;
+  if (x.runtime !== w.runtime || (bias && bias.runtime !== x.runtime) || (residual && residual.runtime !== x.runtime)) throw new NbfError('conv2d: the tensors live on different contexts');
   const g = conv2dGeometry(x.shape, w.shape, { ...options, biasShape: bias?.shape });
+  if (residual && residual.shape.join() !== g.outShape.join()) throw new ShapeError(`conv2d: residual ${fmt(residual.shape)} must have the output's shape ${fmt(g.outShape)}`);
   const activation = resolveActivation(options.activation, 'conv2d');
   const algorithm = options.algorithm ?? 'auto';
   if (algorithm !== 'auto' && algorithm !== 'direct' && algorithm !== 'im2col' && algorithm !== 'winograd') {
@@ -142,7 +147,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
         `strides ${fmt(g.stride)}, dilations ${fmt(g.dilation)}, groups ${g.groups}`,
       );
     }
-    return conv2dWinograd(x, w, g, bias, activation, options.cacheWeights ?? false);
+    return conv2dWinograd(x, w, g, bias, activation, options.cacheWeights ?? false, residual);
   }
   const rt = x.runtime;
   const Cg = g.inChannels / g.groups;
@@ -156,7 +161,8 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     // A 1×1 stride-1 convolution is a matmul of free views: [N·H·W, Cin] · [Cin, Cout].
     return rt.scope(() => {
       const rows = g.batch * g.inSize[0] * g.inSize[1];
-      const product = productByWeights(rt.view(x, [rows, g.inChannels]), w, g.inChannels, g.outChannels, bias, activation, cache);
+      const r = residual && rt.view(residual, [rows, g.outChannels]);
+      const product = productByWeights(rt.view(x, [rows, g.inChannels]), w, g.inChannels, g.outChannels, bias, activation, cache, r);
       return rt.view(product, g.outShape);
     });
   }
@@ -168,12 +174,12 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
   const cin4 = Math.ceil(g.inChannels / 4);
   const smallFilter = g.kernelSize[0] <= SMALL_MAX_KERNEL && g.kernelSize[1] <= SMALL_MAX_KERNEL && cin4 <= SMALL_MAX_CIN4;
   if (dense && algorithm === 'auto' && smallFilter && !im2colBeatsSmall(rt, g)) {
-    return rt.scope(() => smallConv(x, packConstant(w, taps, cache, [taps * g.inChannels, g.outChannels]), g, bias, activation));
+    return rt.scope(() => smallConv(x, packConstant(w, taps, cache, [taps * g.inChannels, g.outChannels]), g, bias, activation, residual));
   }
   // Dense 3×3, stride 1, dilation 1, past conv2d_small's limits: Winograd F(2×2, 3×3) (2.25× fewer
   // multiply-adds) wherever it measured faster than the 2×2-block kernel (winogradPays).
   if (dense && algorithm === 'auto' && winogradApplies(g) && winogradPays(g, cache)) {
-    return conv2dWinograd(x, w, g, bias, activation, cache);
+    return conv2dWinograd(x, w, g, bias, activation, cache, residual);
   }
   // Past conv2d_small's limits, with at most 4 input channels a tap is a single texel per pixel: the
   // 2×2-block kernel then spends more on per-tap bookkeeping than on reads, and im2col + a product is
@@ -190,12 +196,13 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
         uniforms: { ...geometryUniforms(g), u_xWidthLog2: widthLog2(x), u_xTexelSize: texelSize(x) },
         outShape: [pixels, patchLength],
       });
-      return rt.view(productByWeights(patches, w, patchLength, g.outChannels, bias, activation, cache), g.outShape);
+      const r = residual && rt.view(residual, [pixels, g.outChannels]);
+      return rt.view(productByWeights(patches, w, patchLength, g.outChannels, bias, activation, cache, r), g.outShape);
     });
   }
   const depthwise = g.groups === g.inChannels && g.outChannels === g.inChannels;
   const smallKernel = g.kernelSize[0] <= DEPTHWISE_MAX_KERNEL && g.kernelSize[1] <= DEPTHWISE_MAX_KERNEL;
-  if (depthwise && !dense && smallKernel) return depthwiseConv(x, w, g, bias, activation);
+  if (depthwise && !dense && smallKernel) return depthwiseConv(x, w, g, bias, activation, residual);
   // The block kernel needs a block's two output channels in one group, starting at a texel boundary.
   if (dense || (Cg % 4 === 0 && CoutG % 2 === 0)) {
     return rt.scope(() => {
@@ -215,14 +222,13 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
         },
         outShape: [Math.ceil(pixels / 2) * Math.ceil(g.outChannels / 2), 4],
       });
-      return rt.view(unblock(blocks, [pixels, g.outChannels], bias, activation), g.outShape);
+      return rt.view(unblock(blocks, [pixels, g.outChannels], bias, activation, residual && rt.view(residual, [pixels, g.outChannels])), g.outShape);
     });
   }
-  const inputs: Record<string, Tensor> = bias ? { X: x, Wt: w, Bias: bias } : { X: x, Wt: w };
   return rt.run({
     kernel: 'conv2d_grouped',
-    defines: { HAS_BIAS: bias !== undefined, DEPTHWISE: depthwise, ...activationDefines(activation) },
-    inputs,
+    defines: { HAS_BIAS: bias !== undefined, HAS_RESIDUAL: residual !== undefined, DEPTHWISE: depthwise, ...activationDefines(activation) },
+    inputs: { X: x, Wt: w, ...epilogueInputs(bias, residual) },
     uniforms: {
       ...geometryUniforms(g),
       u_groupInChannels: Cg,
@@ -251,12 +257,12 @@ const SMALL_MAX_KERNEL = 7;
 const SMALL_MAX_CIN4 = 4;
 
 /** Dense small filters: conv2d_small.glsl on w packed to [Cout, taps, Cin] (packKLast with taps). */
-function smallConv(x: Tensor, packed: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
-  const inputs: Record<string, Tensor> = bias ? { X: x, Wp: packed, Bias: bias } : { X: x, Wp: packed };
+function smallConv(x: Tensor, packed: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation, residual: Tensor | undefined): Tensor {
   return x.runtime.run({
     kernel: 'conv2d_small',
     defines: {
       HAS_BIAS: bias !== undefined,
+      HAS_RESIDUAL: residual !== undefined,
       KH: g.kernelSize[0],
       KW: g.kernelSize[1],
       CIN4: Math.ceil(g.inChannels / 4),
@@ -264,7 +270,7 @@ function smallConv(x: Tensor, packed: Tensor, g: Conv2dGeometry, bias: Tensor | 
       FLOAT_DIVMOD: outTexels(g) < FLOAT_INDEX_LIMIT,
       ...activationDefines(activation),
     },
-    inputs,
+    inputs: { X: x, Wp: packed, ...epilogueInputs(bias, residual) },
     uniforms: {
       ...geometryUniforms(g),
       ...fastReadUniforms(x, packed),
@@ -282,18 +288,18 @@ const DEPTHWISE_MAX_KERNEL = 7;
  * Depthwise, multiplier 1 (groups = Cin = Cout): conv2d_depthwise.glsl, one pass with bias and
  * activation; w [KH, KW, 1, C] is read as it is.
  */
-function depthwiseConv(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
-  const inputs: Record<string, Tensor> = bias ? { X: x, Wt: w, Bias: bias } : { X: x, Wt: w };
+function depthwiseConv(x: Tensor, w: Tensor, g: Conv2dGeometry, bias: Tensor | undefined, activation: ResolvedActivation, residual: Tensor | undefined): Tensor {
   return x.runtime.run({
     kernel: 'conv2d_depthwise',
     defines: {
       HAS_BIAS: bias !== undefined,
+      HAS_RESIDUAL: residual !== undefined,
       KH: g.kernelSize[0],
       KW: g.kernelSize[1],
       FLOAT_DIVMOD: outTexels(g) < FLOAT_INDEX_LIMIT,
       ...activationDefines(activation),
     },
-    inputs,
+    inputs: { X: x, Wt: w, ...epilogueInputs(bias, residual) },
     uniforms: {
       ...geometryUniforms(g),
       ...fastReadUniforms(x, w),
@@ -318,16 +324,16 @@ function fastReadUniforms(x: Tensor, w: Tensor) {
   return { u_xWidthLog2: widthLog2(x), u_wWidthLog2: widthLog2(w), u_xTexelSize: texelSize(x), u_wTexelSize: texelSize(w) };
 }
 
-/** act(a [M, K] · w viewed as [K, N] + bias): conv2d_pointwise up to the pointwise limit, else matmul. */
-function productByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
-  if (K > pointwiseMaxK(a.runtime)) return matmulByWeights(a, w, K, N, bias, activation, cache);
-  return pointwiseProduct(a, w.shape.length === 2 ? w : a.runtime.view(w, [K, N]), bias, activation);
+/** act(a [M, K] · w viewed as [K, N] + bias + residual [M, N]): conv2d_pointwise up to the pointwise limit, else matmul. */
+function productByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean, residual: Tensor | undefined): Tensor {
+  if (K > pointwiseMaxK(a.runtime)) return matmulByWeights(a, w, K, N, bias, activation, cache, residual);
+  return pointwiseProduct(a, w.shape.length === 2 ? w : a.runtime.view(w, [K, N]), bias, activation, residual);
 }
 
-/** act(a [M, K] · w viewed as [K, N] + bias): matmul's pack (cached when asked), product and unblock passes. */
-function matmulByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean): Tensor {
+/** act(a [M, K] · w viewed as [K, N] + bias + residual [M, N]): matmul's pack (cached when asked), product and unblock passes. */
+function matmulByWeights(a: Tensor, w: Tensor, K: number, N: number, bias: Tensor | undefined, activation: ResolvedActivation, cache: boolean, residual: Tensor | undefined): Tensor {
   const plan = planMatmul(a.shape, [K, N], { biasShape: bias?.shape });
-  return productOfRows(a, packConstant(w, 1, cache, [K, N]), plan, bias, activation);
+  return productOfRows(a, packConstant(w, 1, cache, [K, N]), plan, bias, activation, residual);
 }
 
 /** A convolution window's geometry as the patch kernels (conv2d_im2col, conv2d_patches_transposed) take it. */

@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { NbfError, ShapeError } from '../runtime/errors.js';
 import { sizeClass, textureDims } from '../runtime/layout.js';
 import { broadcastShapes } from './broadcast.js';
-import { activationDefines, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
+import { activationDefines, epilogueInputs, resolveActivation, type Activation, type ResolvedActivation } from './activation.js';
 import { probedChoice } from '../runtime/probed-choice.js';
 import { FLOAT_INDEX_LIMIT } from './float-index.js';
 
@@ -123,18 +123,19 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 }
 
 /**
- * act(A'·Bt'ᵀ + bias) → [..., M, N] of k-contiguous aRows [.., M, K] and bRows [.., N, K], batch dims as
- * in `plan`: matmul_quad + matmul_quad_unblock where this context runs them exactly and the parts
- * fit (quadPlan), else matmul.glsl + matmul_unblock.
+ * act(A'·Bt'ᵀ + bias + residual) → [..., M, N] of k-contiguous aRows [.., M, K] and bRows [.., N, K],
+ * batch dims as in `plan` (residual, when given, has the output's shape): matmul_quad +
+ * matmul_quad_unblock where this context runs them exactly and the parts fit (quadPlan), else
+ * matmul.glsl + matmul_unblock.
  */
-export function productOfRows(aRows: Tensor, bRows: Tensor, plan: MatmulPlan, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+export function productOfRows(aRows: Tensor, bRows: Tensor, plan: MatmulPlan, bias: Tensor | undefined, activation: ResolvedActivation, residual?: Tensor): Tensor {
   const rt = aRows.runtime;
   const quad = matmulKernel(rt) === 'quad' ? quadPlan(rt, plan) : null;
-  if (!quad) return rt.scope(() => unblock(matmulBlocks(aRows, bRows, plan), plan.outShape, bias, activation));
+  if (!quad) return rt.scope(() => unblock(matmulBlocks(aRows, bRows, plan), plan.outShape, bias, activation, residual));
   return rt.scope(() => {
     const main = quadBlocks(aRows, bRows, plan, quad, quad.steps, 0, quad.parts);
     const rest = quad.rest > 0 ? quadBlocks(aRows, bRows, plan, quad, quad.rest, quad.parts * quad.steps, 1) : undefined;
-    return quadUnblock(main, rest, plan, quad, bias, activation);
+    return quadUnblock(main, rest, plan, quad, bias, activation, residual);
   });
 }
 
@@ -155,14 +156,14 @@ export function pointwiseMaxK(rt: Runtime): number {
   return matmulKernel(rt) === 'quad' ? POINTWISE_MAX_K_QUAD : POINTWISE_MAX_K;
 }
 
-/** act(a [M, K] · w [K, N] + bias) in one pass (conv2d_pointwise.glsl; K ≤ 255, w read as given). */
-export function pointwiseProduct(a: Tensor, w: Tensor, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+/** act(a [M, K] · w [K, N] + bias + residual [M, N]) in one pass (conv2d_pointwise.glsl; K ≤ 255, w read as given). */
+export function pointwiseProduct(a: Tensor, w: Tensor, bias: Tensor | undefined, activation: ResolvedActivation, residual?: Tensor): Tensor {
   const [M, K] = a.shape;
   const N = w.shape[1];
   return a.runtime.run({
     kernel: 'conv2d_pointwise',
-    defines: { KDIM: K, HAS_BIAS: bias !== undefined, FLOAT_DIVMOD: M * Math.ceil(N / 4) < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
-    inputs: bias ? { X: a, Wt: w, Bias: bias } : { X: a, Wt: w },
+    defines: { KDIM: K, HAS_BIAS: bias !== undefined, HAS_RESIDUAL: residual !== undefined, FLOAT_DIVMOD: M * Math.ceil(N / 4) < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
+    inputs: { X: a, Wt: w, ...epilogueInputs(bias, residual) },
     uniforms: {
       u_N: N,
       u_xWidthLog2: widthLog2(a),
@@ -246,14 +247,14 @@ function quadBlocks(aRows: Tensor, bRows: Tensor, plan: MatmulPlan, quad: QuadPl
 }
 
 /** Sums the parts (and the rest) of matmul_quad's blocks into [..., M, N] with bias and activation. */
-function quadUnblock(blocks: Tensor, rest: Tensor | undefined, plan: MatmulPlan, quad: QuadPlan, bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+function quadUnblock(blocks: Tensor, rest: Tensor | undefined, plan: MatmulPlan, quad: QuadPlan, bias: Tensor | undefined, activation: ResolvedActivation, residual?: Tensor): Tensor {
   const texels = plan.outShape.slice(0, -1).reduce((p, d) => p * d, 1) * Math.ceil(plan.N / 4);
   const inputs: Record<string, Tensor> = { Blocks: blocks };
   if (rest) inputs.Rest = rest;
-  if (bias) inputs.Bias = bias;
+  Object.assign(inputs, epilogueInputs(bias, residual));
   return blocks.runtime.run({
     kernel: 'matmul_quad_unblock',
-    defines: { HAS_BIAS: bias !== undefined, HAS_REST: rest !== undefined, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
+    defines: { HAS_BIAS: bias !== undefined, HAS_REST: rest !== undefined, HAS_RESIDUAL: residual !== undefined, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
     inputs,
     uniforms: {
       u_M: plan.M,
@@ -387,13 +388,13 @@ export function packConstant(x: Tensor, taps: number, cache: boolean, shape: rea
 }
 
 /** 2×2 blocks → channel-packed [..., M, N] (outShape) with bias and activation (matmul_unblock.glsl). */
-export function unblock(blocks: Tensor, outShape: readonly number[], bias: Tensor | undefined, activation: ResolvedActivation): Tensor {
+export function unblock(blocks: Tensor, outShape: readonly number[], bias: Tensor | undefined, activation: ResolvedActivation, residual?: Tensor): Tensor {
   const [M, N] = outShape.slice(-2);
   const texels = outShape.slice(0, -1).reduce((p, d) => p * d, 1) * Math.ceil(N / 4);
   return blocks.runtime.run({
     kernel: 'matmul_unblock',
-    defines: { HAS_BIAS: bias !== undefined, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
-    inputs: bias ? { Blocks: blocks, Bias: bias } : { Blocks: blocks },
+    defines: { HAS_BIAS: bias !== undefined, HAS_RESIDUAL: residual !== undefined, FLOAT_DIVMOD: texels < FLOAT_INDEX_LIMIT, ...activationDefines(activation) },
+    inputs: { Blocks: blocks, ...epilogueInputs(bias, residual) },
     uniforms: { u_M: M, u_N: N, u_blocksWidthLog2: widthLog2(blocks), u_blocksTexelSize: texelSize(blocks), u_activationAlpha: activation.alpha },
     outShape,
   });

@@ -100,9 +100,10 @@ export class ConvNorm {
     return foldBatchNorm(w, null, { mean, variance, scale, offset, epsilon: this.norm.epsilon });
   }
 
-  /** Inference through folded weights: one convolution with fused bias and activation (packed weights cached). */
-  applyFolded(folded: FoldedConv, x: Tensor, activation: 'relu' | 'none'): Tensor {
-    return conv2d(x, folded.weights, { strides: this.conv.strides, padding: this.conv.padding, bias: folded.bias, activation, cacheWeights: true });
+  /** Inference through folded weights: one convolution with fused bias, residual (a block's
+   *  shortcut, added before the activation) and activation (packed weights cached). */
+  applyFolded(folded: FoldedConv, x: Tensor, activation: 'relu' | 'none', residual?: Tensor): Tensor {
+    return conv2d(x, folded.weights, { strides: this.conv.strides, padding: this.conv.padding, bias: folded.bias, activation, residual, cacheWeights: true });
   }
 }
 
@@ -195,8 +196,8 @@ export class BasicBlock implements ResidualBlock {
 
   applyFolded(folded: FoldedResNet, x: Tensor): Tensor {
     const h = this.first.applyFolded(folded.get(this.first), x, 'relu');
-    const residual = this.second.applyFolded(folded.get(this.second), h, 'none');
-    return relu(add(residual, this.projection ? this.projection.applyFolded(folded.get(this.projection), x, 'none') : x));
+    const shortcut = this.projection ? this.projection.applyFolded(folded.get(this.projection), x, 'none') : x;
+    return this.second.applyFolded(folded.get(this.second), h, 'relu', shortcut); // ReLU(conv(h) + shortcut) in one pass
   }
 }
 
@@ -230,8 +231,8 @@ export class BottleneckBlock implements ResidualBlock {
   applyFolded(folded: FoldedResNet, x: Tensor): Tensor {
     let y = this.reduce.applyFolded(folded.get(this.reduce), x, 'relu');
     y = this.spatial.applyFolded(folded.get(this.spatial), y, 'relu');
-    y = this.expand.applyFolded(folded.get(this.expand), y, 'none');
-    return relu(add(y, this.projection ? this.projection.applyFolded(folded.get(this.projection), x, 'none') : x));
+    const shortcut = this.projection ? this.projection.applyFolded(folded.get(this.projection), x, 'none') : x;
+    return this.expand.applyFolded(folded.get(this.expand), y, 'relu', shortcut);
   }
 }
 
