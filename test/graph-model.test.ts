@@ -20,8 +20,8 @@
  *
  * Also: errors name the node / op / weight / input / file; memory stays flat over 20 runs, frees
  * intermediates during a run and dispose() frees the constants; loading from files and by fetch; and,
- * where the model files exist, BlazePose lite against tfjs-webgl and against a float64 evaluation of
- * the same graph (tolerances and measurements at that test).
+ * where the model files exist, BlazePose lite (its plan fused) against tfjs-webgl and against a
+ * float64 evaluation of the same graph (tolerances and measurements at that test).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -1056,6 +1056,12 @@ describe('BlazePose lite (real model)', () => {
       const got = ours.execute(x);
       const names = ours.outputNames;
       expect([...names].sort()).toEqual(['activation_heatmap', 'activation_segmentation', 'ld_3d', 'output_poseflag', 'world_3d']);
+      // What is compared below ran the fused plan: every Pad (each before a VALID convolution) folded,
+      // and most residual Adds (the rest add a resized map, not a convolution's sole result).
+      const plan = ours.planSummary();
+      expect(plan.fusedPads).toBe(json.modelTopology.node.filter((n) => n.op === 'Pad').length);
+      expect(plan.fusedAdds).toBeGreaterThan(json.modelTopology.node.filter((n) => n.op === 'AddV2').length / 2);
+      expect(plan.fusedActivations).toBeGreaterThan(0);
       const signatureNodes = names.map((k) => json.signature!.outputs![k].name.replace(/:0$/, ''));
       const wantRaw = theirs.execute(tx, signatureNodes);
       const want = Array.isArray(wantRaw) ? wantRaw : [wantRaw];
