@@ -108,9 +108,13 @@ function fusedEpilogue(ctx: OpContext, inputs: Value[]): { bias?: Tensor; activa
   return { bias, activation: act(ctx.attrs) };
 }
 
+/** The graph's Relu and Relu6 ops (also after a fused Add that falls back to separate passes). */
+const relu = (x: Tensor) => unary('relu', x);
+const relu6 = (x: Tensor) => unary('clamp', x, 0, 6);
+
 /** max(x, 0) + alpha · min(x, 0). */
 function prelu(x: Tensor, alpha: Tensor): Tensor {
-  return binary('add', unary('relu', x), binary('mul', alpha, unary('minScalar', x, 0)));
+  return binary('add', relu(x), binary('mul', alpha, unary('minScalar', x, 0)));
 }
 
 function convOp(depthwise: boolean): OpFn {
@@ -144,7 +148,7 @@ function convOp(depthwise: boolean): OpFn {
       }
       // The Add broadcasts: add and activate as separate passes, as the graph wrote them.
       const sum = binary('add', conv2d(x, w, options), residual);
-      return after === 'none' ? sum : after === 'relu' ? unary('relu', sum) : unary('clamp', sum, 0, 6);
+      return after === 'none' ? sum : after === 'relu' ? relu(sum) : relu6(sum);
     }
     const y = conv2d(x, w, options);
     return alpha ? prelu(y, alpha) : y;
@@ -281,8 +285,8 @@ export const OPS: Record<string, OpFn> = {
     for (const v of inputs.slice(1)) sum = binary('add', sum, ctx.gpu(v));
     return inputs.length === 1 ? ctx.rt.view(sum, sum.shape) : sum;
   },
-  Relu: unaryOp((x) => unary('relu', x)),
-  Relu6: unaryOp((x) => unary('clamp', x, 0, 6)),
+  Relu: unaryOp(relu),
+  Relu6: unaryOp(relu6),
   Elu: unaryOp((x) => unary('elu', x, 1)),
   LeakyRelu: unaryOp((x, ctx) => unary('leakyRelu', x, ctx.attrs.float('alpha', 0.2))),
   Sigmoid: unaryOp((x) => unary('sigmoid', x)),
