@@ -64,7 +64,9 @@ const landmarker = createPoseLandmarker(rt, { variant });
 const fitterPath = withNetwork ? flag('fitter') ?? defaultLandmarkFitterWeightsPath() : null;
 if (withNetwork && !fitterPath) throw new Error('no landmark fitter: pass --fitter FILE.nbfw (weights/nbf-fitter-landmarks.nbfw is not here) or --no-network');
 const fitter = fitterPath ? loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: ['landmarks'] }).network : null;
-const network = fitter ? landmarkNetwork(fitter, generator.gpuModel) : null;
+// --mirror on|off: the landmark network's mirrored second look (default: as the product, LANDMARK_FITTER_MIRROR).
+const mirror = flag('mirror') === undefined ? undefined : flag('mirror') === 'on';
+const network = fitter ? landmarkNetwork(fitter, generator.gpuModel, { mirror }) : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const mm = (x: number) => x * 1000;
 const rows: Record<string, number>[] = [];

@@ -34,6 +34,8 @@ const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+// --mirror on|off: the segmenter's mirrored second look (default off: one look, as measured before).
+const mirror = flag('mirror') === 'on';
 const weightsPath = flag('segmenter') ?? defaultSegmenterWeightsPath() ?? 'weights/nbf-segmenter-compact.nbfw';
 const count = Number(flag('count') ?? 32);
 const size = Number(flag('size') ?? 224);
@@ -67,7 +69,7 @@ for (let i = 0; i < count; i++) {
   const box = mask ? maskBox(mask, size, size) : null;
   const joints = landmarks && segmenter.readsLandmarks ? bodyJointTargets(landmarks) : null;
   const segmented = (options: Parameters<typeof segmentPerson>[2]) => {
-    try { return Uint8Array.from(segmentPerson(segmenter, image, options).labels); } catch (e) { if (!(e instanceof NoPersonError)) throw e; return new Uint8Array(size * size); }
+    try { return Uint8Array.from(segmentPerson(segmenter, image, { mirror, ...options }).labels); } catch (e) { if (!(e instanceof NoPersonError)) throw e; return new Uint8Array(size * size); }
   };
   const alone = segmented({});
   const withJoints = joints ? segmented({ joints }) : alone;

@@ -21,10 +21,11 @@ import { loadFitterWeights, loadSegmenterWeights } from '../src/nn/weights-file.
 import { defaultFitterWeightsPath } from '../src/nn/default-weights.js';
 import { fitPartMap } from '../src/pipeline/fit-parts.js';
 import { partEvidence } from '../src/pipeline/part-evidence.js';
-import { refineBody } from '../src/pipeline/refine.js';
+import { joint2dError, refineBody } from '../src/pipeline/refine.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
-import { NoPersonError } from '../src/landmarks/blazepose.js';
+import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
+import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eval.js';
 import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
@@ -55,6 +56,11 @@ const jsonPath = flag('json');
 // --landmarks: BlazePose runs on the picture too, as `nbf fit --route both` (its person mask and 2D joints).
 const withLandmarks = process.argv.includes('--landmarks');
 const facing = process.argv.includes('--facing') ? true : undefined;
+// --mirror on|off: the segmenter's mirrored second look (default: as the product, SEGMENTER_MIRROR).
+const mirror = flag('mirror') === undefined ? undefined : flag('mirror') === 'on';
+// --fitter-mirror on|off: the fitting network's mirrored second look (default: as the product: on a
+// segmenter's map SEGMENTER_MAP_FITTER_MIRROR, on a true map off).
+const fitterMirror = flag('fitter-mirror') === undefined ? undefined : flag('fitter-mirror') === 'on';
 const weight3d = flag('weight-3d') === undefined ? undefined : Number(flag('weight-3d'));
 if (withLandmarks && maps !== 'segmenter') throw new Error('--landmarks needs --maps segmenter (the route from the picture)');
 const backgroundsDir = flag('backgrounds');
@@ -71,7 +77,9 @@ const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const rows: Record<string, number>[] = [];
 const mm = (x: number) => x * 1000;
-for (let i = 0; i < count; i++) {
+// --first N: the first example's index (default 0), to look at one picture again.
+const first = num('first', 0);
+for (let i = first; i < first + count; i++) {
   const batch = generator.generateBatch(1, { size, seed, start: i });
   const truthLabels = Uint8Array.from(batch.inputs.labels.readSync());
   const rgb = batch.inputs.rgb.readSync();
@@ -90,13 +98,13 @@ for (let i = 0; i < count; i++) {
   const seg: Record<string, number> = {};
   if (segmenter) {
     let picture;
+    let landmarks: PoseLandmarks | null = null;
     try {
       const image = rgbFloatsToImage(rgb, size, size);
-      let landmarks = null;
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
       }
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, mergeSides, partWeights, landmarks, facing, weight3d });
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror });
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });
@@ -109,12 +117,17 @@ for (let i = 0; i < count; i++) {
     seg.foregroundIoU = m.foregroundIoU;
     net = picture.network;
     fit = { body: { joints3d: picture.joints3d, joints2d: picture.joints2d }, lossBefore: picture.refine!.lossBefore, loss: picture.refine!.lossAfter };
+    if (landmarks) {
+      const t = bodyJointTargets(landmarks);
+      seg.detectorPxNetwork = joint2dError(picture.network.joints2d, t.joints2d, t.weights);
+      seg.detectorPxRefined = joint2dError(picture.joints2d, t.joints2d, t.weights);
+    }
     t1 = t0 + picture.timings.segmentMs + picture.timings.networkMs;
     t2 = t1 + picture.timings.refineMs;
   } else {
     const map = { width: size, height: size, labels: truthLabels };
     t0 = performance.now();
-    net = fitPartMap(fitter, generator.gpuModel, map, { framing: 'image' });
+    net = fitPartMap(fitter, generator.gpuModel, map, { framing: 'image', mirror: fitterMirror ?? false });
     t1 = performance.now();
     fit = refineBody(generator.gpuModel, generator.skeleton, { camera, size, parts: partEvidence(map, { mergeSides }), partWeights }, { steps, starts: [{ pose: net.pose, betas: net.betas, trans: net.trans }] });
     t2 = performance.now();

@@ -14,6 +14,8 @@ import { testRuntime } from './helpers/gl.js';
 import { captureCommand } from './helpers/cli.js';
 import { main } from '../src/cli/main.js';
 import { checkSegmenterConfig, SegmenterNetwork, segmenterConfig, segmenterReadsLandmarks, type SegmenterConfig } from '../src/nn/refinenet.js';
+import { mirrorWidthRef } from '../src/kernels/mirror.ref.js';
+import { NBF_MIRRORED_PARTS, NBF_PARTS, SMPL_JOINT_NAMES, SMPL_MIRRORED_JOINTS } from '../src/smpl/types.js';
 import { assignSegmenterWeights, encodeSegmenterWeights, readWeightsMeta } from '../src/nn/weights-file.js';
 import { disposeSegmenterBatch, segmenterBatch } from '../src/train/segmenter-data.js';
 import { trainSegmenter } from '../src/train/segmenter-trainer.js';
@@ -43,6 +45,63 @@ function randomTensor(shape: number[], seed: number, lo = 0, hi = 1) {
   const rng = new Rng(seed);
   return rt.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(lo, hi)), shape);
 }
+
+describe('segmenter: the mirrored second look', () => {
+  const swapSide = (name: string) => name.replace(/\b(left|right)\b/, (side) => (side === 'left' ? 'right' : 'left'));
+
+  it('the mirror orders swap each left part and joint with its right twin, by name', () => {
+    expect(NBF_MIRRORED_PARTS.map((k) => NBF_PARTS[k].name)).toEqual(NBF_PARTS.map((p) => swapSide(p.name)));
+    expect(SMPL_MIRRORED_JOINTS.map((j) => SMPL_JOINT_NAMES[j])).toEqual(SMPL_JOINT_NAMES.map((n) => n.replace(/^(left|right)_/, (side) => (side === 'left_' ? 'right_' : 'left_'))));
+    expect(NBF_MIRRORED_PARTS.filter((k, i) => k !== i)).toHaveLength(8);
+    expect(SMPL_MIRRORED_JOINTS.filter((j, i) => j !== i)).toHaveLength(18);
+  });
+
+  it('inferLogits with mirror: the mean of the logits and the mirrored picture\'s, mirrored back with the sides swapped (batch 2)', () => {
+    const net = new SegmenterNetwork(rt, TINY_LM, { seed: 11 });
+    try {
+      rt.scope(() => {
+        const shape = [2, 32, 32, 3];
+        const images = randomTensor(shape, 21);
+        const heat = randomTensor([2, 32, 32, 24], 22);
+        const x = images.readSync();
+        const h = heat.readSync();
+        const record = net.params.toRecord();
+        const direct = net.forward(record, images, false, { landmarks: heat }).readSync();
+        const mirrored = net.forward(record, rt.tensor(Float32Array.from(mirrorWidthRef(x, shape)), shape), false, {
+          landmarks: rt.tensor(Float32Array.from(mirrorWidthRef(h, [2, 32, 32, 24], SMPL_MIRRORED_JOINTS)), [2, 32, 32, 24]),
+        }).readSync();
+        const back = mirrorWidthRef(mirrored, [2, 32, 32, 13], NBF_MIRRORED_PARTS);
+        const want = Float64Array.from(direct, (v, i) => 0.5 * (v + back[i]));
+        const got = net.inferLogits(images, heat, { mirror: true });
+        expect(got.shape).toEqual([2, 32, 32, 13]);
+        const g = got.readSync();
+        let worst = 0;
+        for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - want[i]));
+        expect(worst).toBeLessThan(1e-4);
+        // One look is the plain forward pass; the mirrored look changes the answer.
+        expect(Array.from(net.inferLogits(images, heat).readSync())).toEqual(Array.from(direct));
+        expect(direct.some((v, i) => Math.abs(v - want[i]) > 1e-3)).toBe(true);
+        // predict takes the argmax of the same logits.
+        const labels = net.predict(images, heat, { mirror: true }).readSync();
+        for (let p = 0; p < labels.length; p += 97) {
+          const row = g.subarray(13 * p, 13 * p + 13);
+          expect(labels[p]).toBe(row.indexOf(Math.max(...row)));
+        }
+      });
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it('mirror refuses a segmenter without NBF\'s 13 classes', () => {
+    const net = new SegmenterNetwork(rt, { ...TINY_RGB, classes: 5 }, { seed: 1 });
+    try {
+      rt.scope(() => expect(() => net.inferLogits(randomTensor([1, 32, 32, 3], 1), undefined, { mirror: true })).toThrow(/mirroring needs NBF's 13 classes/));
+    } finally {
+      net.dispose();
+    }
+  });
+});
 
 describe('segmenter reading landmarks', () => {
   it('configuration: the encoder reads 27 channels; a mismatch is named', () => {

@@ -19,7 +19,8 @@ import { BEST_FILE, CHECKPOINT_FILE, CURVES_FILE, LOG_FILE } from '../src/train/
 import { classPixelCounts, inverseSqrtClassWeights } from '../src/train/segmenter-data.js';
 import { accumulateConfusion, allBackgroundConfusion, confusionMetrics, evaluateSegmenter, rowNormalise } from '../src/eval/segmenter-eval.js';
 import { confusionPng } from '../src/eval/confusion-png.js';
-import { labelsToPicture } from '../src/pipeline/segment.js';
+import { labelsToPicture, segmentPicture } from '../src/pipeline/segment.js';
+import { readImageFile } from '../src/io/image-file.js';
 import { decodeParamFile } from '../src/nn/param-format.js';
 import { encodeFitterWeights, encodeSegmenterWeights, loadFitterWeights, loadSegmenterWeights, readAnyWeightsMeta, readWeightsMeta } from '../src/nn/weights-file.js';
 import { SegmenterNetwork, type SegmenterConfig } from '../src/nn/refinenet.js';
@@ -308,6 +309,24 @@ describe('nbf segment', () => {
       }
     }
     expect(r.out).toMatch(/wide\.png \(50×30\): person .* → /);
+  });
+
+  it('reads each picture twice (as it is and mirrored) unless --no-mirror: the labels are segmentPicture\'s with and without mirror', async () => {
+    const net = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segWeights)), segWeights).network;
+    try {
+      const image = await readImageFile(join(pictures, 'wide.png'));
+      const want = (mirror: boolean) => Array.from(segmentPicture(net, image, { mirror }).labels);
+      expect(want(true)).not.toEqual(want(false)); // the second look changes some labels
+      for (const [flags, mirror] of [[[], true], [['--no-mirror'], false]] as const) {
+        const out = join(root, `seg-mirror-${mirror}`);
+        const r = await run(['segment', join(pictures, 'wide.png'), '--weights', segWeights, '--out', out, ...flags]);
+        expect(r.code, r.err).toBe(0);
+        const labels = PNG.sync.read(readFileSync(join(out, 'wide', 'labels.png')));
+        expect(Array.from({ length: 50 * 30 }, (_, i) => labels.data[4 * i])).toEqual(want(mirror));
+      }
+    } finally {
+      net.dispose();
+    }
   });
 
   it('segments with the shipped weights (weights/nbf-segmenter-compact.nbfw) when --weights is not given', async () => {

@@ -48,7 +48,7 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { blazePoseVariantFlag, expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
 
-export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model full|lite|heavy] [--segmenter FILE.nbfw] [--fitter FILE.nbfw] [--body-model FILE]';
+export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model full|lite|heavy] [--segmenter FILE.nbfw] [--no-mirror] [--fitter FILE.nbfw] [--body-model FILE]';
 
 export const FIT_ROUTES = ['landmarks', 'parts', 'both'] as const;
 export type FitRoute = (typeof FIT_ROUTES)[number];
@@ -179,10 +179,11 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let modelPath: string;
   let route: FitRoute;
   let refine: boolean;
+  let mirror: boolean | undefined;
   let segmenterPath: string | null = null;
   let fitterPath: string | null = null;
   try {
-    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine', 'no-network']);
+    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine', 'no-network', 'no-mirror']);
     if (!args.positional.length) throw new ArgError('give at least one photo (PNG or JPEG) or folder');
     out = stringFlag(args, 'out') ?? 'out/fit';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -192,6 +193,8 @@ export async function fitPhotos(argv: string[]): Promise<number> {
     refine = !args.flags.has('no-refine');
     if (route !== 'landmarks' && args.flags.has('no-network')) throw new ArgError('--no-network belongs to the landmarks route: the part routes are the fitting network');
     if (route === 'landmarks' && args.flags.has('segmenter')) throw new ArgError('--segmenter belongs to the part routes (--route parts|both)');
+    // One look at everything: no mirrored second look by the segmenter, the fitting network or the landmark network.
+    mirror = args.flags.has('no-mirror') ? false : undefined;
     if (route === 'landmarks') {
       if (args.flags.has('no-network')) {
         if (args.flags.has('fitter')) throw new ArgError('--fitter and --no-network contradict each other: give one of them');
@@ -242,7 +245,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
         return 1;
       }
     }
-    const network = route === 'landmarks' && fitter ? landmarkNetwork(fitter, gpuModel) : null;
+    const network = route === 'landmarks' && fitter ? landmarkNetwork(fitter, gpuModel, { mirror }) : null;
     // The landmark model is loaded only for the routes that read landmarks.
     const landmarker = route === 'parts' ? null : createPoseLandmarker(rt, { variant });
     try {
@@ -271,7 +274,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
           if (segmenter && fitter) {
             const landmarks = route === 'both' && landmarker ? landmarker.detect(image) : null;
             const tLandmarks = performance.now();
-            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, progress });
+            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, mirror, fitterMirror: mirror, progress });
             if (tty) process.stderr.write('\r\x1b[K');
             const files = [
               ...bodyFiles(fit),

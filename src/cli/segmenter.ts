@@ -24,7 +24,7 @@ import { trainSegmenter, type TrainSegmenterOptions } from '../train/segmenter-t
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
 import { evaluateSegmenter, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvalOptions } from '../eval/segmenter-eval.js';
 import { confusionPng } from '../eval/confusion-png.js';
-import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture } from '../pipeline/segment.js';
+import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture, SEGMENTER_MIRROR } from '../pipeline/segment.js';
 import { readImageFile } from '../io/image-file.js';
 import { encodePng, rgbFloatsToImage } from '../io/image.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -39,8 +39,8 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { expandImageArgs, outputNames } from './landmarks.js';
 
 export const TRAIN_SEGMENTER_USAGE = 'nbf train segmenter [--config compact|paper|FILE.json] [--size S] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--class-weights auto|none] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--input rgb|rgb+landmarks [--truncation R] [--landmarks-missing P]] [--init FILE.nbfw] [--body-model FILE]';
-export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--prior-correction A] [--landmarks simulated|none|lite|full|heavy] [--body-model FILE]';
-export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A] [--landmarks lite|full|heavy|none]';
+export const EVAL_SEGMENTER_USAGE = 'nbf eval segmenter [--weights FILE.nbfw] [--count N] [--seed S] [--batch B] [--json FILE] [--confusion PNG] [--backgrounds DIR [--photo-fraction F]] [--other-person RATE] [--back-view-rate P] [--close-up-rate R] [--prior-correction A] [--landmarks simulated|none|lite|full|heavy] [--mirror] [--body-model FILE]';
+export const SEGMENT_USAGE = 'nbf segment IMAGE|FOLDER... [--weights FILE.nbfw] [--out DIR] [--size S] [--prior-correction A] [--landmarks lite|full|heavy|none] [--no-mirror]';
 export const SEGMENT_SUMMARY = 'pictures (PNG/JPEG) → 13-class part maps with a trained segmenter: parts.png, labels.png, overlay.png';
 
 /** Where a shipped segmenter would be (none is trained yet). */
@@ -216,7 +216,7 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) :
 export async function evalSegmenterCommand(argv: string[]): Promise<number> {
   let o;
   try {
-    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate', 'prior-correction', 'landmarks']);
+    const args = parseArgs(argv, ['weights', 'count', 'seed', 'batch', 'json', 'confusion', 'body-model', 'backgrounds', 'photo-fraction', 'other-person', 'back-view-rate', 'close-up-rate', 'prior-correction', 'landmarks'], ['mirror']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const backgroundsDir = stringFlag(args, 'backgrounds');
     if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) throw new ArgError(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh ${backgroundsDir})`);
@@ -236,6 +236,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       confusion: stringFlag(args, 'confusion') ?? 'out/eval-segmenter-confusion.png',
       modelPath: bodyModelPathOrDefault(stringFlag(args, 'body-model')),
       landmarks: landmarkSourceFlag(stringFlag(args, 'landmarks')),
+      mirror: args.flags.has('mirror'),
     };
   } catch (e) {
     if (e instanceof ArgError) {
@@ -268,7 +269,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const recorded = (loaded.meta.info as { training?: { classWeights?: unknown } }).training?.classWeights;
     const classWeights = Array.isArray(recorded) && recorded.length === network.config.classes ? (recorded as number[]) : undefined;
     const v = evaluateSegmenter(rt, network, generator, {
-      seed: o.seed, count: o.count, batch: o.batch, classWeights, sampler: o.sampler, landmarks,
+      seed: o.seed, count: o.count, batch: o.batch, classWeights, sampler: o.sampler, landmarks, mirror: o.mirror,
       progress: (done, total) => { if (tty) process.stderr.write(`\reval segmenter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -281,7 +282,8 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
       o.sampler.closeUpRate ? `${Math.round(o.sampler.closeUpRate * 100)} % close-ups` : '',
     ].filter(Boolean).join(', ');
     const correction = (loaded.logitOffsets ? `, prior correction ${o.priorCorrection}` : '') +
-      (network.readsLandmarks ? `, landmarks: ${o.landmarks === 'simulated' ? 'the true joints through the simulated detector' : o.landmarks === 'none' ? 'none' : `BlazePose ${o.landmarks} on each picture`}` : '');
+      (network.readsLandmarks ? `, landmarks: ${o.landmarks === 'simulated' ? 'the true joints through the simulated detector' : o.landmarks === 'none' ? 'none' : `BlazePose ${o.landmarks} on each picture`}` : '') +
+      (o.mirror ? ', each picture also read mirrored' : '');
     console.log(`nbf eval segmenter: ${o.weights} ("${config.name}", ${config.inputSize}²${correction}) on ${o.count} synthetic pictures (${pictures}), seed ${o.seed} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(26)} ${'segmenter'.padStart(9)} ${'all background'.padStart(15)}`);
     const rows: [string, string, string][] = [
@@ -296,7 +298,7 @@ export async function evalSegmenterCommand(argv: string[]): Promise<number> {
     const K = v.classes;
     const matrix = (m: ArrayLike<number>, digits?: number) => Array.from({ length: K }, (_, t) => Array.from({ length: K }, (_, p) => (digits === undefined ? m[t * K + p] : Number(m[t * K + p].toFixed(digits)))));
     const json = {
-      weights: o.weights, config, priorCorrection: loaded.logitOffsets ? o.priorCorrection : 0, ...(network.readsLandmarks ? { landmarks: o.landmarks } : {}), seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
+      weights: o.weights, config, priorCorrection: loaded.logitOffsets ? o.priorCorrection : 0, ...(network.readsLandmarks ? { landmarks: o.landmarks } : {}), mirror: o.mirror, seed: o.seed, count: o.count, seconds: Number(seconds.toFixed(1)),
       pictures: { backgrounds: backgrounds ? { folder: o.backgroundsDir, photos: backgrounds.count, photoFraction: o.photoFraction } : null, otherPersonRate: o.sampler.otherPersonRate ?? 0, backViewRate: o.sampler.backViewRate ?? 0.5, closeUpRate: o.sampler.closeUpRate ?? 0 },
       summary: v.summary, baseline: v.baseline,
       classes: names.slice(0, K),
@@ -372,8 +374,10 @@ export async function segment(argv: string[]): Promise<number> {
   let size: number | undefined;
   let priorCorrection: number;
   let landmarkFlag: string | undefined;
+  let mirror: boolean;
   try {
-    const args = parseArgs(argv, ['out', 'weights', 'size', 'prior-correction', 'landmarks']);
+    const args = parseArgs(argv, ['out', 'weights', 'size', 'prior-correction', 'landmarks'], ['no-mirror']);
+    mirror = !args.flags.has('no-mirror') && SEGMENTER_MIRROR;
     landmarkFlag = stringFlag(args, 'landmarks');
     const known = ['none', ...BLAZEPOSE_VARIANTS];
     if (landmarkFlag !== undefined && !known.includes(landmarkFlag)) throw new ArgError(`--landmarks must be one of ${known.join(', ')}, got "${landmarkFlag}"`);
@@ -418,7 +422,7 @@ export async function segment(argv: string[]): Promise<number> {
             seen = `, BlazePose ${variant} found no one`;
           }
         }
-        const s = segmentPicture(network, image, { size, joints });
+        const s = segmentPicture(network, image, { size, joints, mirror });
         const dir = join(out, names[i]);
         writeFolderAtomically(dir, [
           { path: join(dir, 'parts.png'), data: encodePng(partsImage(s.labels, s.width, s.height)) },

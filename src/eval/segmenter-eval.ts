@@ -107,6 +107,8 @@ export interface SegmenterEvalOptions {
    * pictures [n, S, S, 3] (a real detector: BlazePose on each picture).
    */
   landmarks?: SegmenterLandmarkOptions | ((images: Tensor) => Tensor);
+  /** Read each picture twice, as it is and mirrored (SegmenterNetwork.inferLogits). */
+  mirror?: boolean;
 }
 
 export interface SegmenterSummary {
@@ -145,7 +147,7 @@ export function evaluateSegmenter(rt: Runtime, net: SegmenterNetwork, generator:
     try {
       const r = rt.scope(() => {
         const landmarks = net.readsLandmarks && typeof source === 'function' ? source(b.images) : b.landmarks ?? undefined;
-        const logits = net.forward(net.params.toRecord(), b.images, false, { landmarks });
+        const logits = net.inferLogits(b.images, landmarks, { mirror: o.mirror });
         return {
           loss: segmenterLoss(logits, b.labels, { classWeights: o.classWeights }).readSync()[0],
           predicted: predictLabels(logits).readSync(),

@@ -50,6 +50,9 @@ import { softmaxCrossEntropy } from '../autodiff/grads/losses.js';
 import { argmax } from '../kernels/argmax.js';
 import { tableLookup } from '../kernels/table-lookup.js';
 import { reshape as reshapeKernel } from '../kernels/reshape.js';
+import { mirrorWidth } from '../kernels/mirror.js';
+import { slice } from '../kernels/slice.js';
+import { NBF_MIRRORED_PARTS, NBF_PARTS, SMPL_MIRRORED_JOINTS } from '../smpl/types.js';
 import { ParamStore, type Initializer } from './params.js';
 import { Conv2dLayer, type ParamRecord } from './layers.js';
 import { RESNET_CONFIGS, ResNet, checkResNetConfig, resnetStride, type ResNetConfig } from './resnet.js';
@@ -505,11 +508,33 @@ export class SegmenterNetwork {
   }
 
   /**
-   * Labels [N, H, W, 1] (argmax of the logits) with this network's own parameters, at inference
-   * (`landmarks` as forward's).
+   * Logits [N, H, W, classes] at inference with this network's own parameters (`landmarks` as
+   * forward's). `mirror`: the network also reads the mirrored picture (and mirrored joints), in
+   * the same batch, and the answer is the mean of both looks' logits, the second mirrored back with
+   * the twin parts swapped — a test-time augmentation: the network was trained on bodies facing
+   * every way, and two looks at a limb disagree less often than one is wrong (docs/segmenter.md).
    */
-  predict(images: Tensor, landmarks?: Tensor): Tensor {
-    return this.runtime.scope(() => predictLabels(this.forward(this.params.toRecord(), images, false, { landmarks })));
+  inferLogits(images: Tensor, landmarks?: Tensor, options: { mirror?: boolean } = {}): Tensor {
+    const record = this.params.toRecord();
+    if (!options.mirror) return this.forward(record, images, false, { landmarks });
+    if (this.config.classes !== NBF_PARTS.length) throw new NbfError(`segmenter "${this.config.name}": mirroring needs NBF's ${NBF_PARTS.length} classes (their sides), it has ${this.config.classes}`);
+    return this.runtime.scope(() => {
+      const N = images.shape[0];
+      const both = concat([images, mirrorWidth(images)], 0);
+      const heat = landmarks && this.readsLandmarks ? concat([landmarks, mirrorWidth(landmarks, SMPL_MIRRORED_JOINTS)], 0) : landmarks;
+      const logits = this.forward(record, both, false, { landmarks: heat });
+      const direct = slice(logits, [0, 0, 0, 0], [N, -1, -1, -1]);
+      const mirroredBack = mirrorWidth(slice(logits, [N, 0, 0, 0], [N, -1, -1, -1]), NBF_MIRRORED_PARTS);
+      return mulScalar(add(direct, mirroredBack), 0.5);
+    });
+  }
+
+  /**
+   * Labels [N, H, W, 1] (argmax of the logits) with this network's own parameters, at inference
+   * (`landmarks` and `mirror` as inferLogits').
+   */
+  predict(images: Tensor, landmarks?: Tensor, options: { mirror?: boolean } = {}): Tensor {
+    return this.runtime.scope(() => predictLabels(this.inferLogits(images, landmarks, options)));
   }
 
   /** Parameters and buffers together (what a weights file holds). */

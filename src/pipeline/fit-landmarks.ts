@@ -19,6 +19,8 @@ import type { FitterNetwork } from '../nn/fitter.js';
 import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
 import type { BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { fitterAnswer, type BodyFit, type CropFrame } from './fit-parts.js';
+import { mirrorWidth } from '../kernels/mirror.js';
+import { SMPL_MIRRORED_JOINTS } from '../smpl/types.js';
 import { PERSON_FILL } from './part-map.js';
 
 /**
@@ -58,18 +60,30 @@ function checkReadsLandmarks(net: FitterNetwork): void {
   if (input !== 'landmarks') throw new NbfError(`landmark fit: this fitting network reads "${input}", not "landmarks" (train one with nbf train fitter --input landmarks)`);
 }
 
-/** The network's body from landmarks, in the crop around their joints (jointOutlineBox). */
-export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targets: BodyJointTargets): BodyFit<CropFrame> {
+/**
+ * Whether the landmark network also reads the joints mirrored left–right (their heatmaps mirrored,
+ * left and right joints swapped) and averages the two answers (fit-parts.ts fitterAnswer).
+ */
+export const LANDMARK_FITTER_MIRROR = true;
+
+/**
+ * The network's body from landmarks, in the crop around their joints (jointOutlineBox); `mirror`
+ * (default LANDMARK_FITTER_MIRROR): a second, mirrored look, averaged.
+ */
+export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targets: BodyJointTargets, options: { mirror?: boolean } = {}): BodyFit<CropFrame> {
   checkReadsLandmarks(net);
   const S = net.config.inputSize;
   const crop = personFrame(jointOutlineBox(targets), S);
   const { joints2d, confidence } = jointsInSquare(targets, crop.x0, crop.y0, S / crop.side);
   const rt = net.runtime;
-  return rt.scope(() => fitterAnswer(net, model, landmarkHeatmaps(rt, joints2d, confidence, 1, S), crop));
+  return rt.scope(() => {
+    const heat = landmarkHeatmaps(rt, joints2d, confidence, 1, S);
+    return fitterAnswer(net, model, heat, crop, options.mirror ?? LANDMARK_FITTER_MIRROR ? mirrorWidth(heat, SMPL_MIRRORED_JOINTS) : undefined);
+  });
 }
 
 /** fit-photo.ts's LandmarkNetwork for a fitting network that reads landmarks (checked here, once). */
-export function landmarkNetwork(net: FitterNetwork, model: GpuBodyModel): (targets: BodyJointTargets) => BodyFit<CropFrame> {
+export function landmarkNetwork(net: FitterNetwork, model: GpuBodyModel, options: { mirror?: boolean } = {}): (targets: BodyJointTargets) => BodyFit<CropFrame> {
   checkReadsLandmarks(net);
-  return (targets) => fitLandmarkJoints(net, model, targets);
+  return (targets) => fitLandmarkJoints(net, model, targets, options);
 }

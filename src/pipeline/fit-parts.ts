@@ -15,6 +15,8 @@ import { orthogonalise } from '../smpl/gpu/kernels.js';
 import { absoluteToRelative } from '../smpl/cpu-forward.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, type FitterNetwork } from '../nn/fitter.js';
+import { concat } from '../kernels/concat.js';
+import { NBF_MIRRORED_PARTS, SMPL_MIRRORED_JOINTS } from '../smpl/types.js';
 import { cropCamera, cropPerson, cropToImage, wholeImageCrop, type ClassMap, type PersonCrop } from './part-map.js';
 
 /** A square crop of the picture as the network saw it (part-map.ts): corner and side in picture pixels, network side. */
@@ -44,26 +46,68 @@ export interface FitPartMapOptions {
    * image's own NBF camera).
    */
   framing?: 'person' | 'image';
+  /**
+   * Also read the map mirrored left–right (twin parts swapped) and average the two answers
+   * (unmirrorLatent). Default off.
+   */
+  mirror?: boolean;
 }
 
 export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMap, options: FitPartMapOptions = {}): BodyFit {
   const rt = net.runtime;
   const S = net.config.inputSize;
   const crop = options.framing === 'image' ? wholeImageCrop(map, S) : cropPerson(map, S);
-  return rt.scope(() => {
-    const labels = rt.tensor(crop.labels, [1, S, S, 1]);
-    return fitterAnswer(net, model, partColourMap(labels, 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET }), crop);
-  });
+  const colours = (labels: Float32Array) => partColourMap(rt.tensor(labels, [1, S, S, 1]), 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
+  return rt.scope(() => fitterAnswer(net, model, colours(Float32Array.from(crop.labels)), crop, options.mirror ? colours(mirroredLabels(crop.labels, S)) : undefined));
+}
+
+/** An S×S class map mirrored left–right, each twin part swapped (NBF_MIRRORED_PARTS). */
+export function mirroredLabels(labels: ArrayLike<number>, S: number): Float32Array {
+  const out = new Float32Array(S * S);
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      const k = labels[y * S + (S - 1 - x)];
+      out[y * S + x] = NBF_MIRRORED_PARTS[k] ?? k;
+    }
+  }
+  return out;
+}
+
+/**
+ * A fitter latent [β, 24 global rotation matrices, camera (log z, x·f/z, y·f/z)] of a mirrored
+ * picture → the latent of the picture as it was: the mirror M = diag(−1, 1, 1) of the camera frame
+ * turns joint j's rotation R into M·R'·M of its twin's (SMPL_MIRRORED_JOINTS: the entries with one
+ * index 0 change sign) and the camera's x; β stays (the body model is left–right symmetric).
+ */
+export function unmirrorLatent(latent: ArrayLike<number>, shapeCount: number): Float32Array {
+  const out = Float32Array.from(latent);
+  for (let j = 0; j < FITTER_JOINTS; j++) {
+    const from = shapeCount + 9 * SMPL_MIRRORED_JOINTS[j];
+    const to = shapeCount + 9 * j;
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) out[to + 3 * r + c] = ((r === 0) !== (c === 0) ? -1 : 1) * latent[from + 3 * r + c];
+    }
+  }
+  const camera = shapeCount + 9 * FITTER_JOINTS;
+  out[camera + 1] = -latent[camera + 1];
+  return out;
 }
 
 /**
  * The fitting network's answer to one input [1, S, S, C] (whatever it reads) drawn from a square crop
  * of the picture: its body, with the 2D joints and the camera in the picture's pixels.
  */
-export function fitterAnswer<C extends CropFrame>(net: FitterNetwork, model: GpuBodyModel, input: Tensor, crop: C): BodyFit<C> {
+export function fitterAnswer<C extends CropFrame>(net: FitterNetwork, model: GpuBodyModel, input: Tensor, crop: C, mirroredInput?: Tensor): BodyFit<C> {
   const rt = net.runtime;
   const out = rt.scope(() => {
-    const p = net.forward(net.params.toRecord(), input, false);
+    let p = net.forward(net.params.toRecord(), mirroredInput ? concat([input, mirroredInput], 0) : input, false);
+    if (mirroredInput) {
+      // Two looks in one batch: the mean of the latent and the mirrored look's, mirrored back.
+      const [L, B] = [net.latentSize, net.config.shapeCount];
+      const both = p.latent.readSync();
+      const back = unmirrorLatent(both.subarray(L, 2 * L), B);
+      p = net.decode(rt.tensor(Float32Array.from(back, (v, i) => 0.5 * (both[i] + v)), [1, L]));
+    }
     const body = net.body(model, p);
     return {
       betas: p.betas.readSync(),

@@ -16,7 +16,7 @@ import type { SegmenterNetwork } from '../nn/refinenet.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import type { PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets } from '../landmarks/to-body-joints.js';
-import { segmentPerson, type PersonSegmentation } from './segment.js';
+import { segmentPerson, SEGMENTER_MIRROR, type PersonSegmentation } from './segment.js';
 import { fitPartMap, type BodyFit } from './fit-parts.js';
 import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
@@ -47,6 +47,10 @@ export interface PictureFitOptions {
    * (landmark-sides.ts), and their 2D joints join the refinement.
    */
   landmarks?: PoseLandmarks | null;
+  /** The segmenter also reads the mirrored picture (default SEGMENTER_MIRROR; segment.ts). */
+  mirror?: boolean;
+  /** The fitting network also reads the mirrored part map (fit-parts.ts; fitPicture's default SEGMENTER_MAP_FITTER_MIRROR, fitLabels' off). */
+  fitterMirror?: boolean;
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
@@ -88,13 +92,22 @@ export const LANDMARK_FACING = false;
  */
 export const SEGMENTER_MAP_REFINEMENT: Pick<PictureFitOptions, 'mergeSides' | 'partWeights'> = { mergeSides: true, partWeights: { coverSigma: 0.03, start: 1 } };
 
+/**
+ * Whether the fitting network reads a segmenter's map twice, as it is and mirrored (fitPartMap's
+ * `mirror`; fitPicture's default — fitLabels reads a given map once). On a segmenter's maps the
+ * two looks' mean is closer (48 validation renders by `--route both`: MPJPE 118.3 → 115.2 mm, PA
+ * 65.1 → 64.6 mm from the network); on true maps, where one look is already close, it was further
+ * (16 renders: PA 51.9 → 55.1 mm). docs/pipeline.md.
+ */
+export const SEGMENTER_MAP_FITTER_MIRROR = true;
+
 export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PictureFitOptions = {}): PictureFit {
   const t0 = performance.now();
-  const segmentation = pictureParts(segmenter, image, options.landmarks);
+  const segmentation = pictureParts(segmenter, image, options.landmarks, { mirror: options.mirror });
   const t1 = performance.now();
   // A caller's partWeights change only the weights it names.
   const partWeights = { ...SEGMENTER_MAP_REFINEMENT.partWeights, ...options.partWeights };
-  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, ...options, partWeights });
+  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, fitterMirror: SEGMENTER_MAP_FITTER_MIRROR, ...options, partWeights });
   return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
 }
 
@@ -108,12 +121,12 @@ export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, m
  * 58.3 % mIoU without the rule against 56.3 % with it; docs/segmenter.md). Throws NoPersonError when
  * no one is found.
  */
-export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, landmarks?: PoseLandmarks | null): PictureFit['segmentation'] {
+export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, landmarks?: PoseLandmarks | null, options: { mirror?: boolean } = {}): PictureFit['segmentation'] {
   const mask = landmarks?.mask;
   const hasMask = !!mask && mask.length === image.width * image.height;
   const personBox = hasMask ? maskBox(mask, image.width, image.height) : null;
   const joints = landmarks && segmenter.readsLandmarks ? bodyJointTargets(landmarks) : null;
-  const found = segmentPerson(segmenter, image, { ...(personBox ? { personBox } : {}), joints });
+  const found = segmentPerson(segmenter, image, { ...(personBox ? { personBox } : {}), joints, mirror: options.mirror ?? SEGMENTER_MIRROR });
   let labels = hasMask ? fuseWithPersonMask(found.labels, mask, image.width, image.height) : found.labels;
   const sides = !!landmarks && !joints;
   if (sides) labels = sidesFromLandmarks(labels, image.width, image.height, landmarks.keypoints);
@@ -127,7 +140,7 @@ export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, land
 export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, map: ClassMap, options: PictureFitOptions = {}): Omit<PictureFit, 'segmentation'> {
   const image = map;
   const t1 = performance.now();
-  const network = fitPartMap(fitter, model, map);
+  const network = fitPartMap(fitter, model, map, { mirror: options.fitterMirror ?? false });
   const t2 = performance.now();
   const base = {
     width: image.width, height: image.height, camera: network.camera, network,

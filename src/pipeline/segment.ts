@@ -38,6 +38,12 @@ export function jointHeatmapsInRoi(net: SegmenterNetwork, joints: DetectedJoints
   return landmarkHeatmaps(net.runtime, joints2d, confidence, 1, S);
 }
 
+/**
+ * Whether the pipeline and `nbf segment` read each picture twice, as it is and mirrored, and average
+ * the segmenter's two answers (SegmenterNetwork.inferLogits; docs/segmenter.md, "Two looks").
+ */
+export const SEGMENTER_MIRROR = true;
+
 export interface PictureSegmentation {
   width: number;
   height: number;
@@ -54,9 +60,10 @@ export interface PictureSegmentation {
 /**
  * Segments a picture. `size`: the network's input side (default the configuration's, the size it was
  * trained at; any multiple of the encoder's stride works). `joints`: a detector's joints, for a
- * segmenter that reads landmarks (ignored by one that does not).
+ * segmenter that reads landmarks (ignored by one that does not). `mirror`: the network also reads the
+ * mirrored picture and the two looks' logits are averaged (SegmenterNetwork.inferLogits).
  */
-export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; roi?: Roi; joints?: DetectedJointsInPicture | null } = {}): PictureSegmentation {
+export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; roi?: Roi; joints?: DetectedJointsInPicture | null; mirror?: boolean } = {}): PictureSegmentation {
   const S = options.size ?? net.config.inputSize;
   if (!Number.isInteger(S) || S < net.stride || S % net.stride !== 0) throw new NbfError(`segmentPicture: the input size must be a multiple of ${net.stride}, got ${S}`);
   const { width, height } = image;
@@ -66,7 +73,7 @@ export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options:
   const rt = net.runtime;
   const t0 = performance.now();
   const joints = net.readsLandmarks ? options.joints : null;
-  const out = rt.scope(() => net.predict(rt.tensor(crop, [1, S, S, 3]), joints ? jointHeatmapsInRoi(net, joints, roi, S) : undefined).readSync());
+  const out = rt.scope(() => net.predict(rt.tensor(crop, [1, S, S, 3]), joints ? jointHeatmapsInRoi(net, joints, roi, S) : undefined, { mirror: options.mirror }).readSync());
   const networkMs = performance.now() - t0;
   const inputLabels = Uint8Array.from(out);
   return { width, height, labels: labelsToPicture(inputLabels, S, roi, width, height, net.config.classes), inputSize: S, inputLabels, roi, networkMs };
@@ -135,7 +142,7 @@ export interface PersonSegmentation extends PictureSegmentation {
  * square around it in which the person fills PERSON_FILL_SEGMENT of the side, as in the training
  * renders. Throws NoPersonError when the first pass finds (almost) no foreground.
  */
-export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; personBox?: readonly [number, number, number, number]; joints?: DetectedJointsInPicture | null } = {}): PersonSegmentation {
+export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; personBox?: readonly [number, number, number, number]; joints?: DetectedJointsInPicture | null; mirror?: boolean } = {}): PersonSegmentation {
   const { width, height } = image;
   let first: PictureSegmentation | null = null;
   let box: [number, number, number, number];
@@ -144,7 +151,7 @@ export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: 
     box = [...options.personBox];
     if (!box.every(Number.isFinite) || !(box[2] > box[0] && box[3] > box[1])) throw new NbfError(`segmentPerson: person box [${box.join(', ')}] is empty`);
   } else {
-    first = segmentPicture(net, image, { size: options.size, joints: options.joints });
+    first = segmentPicture(net, image, { size: options.size, joints: options.joints, mirror: options.mirror });
     const labels = first.labels;
     const found = pixelBox(width, height, (i) => labels[i] !== 0);
     if (!found.box || found.count < Math.max(16, MIN_PERSON_SHARE * width * height)) {
@@ -154,7 +161,7 @@ export function segmentPerson(net: SegmenterNetwork, image: RgbaImage, options: 
   }
   const [x0, y0, x1, y1] = box;
   const roi: Roi = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, size: Math.max(x1 - x0, y1 - y0) / PERSON_FILL_SEGMENT, angle: 0 };
-  const second = segmentPicture(net, image, { size: options.size, roi, joints: options.joints });
+  const second = segmentPicture(net, image, { size: options.size, roi, joints: options.joints, mirror: options.mirror });
   return { ...second, networkMs: (first?.networkMs ?? 0) + second.networkMs, box, first, boxFrom: first ? 'segmenter' : 'given' };
 }
 

@@ -65,6 +65,13 @@ export const SMPL_JOINT_NAMES = [
   'left_hand', 'right_hand',
 ] as const;
 
+/** Joint j of a body mirrored left–right is joint SMPL_MIRRORED_JOINTS[j] of the body as it was (left_x ↔ right_x). */
+export const SMPL_MIRRORED_JOINTS: readonly number[] = SMPL_JOINT_NAMES.map((name, j) => {
+  const twin = name.startsWith('left_') ? `right_${name.slice(5)}` : name.startsWith('right_') ? `left_${name.slice(6)}` : name;
+  const k = (SMPL_JOINT_NAMES as readonly string[]).indexOf(twin);
+  return k >= 0 ? k : j;
+});
+
 export const SMPL_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21] as const;
 
 /** NBF's 12 parts: class index → name and palette colour (class 0 is background). */
@@ -86,3 +93,9 @@ export const NBF_PARTS = [
 
 /** NBF_PARTS' left/right twins (class indices): lower arms, upper arms, upper legs, lower legs. */
 export const NBF_SIDE_PAIRS: readonly (readonly [number, number])[] = [[3, 10], [4, 9], [5, 6], [11, 12]];
+
+/** Class k of a part map mirrored left–right is class NBF_MIRRORED_PARTS[k] of the map as it was (each twin swaps). */
+export const NBF_MIRRORED_PARTS: readonly number[] = NBF_PARTS.map((_, k) => {
+  const pair = NBF_SIDE_PAIRS.find(([a, b]) => a === k || b === k);
+  return pair ? (pair[0] === k ? pair[1] : pair[0]) : k;
+});
