@@ -78,7 +78,7 @@ export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targe
   const rt = net.runtime;
   return rt.scope(() => {
     const heat = landmarkHeatmaps(rt, joints2d, confidence, 1, S);
-    return fitterAnswer(net, model, heat, crop, options.mirror ?? LANDMARK_FITTER_MIRROR ? mirrorWidth(heat, SMPL_MIRRORED_JOINTS) : undefined);
+    return fitterAnswer(net, model, heat, crop, (options.mirror ?? LANDMARK_FITTER_MIRROR) ? mirrorWidth(heat, SMPL_MIRRORED_JOINTS) : undefined);
   });
 }
 
