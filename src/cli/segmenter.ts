@@ -24,7 +24,7 @@ import { trainSegmenter, type TrainSegmenterOptions } from '../train/segmenter-t
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
 import { evaluateSegmenter, rowNormalise, SEGMENTER_CLASS_NAMES, type SegmenterEvalOptions } from '../eval/segmenter-eval.js';
 import { confusionPng } from '../eval/confusion-png.js';
-import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture, SEGMENTER_MIRROR } from '../pipeline/segment.js';
+import { labelIndexImage, partsImage, segmentationOverlay, segmentPicture } from '../pipeline/segment.js';
 import { readImageFile } from '../io/image-file.js';
 import { encodePng, rgbFloatsToImage } from '../io/image.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -374,10 +374,10 @@ export async function segment(argv: string[]): Promise<number> {
   let size: number | undefined;
   let priorCorrection: number;
   let landmarkFlag: string | undefined;
-  let mirror: boolean;
+  let mirror: boolean | undefined;
   try {
     const args = parseArgs(argv, ['out', 'weights', 'size', 'prior-correction', 'landmarks'], ['no-mirror']);
-    mirror = !args.flags.has('no-mirror') && SEGMENTER_MIRROR;
+    mirror = args.flags.has('no-mirror') ? false : undefined;
     landmarkFlag = stringFlag(args, 'landmarks');
     const known = ['none', ...BLAZEPOSE_VARIANTS];
     if (landmarkFlag !== undefined && !known.includes(landmarkFlag)) throw new ArgError(`--landmarks must be one of ${known.join(', ')}, got "${landmarkFlag}"`);

@@ -16,7 +16,7 @@ import type { SegmenterNetwork } from '../nn/refinenet.js';
 import type { FitterNetwork } from '../nn/fitter.js';
 import type { PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets } from '../landmarks/to-body-joints.js';
-import { segmentPerson, SEGMENTER_MIRROR, type PersonSegmentation } from './segment.js';
+import { segmentPerson, type PersonSegmentation } from './segment.js';
 import { fitPartMap, type BodyFit } from './fit-parts.js';
 import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
@@ -126,7 +126,7 @@ export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, land
   const hasMask = !!mask && mask.length === image.width * image.height;
   const personBox = hasMask ? maskBox(mask, image.width, image.height) : null;
   const joints = landmarks && segmenter.readsLandmarks ? bodyJointTargets(landmarks) : null;
-  const found = segmentPerson(segmenter, image, { ...(personBox ? { personBox } : {}), joints, mirror: options.mirror ?? SEGMENTER_MIRROR });
+  const found = segmentPerson(segmenter, image, { ...(personBox ? { personBox } : {}), joints, mirror: options.mirror });
   let labels = hasMask ? fuseWithPersonMask(found.labels, mask, image.width, image.height) : found.labels;
   const sides = !!landmarks && !joints;
   if (sides) labels = sidesFromLandmarks(labels, image.width, image.height, landmarks.keypoints);

@@ -39,8 +39,9 @@ export function jointHeatmapsInRoi(net: SegmenterNetwork, joints: DetectedJoints
 }
 
 /**
- * Whether the pipeline and `nbf segment` read each picture twice, as it is and mirrored, and average
- * the segmenter's two answers (SegmenterNetwork.inferLogits; docs/segmenter.md, "Two looks").
+ * Whether segmentPicture (and with it segmentPerson, the pipeline and `nbf segment`) reads each
+ * picture twice by default, as it is and mirrored, and averages the segmenter's two answers
+ * (SegmenterNetwork.inferLogits; docs/segmenter.md, "Two looks").
  */
 export const SEGMENTER_MIRROR = true;
 
@@ -60,8 +61,9 @@ export interface PictureSegmentation {
 /**
  * Segments a picture. `size`: the network's input side (default the configuration's, the size it was
  * trained at; any multiple of the encoder's stride works). `joints`: a detector's joints, for a
- * segmenter that reads landmarks (ignored by one that does not). `mirror`: the network also reads the
- * mirrored picture and the two looks' logits are averaged (SegmenterNetwork.inferLogits).
+ * segmenter that reads landmarks (ignored by one that does not). `mirror` (default SEGMENTER_MIRROR):
+ * the network also reads the mirrored picture and the two looks' logits are averaged
+ * (SegmenterNetwork.inferLogits).
  */
 export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options: { size?: number; roi?: Roi; joints?: DetectedJointsInPicture | null; mirror?: boolean } = {}): PictureSegmentation {
   const S = options.size ?? net.config.inputSize;
@@ -73,7 +75,7 @@ export function segmentPicture(net: SegmenterNetwork, image: RgbaImage, options:
   const rt = net.runtime;
   const t0 = performance.now();
   const joints = net.readsLandmarks ? options.joints : null;
-  const out = rt.scope(() => net.predict(rt.tensor(crop, [1, S, S, 3]), joints ? jointHeatmapsInRoi(net, joints, roi, S) : undefined, { mirror: options.mirror }).readSync());
+  const out = rt.scope(() => net.predict(rt.tensor(crop, [1, S, S, 3]), joints ? jointHeatmapsInRoi(net, joints, roi, S) : undefined, { mirror: options.mirror ?? SEGMENTER_MIRROR }).readSync());
   const networkMs = performance.now() - t0;
   const inputLabels = Uint8Array.from(out);
   return { width, height, labels: labelsToPicture(inputLabels, S, roi, width, height, net.config.classes), inputSize: S, inputLabels, roi, networkMs };
