@@ -57,8 +57,8 @@ export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMa
   const rt = net.runtime;
   const S = net.config.inputSize;
   const crop = options.framing === 'image' ? wholeImageCrop(map, S) : cropPerson(map, S);
-  const colours = (labels: Float32Array) => partColourMap(rt.tensor(labels, [1, S, S, 1]), 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
-  return rt.scope(() => fitterAnswer(net, model, colours(Float32Array.from(crop.labels)), crop, options.mirror ? colours(mirroredLabels(crop.labels, S)) : undefined));
+  const colours = (labels: ArrayLike<number>) => partColourMap(rt.tensor(labels, [1, S, S, 1]), 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
+  return rt.scope(() => fitterAnswer(net, model, colours(crop.labels), crop, options.mirror ? colours(mirroredLabels(crop.labels, S)) : undefined));
 }
 
 /** An S×S class map mirrored left–right, each twin part swapped (NBF_MIRRORED_PARTS). */
