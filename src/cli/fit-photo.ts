@@ -238,7 +238,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
       try {
         if (segmenterPath) segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath).network;
         // The landmarks route's network reads landmarks, the part routes' the 12-part map.
-        fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: [route === 'landmarks' ? 'landmarks' : 'parts12'] }).network;
+        fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: route === 'landmarks' ? ['landmarks'] : ['parts12', 'parts12+landmarks'] }).network;
       } catch (e) {
         if (!(e instanceof NbfError)) throw e;
         console.error(`nbf fit: ${e.message}`);

@@ -196,8 +196,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     if (o.corrupt > 0 && !corruptibleInput(network.input)) {
       throw new ArgError(`--corrupt: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); corruption applies to 12-part maps only`);
     }
-    if (o.truncation > 0 && network.input !== 'landmarks') {
-      throw new ArgError(`--truncation: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); truncation is of a landmark detector's joints (input "landmarks")`);
+    if (o.truncation > 0 && !fitterInputInfo(network.input).detected) {
+      throw new ArgError(`--truncation: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); truncation is of a landmark detector's joints (input "landmarks" or "parts12+landmarks")`);
     }
     generator = new SynthGenerator(rt, model);
     const t0 = performance.now();
@@ -209,6 +209,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
       progress: (done, total) => { if (tty) process.stderr.write(`\reval fitter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     const seconds = (performance.now() - t0) / 1000;
+    const inputsRead = [
+      o.corrupt ? `part maps corrupted (strength ${o.corrupt})` : null,
+      fitterInputInfo(network.input).detected ? `a modelled detector's joints${o.truncation ? `, ${Math.round(o.truncation * 100)} % cut across` : ''}` : null,
+    ].filter((x) => x !== null).join(', ') || 'ground-truth inputs';
     const mm = (x: number) => (x * 1000).toFixed(1);
     const rows: [string, string, string][] = [
       ['MPJPE (mm, root-aligned)', mm(v.summary.mpjpe), mm(v.baseline.mpjpe)],
@@ -217,7 +221,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       [`2D joints (px at ${network.config.inputSize}²)`, v.summary.joint2dPx.toFixed(2), v.baseline.joint2dPx.toFixed(2)],
       ['rotation error (deg, mean)', v.summary.angleDeg.toFixed(1), v.baseline.angleDeg.toFixed(1)],
     ];
-    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}${o.corrupt ? `, part maps corrupted (strength ${o.corrupt})` : network.input === 'landmarks' ? `, a modelled detector's joints${o.truncation ? `, ${Math.round(o.truncation * 100)} % cut across` : ''}` : ', ground-truth inputs'} — ${seconds.toFixed(1)} s`);
+    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}, ${inputsRead} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(30)} ${'fitter'.padStart(9)} ${'mean pose'.padStart(10)}`);
     for (const [name, a, b] of rows) console.log(`${name.padEnd(30)} ${a.padStart(9)} ${b.padStart(10)}`);
     console.log('per-joint rotation error (deg):');

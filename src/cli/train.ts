@@ -101,7 +101,7 @@ export async function train(argv: string[]): Promise<number> {
     if (corrupt > 0 && !corruptibleInput(input)) throw new ArgError(`--corrupt applies to 12-part maps; input "${input}" (${fitterInputInfo(input).description}) has none`);
     // Pictures that cut the body across (a photo from the waist up): the detector guesses the rest.
     const truncation = numberFlag(args, 'truncation', 0, 0, 1);
-    if (truncation > 0 && input !== 'landmarks') throw new ArgError(`--truncation applies to a landmark detector's joints (input "landmarks"), not to input "${input}"`);
+    if (truncation > 0 && !fitterInputInfo(input).detected) throw new ArgError(`--truncation applies to a landmark detector's joints (input "landmarks" or "parts12+landmarks"), not to input "${input}"`);
     options = {
       config,
       out,

@@ -17,6 +17,9 @@
  *                             src/landmarks/to-body-joints.ts): 18 of the 24 joints (the rest all
  *                             zero), each heatmap scaled by the joint's visibility; trained on true
  *                             joints with a detector's mistakes (src/synth/landmark-noise.ts)
+ *   parts12+landmarks 27      the 12-part map's 3 channels, then the landmark heatmaps: what NBF's
+ *                             route has at run time (a segmenter's map and BlazePose's joints of
+ *                             the same picture, in the same crop)
  *
  * Part maps of every granularity are colour-coded in 3 channels, as NBF feeds its 12-part map, so
  * that the experiment changes what the map says and not the network's width. Pure data: no GPU
@@ -25,7 +28,7 @@
 import { NbfError } from '../runtime/errors.js';
 import type { Granularity } from '../render/parts.js';
 
-export const FITTER_INPUT_TYPES = ['rgb', 'parts1', 'parts3', 'parts6', 'parts12', 'parts24', 'joints', 'parts12+joints', 'landmarks'] as const;
+export const FITTER_INPUT_TYPES = ['rgb', 'parts1', 'parts3', 'parts6', 'parts12', 'parts24', 'joints', 'parts12+joints', 'landmarks', 'parts12+landmarks'] as const;
 export type FitterInputType = (typeof FITTER_INPUT_TYPES)[number];
 
 /** The input type of configurations that do not name one (every weights file before input types). */
@@ -65,6 +68,7 @@ const INFO: Record<FitterInputType, FitterInputInfo> = {
   joints: { channels: HEATMAP_JOINTS, parts: null, joints: true, detected: false, rgb: false, description: '2D joint heatmaps' },
   'parts12+joints': { channels: 3 + HEATMAP_JOINTS, parts: 12, joints: true, detected: false, rgb: false, description: '12-part map + 2D joint heatmaps' },
   landmarks: { channels: HEATMAP_JOINTS, parts: null, joints: true, detected: true, rgb: false, description: 'landmark heatmaps (a detector\'s 18 joints)' },
+  'parts12+landmarks': { channels: 3 + HEATMAP_JOINTS, parts: 12, joints: true, detected: true, rgb: false, description: '12-part map + landmark heatmaps' },
 };
 
 export function isFitterInputType(x: unknown): x is FitterInputType {
@@ -91,6 +95,15 @@ export function fitterInputChannels(type: FitterInputType): number {
 /** Whether segmenter-like corruption (src/synth/part-noise.ts, 12-part numbering) applies to an input type. */
 export function corruptibleInput(type: FitterInputType): boolean {
   return fitterInputInfo(type).parts === 12;
+}
+
+/**
+ * Whether input `wider` reads `narrower`'s channels first and more after them (parts12 →
+ * parts12+joints, parts12+landmarks): a network trained on `narrower` then starts as it was when the
+ * new channels' filters start at zero (weights-file.ts assignFitterWeights).
+ */
+export function inputExtends(wider: FitterInputType, narrower: FitterInputType): boolean {
+  return wider.startsWith(`${narrower}+`);
 }
 
 /** The input type a configuration reads (its `input`, or parts12 when it names none). */

@@ -21,7 +21,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { decodeParamFile, encodeParamFile, ParamFormatError, type NamedArray, type ParamDtype } from './param-format.js';
 import type { ParamStore } from './params.js';
 import { checkFitterConfig, fitterConfigWithInput, FitterNetwork, type FitterConfig } from './fitter.js';
-import { DEFAULT_FITTER_INPUT, FITTER_INPUT_TYPES, fitterInputInfo, fitterInputType, type FitterInputType } from './fitter-inputs.js';
+import { DEFAULT_FITTER_INPUT, FITTER_INPUT_TYPES, fitterInputInfo, fitterInputType, inputExtends, type FitterInputType } from './fitter-inputs.js';
 import { checkSegmenterConfig, SegmenterNetwork, type SegmenterConfig } from './refinenet.js';
 
 export const WEIGHTS_KIND = 'nbf-gl weights';
@@ -120,10 +120,11 @@ export function readWeightsMeta<N extends WeightsNetwork = 'fitter'>(bytes: Uint
  * must hold a fitter of the same configuration (all or nothing; the network stays the caller's). For
  * a training run that starts from trained weights (`nbf train fitter --init`).
  */
-export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what = 'weights file', options: { acrossInputs?: boolean } = {}): WeightsMeta & { reinitialised: string[] } {
+export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what = 'weights file', options: { acrossInputs?: boolean } = {}): WeightsMeta & { reinitialised: string[]; widened: string[] } {
   const { meta, entries: fileEntries } = readWeightsMeta(bytes, what, 'fitter');
   let entries = fileEntries;
   const reinitialised: string[] = [];
+  const widened: string[] = [];
   if (JSON.stringify(meta.config) !== JSON.stringify(net.config)) {
     // acrossInputs: the same network reading another input keeps every tensor but those whose shape
     // follows the input's channels (the stem's filters), which keep the network's initialisation.
@@ -131,16 +132,23 @@ export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what 
     if (!sameButInput) {
       throw new ParamFormatError(`${what} holds the fitter configuration "${meta.config.name}" (${fitterInputType(meta.config)}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${fitterInputType(net.config)}, ${net.config.inputSize}²)`);
     }
+    // An input that extends the file's (parts12 → parts12+landmarks) keeps the file's filters for
+    // its channels, with zeros for the new ones; another input's filters start afresh.
+    const extending = inputExtends(fitterInputType(net.config), fitterInputType(meta.config));
     entries = fileEntries.map((e) => {
       if (e.name.startsWith(BUFFER_PREFIX) || !net.params.has(e.name)) return e;
       const t = net.params.get(e.name);
       if (t.shape.length === e.shape.length && t.shape.every((d, k) => d === e.shape[k])) return e;
+      if (extending) {
+        widened.push(e.name);
+        return widenedFilters(e, t.shape);
+      }
       reinitialised.push(e.name);
       return { name: e.name, shape: [...t.shape], data: t.readSync() };
     });
   }
   assignEntries(net, entries, what);
-  return { ...meta, reinitialised };
+  return { ...meta, reinitialised, widened };
 }
 
 /**
@@ -159,20 +167,29 @@ export function assignSegmenterWeights(net: SegmenterNetwork, bytes: Uint8Array,
   const widened: string[] = [];
   const entries = fileEntries.map((e) => {
     if (e.name.startsWith(BUFFER_PREFIX) || !net.params.has(e.name)) return e;
-    const shape = net.params.get(e.name).shape;
-    if (shape.length === e.shape.length && shape.every((d, k) => d === e.shape[k])) return e;
-    // A convolution's filters [k, k, Cin, Cout] with more input channels: zeros for the new ones.
-    const [kh, kw, cin, cout] = e.shape;
-    if (e.shape.length !== 4 || shape[0] !== kh || shape[1] !== kw || shape[3] !== cout || shape[2] < cin) return e; // validate names it
-    const data = new Float32Array(kh * kw * shape[2] * cout);
-    for (let p = 0; p < kh * kw; p++) {
-      for (let c = 0; c < cin; c++) data.set(e.data.subarray((p * cin + c) * cout, (p * cin + c + 1) * cout), (p * shape[2] + c) * cout);
-    }
-    widened.push(e.name);
-    return { name: e.name, shape: [...shape], data };
+    const w = widenedFilters(e, net.params.get(e.name).shape);
+    if (w !== e) widened.push(e.name);
+    return w;
   });
   assignEntries(net, entries, what);
   return { ...meta, widened };
+}
+
+/**
+ * A file's tensor for a parameter of `shape`: as it is where the shapes agree; a convolution's
+ * filters [k, k, Cin, Cout] for a parameter with more input channels: the file's filters for the
+ * first Cin and zeros for the new ones (so the network computes what the file's did until the new
+ * channels' filters learn). Anything else comes back as it is, for assignEntries to refuse by name.
+ */
+function widenedFilters(e: NamedArray, shape: readonly number[]): NamedArray {
+  if (shape.length === e.shape.length && shape.every((d, k) => d === e.shape[k])) return e;
+  const [kh, kw, cin, cout] = e.shape;
+  if (e.shape.length !== 4 || shape.length !== 4 || shape[0] !== kh || shape[1] !== kw || shape[3] !== cout || shape[2] < cin) return e;
+  const data = new Float32Array(kh * kw * shape[2] * cout);
+  for (let p = 0; p < kh * kw; p++) {
+    for (let c = 0; c < cin; c++) data.set(e.data.subarray((p * cin + c) * cout, (p * cin + c + 1) * cout), (p * shape[2] + c) * cout);
+  }
+  return { name: e.name, shape: [...shape], data };
 }
 
 /** A weights file's tensors into a network's parameters and ("buffer/…") buffers, all checked before any is replaced. */

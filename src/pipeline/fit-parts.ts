@@ -1,5 +1,6 @@
 /**
- * The fitting stage: a 12-part class map → the body, through the fitting network (src/nn/fitter.ts).
+ * The fitting stage: a 12-part class map → the body, through the fitting network (src/nn/fitter.ts);
+ * for a network that reads them too (input parts12+landmarks), a detector's joints in the same crop.
  *
  *   crop       square crop around the person, resized to the network input (part-map.ts)
  *   network    part colours (x·2/255 − 1) → latent → β, global rotations (orthogonalised), translation
@@ -18,6 +19,11 @@ import { FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, type FitterNetwor
 import { concat } from '../kernels/concat.js';
 import { NBF_MIRRORED_PARTS, SMPL_MIRRORED_JOINTS } from '../smpl/types.js';
 import { cropCamera, cropPerson, cropToImage, wholeImageCrop, type ClassMap, type PersonCrop } from './part-map.js';
+import { NbfError } from '../runtime/errors.js';
+import { fitterInputInfo, fitterInputType, HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
+import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { mirrorWidth } from '../kernels/mirror.js';
+import type { BodyJointTargets } from '../landmarks/to-body-joints.js';
 
 /** A square crop of the picture as the network saw it (part-map.ts): corner and side in picture pixels, network side. */
 export type CropFrame = Pick<PersonCrop, 'x0' | 'y0' | 'side' | 'size'>;
@@ -51,14 +57,37 @@ export interface FitPartMapOptions {
    * (unmirrorLatent). Default off.
    */
   mirror?: boolean;
+  /**
+   * A landmark detector's joints in the map's pixels (BlazePose's through to-body-joints.ts), for a
+   * network that reads them beside the map (input parts12+landmarks): drawn as heatmaps in the map's
+   * crop. Without them (null: the detector found no one) the heatmaps are zero, as for the tenth of
+   * its training examples without joints. A network that reads the map alone ignores them.
+   */
+  joints?: BodyJointTargets | null;
 }
 
+/** The fitting network on a 12-part class map (and, for a network that reads them, a detector's joints). */
 export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMap, options: FitPartMapOptions = {}): BodyFit {
   const rt = net.runtime;
   const S = net.config.inputSize;
+  const input = fitterInputType(net.config);
+  const info = fitterInputInfo(input);
+  if (info.parts !== 12 || (info.joints && !info.detected)) {
+    throw new NbfError(`part-map fit: this fitting network reads "${input}" (${info.description}), not a 12-part map (parts12) or one with a detector's joints (parts12+landmarks)`);
+  }
   const crop = options.framing === 'image' ? wholeImageCrop(map, S) : cropPerson(map, S);
   const colours = (labels: ArrayLike<number>) => partColourMap(rt.tensor(labels, [1, S, S, 1]), 12, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
-  return rt.scope(() => fitterAnswer(net, model, colours(crop.labels), crop, options.mirror ? colours(mirroredLabels(crop.labels, S)) : undefined));
+  return rt.scope(() => {
+    let parts = colours(crop.labels);
+    let mirrored = options.mirror ? colours(mirroredLabels(crop.labels, S)) : undefined;
+    if (info.detected) {
+      const inCrop = options.joints ? jointsInSquare(options.joints, crop.x0, crop.y0, S / crop.side) : { joints2d: new Float32Array(2 * HEATMAP_JOINTS), confidence: new Float32Array(HEATMAP_JOINTS) };
+      const heat = landmarkHeatmaps(rt, inCrop.joints2d, inCrop.confidence, 1, S);
+      parts = concat([parts, heat], 3);
+      if (mirrored) mirrored = concat([mirrored, mirrorWidth(heat, SMPL_MIRRORED_JOINTS)], 3);
+    }
+    return fitterAnswer(net, model, parts, crop, mirrored);
+  });
 }
 
 /** An S×S class map mirrored left–right, each twin part swapped (NBF_MIRRORED_PARTS). */

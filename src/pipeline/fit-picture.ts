@@ -140,7 +140,8 @@ export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, land
 export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, map: ClassMap, options: PictureFitOptions = {}): Omit<PictureFit, 'segmentation'> {
   const image = map;
   const t1 = performance.now();
-  const network = fitPartMap(fitter, model, map, { mirror: options.fitterMirror ?? false });
+  const targets = options.landmarks ? bodyJointTargets(options.landmarks) : null;
+  const network = fitPartMap(fitter, model, map, { mirror: options.fitterMirror ?? false, joints: targets });
   const t2 = performance.now();
   const base = {
     width: image.width, height: image.height, camera: network.camera, network,
@@ -154,7 +155,6 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
     };
   }
   const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
-  const targets = options.landmarks ? bodyJointTargets(options.landmarks) : null;
   const weight3d = options.weight3d ?? LANDMARK_3D_WEIGHT;
   const result = refineBody(model, skeleton, {
     camera: network.camera,

@@ -88,9 +88,16 @@ export function keeps3d(seed: number, index: number, fraction: number): boolean 
  * The "landmarks" input of a rendered batch: its true joints as a detector sees them, drawn per
  * example from `seed` (so example i of a seed always gets the same mistakes).
  */
-export function detectedJointHeatmaps(synth: SynthBatch, seed: number, noise: LandmarkNoiseOptions = {}): Tensor {
-  return simulatedDetectorHeatmaps(synth.targets.joints2d.runtime, synth.targets.joints2d.readSync(), synth.examples, synth.size, { seed: (seed ^ 0x1a4d3a) >>> 0, noise });
+export function detectedJointHeatmaps(synth: SynthBatch, seed: number, noise: LandmarkNoiseOptions = {}, missing?: number): Tensor {
+  return simulatedDetectorHeatmaps(synth.targets.joints2d.runtime, synth.targets.joints2d.readSync(), synth.examples, synth.size, { seed: (seed ^ 0x1a4d3a) >>> 0, noise, missing });
 }
+
+/**
+ * With a part map beside them (input parts12+landmarks), the share of examples whose detector found
+ * no one (all heatmaps zero): BlazePose misses some people the segmenter still finds, and the part
+ * map must then answer alone.
+ */
+export const PARTS_LANDMARKS_MISSING = 0.1;
 
 /**
  * Heatmaps [n, S, S, 24] of the true joints (n × 24 × 2 pixels of the S×S pictures) as a detector
@@ -121,14 +128,14 @@ export function simulatedDetectorHeatmaps(rt: Runtime, truth: Float32Array, exam
 export function fitterInput(synth: SynthBatch, input: FitterInputType, labels12: Tensor = synth.inputs.labels, seed = 0, noise: LandmarkNoiseOptions = {}): Tensor {
   const info = fitterInputInfo(input);
   const size = synth.size;
-  if (info.detected) return detectedJointHeatmaps(synth, seed, noise);
+  if (info.detected && info.parts === null) return detectedJointHeatmaps(synth, seed, noise);
   const partsOf = (g: Granularity) => {
     const labels = g === 12 ? labels12 : synth.inputs.variants[g]?.labels;
     if (!labels) throw new NbfError(`fitter input "${input}": the batch was rendered without its ${g}-part map (generateBatch's granularities)`);
     return partColourMap(labels, g, { scale: FITTER_PART_SCALE, offset: FITTER_PART_OFFSET });
   };
   if (info.rgb) return addScalar(mulScalar(synth.inputs.rgb, 2), -1);
-  const heat = info.joints ? jointHeatmaps(synth.targets.joints2d, size, size, heatmapSigma(size)) : null;
+  const heat = !info.joints ? null : info.detected ? detectedJointHeatmaps(synth, seed, noise, PARTS_LANDMARKS_MISSING) : jointHeatmaps(synth.targets.joints2d, size, size, heatmapSigma(size));
   if (info.parts === null) return heat!;
   const parts = partsOf(info.parts);
   if (!heat) return parts;
@@ -144,7 +151,7 @@ export function fitterInput(synth: SynthBatch, input: FitterInputType, labels12:
 export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, seed: number, start: number, options: FitterDataOptions): FitterBatch {
   const input = options.input ?? DEFAULT_FITTER_INPUT;
   if (options.corrupt && !corruptibleInput(input)) {
-    throw new NbfError(`fitter data: part-map corruption (a segmenter's mistakes on the 12-part map) does not apply to input "${input}" (${fitterInputInfo(input).description}); it needs parts12 or parts12+joints`);
+    throw new NbfError(`fitter data: part-map corruption (a segmenter's mistakes on the 12-part map) does not apply to input "${input}" (${fitterInputInfo(input).description}); it needs parts12, parts12+joints or parts12+landmarks`);
   }
   const g = fitterInputInfo(input).parts;
   const granularities = g !== null && g !== 12 ? [g] : [];

@@ -88,10 +88,14 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
     // Trained weights are loaded before the run folder is made: a file of another configuration is
     // refused with nothing written.
     if (o.init) {
-      // Weights of the same network reading another input start it too (the stem's filters fresh).
+      // Weights of the same network reading another input start it too (the stem's filters fresh, or
+      // widened with zeros for an input that extends the file's).
       const loaded = assignFitterWeights(net, o.init.bytes, o.init.path, { acrossInputs: true });
       if (loaded.reinitialised.length) {
         runLog(o)(`train fitter: ${o.init.path} reads ${fitterInputType(loaded.config)}; this run reads ${fitterInputType(o.config)}: ${loaded.reinitialised.join(', ')} start afresh, the rest from the file`);
+      }
+      if (loaded.widened.length) {
+        runLog(o)(`train fitter: ${o.init.path} reads ${fitterInputType(loaded.config)}; this run reads ${fitterInputType(o.config)}: ${loaded.widened.join(', ')} take the file's weights for its channels and zeros for the new ones`);
       }
     }
     const result = await runTraining<FitterEvaluation>({
