@@ -49,3 +49,14 @@ export function jointsInSquare(targets: { joints2d: ArrayLike<number>; visibilit
   }
   return { joints2d, confidence };
 }
+
+/**
+ * Heatmaps [1, S, S, 24] of a detector's picture-pixel joints (24 × 2 and 24 visibilities) seen
+ * through the square of side `side` whose corner is (x0, y0), at the input side S: jointsInSquare,
+ * then landmarkHeatmaps. `null` (the detector found no one): every heatmap zero.
+ */
+export function squareJointHeatmaps(rt: Runtime, joints: { joints2d: ArrayLike<number>; visibility: ArrayLike<number> } | null, x0: number, y0: number, side: number, S: number): Tensor {
+  const J = HEATMAP_JOINTS;
+  const seen = joints ? jointsInSquare(joints, x0, y0, S / side) : { joints2d: new Float32Array(2 * J), confidence: new Float32Array(J) };
+  return landmarkHeatmaps(rt, seen.joints2d, seen.confidence, 1, S);
+}

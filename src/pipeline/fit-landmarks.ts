@@ -16,7 +16,7 @@ import { NbfError } from '../runtime/errors.js';
 import type { GpuBodyModel } from '../smpl/gpu/model.js';
 import { fitterInputType, HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
 import type { FitterNetwork } from '../nn/fitter.js';
-import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { squareJointHeatmaps } from '../nn/landmark-heatmaps.js';
 import type { BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { fitterAnswer, type BodyFit, type CropFrame } from './fit-parts.js';
 import { mirrorWidth } from '../kernels/mirror.js';
@@ -74,10 +74,9 @@ export function fitLandmarkJoints(net: FitterNetwork, model: GpuBodyModel, targe
   checkReadsLandmarks(net);
   const S = net.config.inputSize;
   const crop = personFrame(jointOutlineBox(targets), S);
-  const { joints2d, confidence } = jointsInSquare(targets, crop.x0, crop.y0, S / crop.side);
   const rt = net.runtime;
   return rt.scope(() => {
-    const heat = landmarkHeatmaps(rt, joints2d, confidence, 1, S);
+    const heat = squareJointHeatmaps(rt, targets, crop.x0, crop.y0, crop.side, S);
     return fitterAnswer(net, model, heat, crop, (options.mirror ?? LANDMARK_FITTER_MIRROR) ? mirrorWidth(heat, SMPL_MIRRORED_JOINTS) : undefined);
   });
 }

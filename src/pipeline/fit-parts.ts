@@ -20,8 +20,8 @@ import { concat } from '../kernels/concat.js';
 import { NBF_MIRRORED_PARTS, SMPL_MIRRORED_JOINTS } from '../smpl/types.js';
 import { cropCamera, cropPerson, cropToImage, wholeImageCrop, type ClassMap, type PersonCrop } from './part-map.js';
 import { NbfError } from '../runtime/errors.js';
-import { fitterInputInfo, fitterInputType, HEATMAP_JOINTS } from '../nn/fitter-inputs.js';
-import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { fitterInputInfo, fitterInputType } from '../nn/fitter-inputs.js';
+import { squareJointHeatmaps } from '../nn/landmark-heatmaps.js';
 import { mirrorWidth } from '../kernels/mirror.js';
 import type { BodyJointTargets } from '../landmarks/to-body-joints.js';
 
@@ -81,8 +81,7 @@ export function fitPartMap(net: FitterNetwork, model: GpuBodyModel, map: ClassMa
     let parts = colours(crop.labels);
     let mirrored = options.mirror ? colours(mirroredLabels(crop.labels, S)) : undefined;
     if (info.detected) {
-      const inCrop = options.joints ? jointsInSquare(options.joints, crop.x0, crop.y0, S / crop.side) : { joints2d: new Float32Array(2 * HEATMAP_JOINTS), confidence: new Float32Array(HEATMAP_JOINTS) };
-      const heat = landmarkHeatmaps(rt, inCrop.joints2d, inCrop.confidence, 1, S);
+      const heat = squareJointHeatmaps(rt, options.joints ?? null, crop.x0, crop.y0, crop.side, S);
       parts = concat([parts, heat], 3);
       if (mirrored) mirrored = concat([mirrored, mirrorWidth(heat, SMPL_MIRRORED_JOINTS)], 3);
     }

@@ -24,7 +24,7 @@ import { cropPicture, wholePictureRoi, type Roi } from '../landmarks/roi.js';
 import { NBF_PARTS } from '../smpl/types.js';
 import { NoPersonError } from '../landmarks/blazepose.js';
 import { pixelBox } from '../util/pixel-box.js';
-import { jointsInSquare, landmarkHeatmaps } from '../nn/landmark-heatmaps.js';
+import { squareJointHeatmaps } from '../nn/landmark-heatmaps.js';
 
 /** A detector's joints in picture pixels: 24 × 2 (the body model's joints) and 24 visibilities (0: none). */
 export interface DetectedJointsInPicture {
@@ -34,8 +34,7 @@ export interface DetectedJointsInPicture {
 
 /** Heatmaps [1, S, S, 24] of picture-pixel joints seen through the square `roi` at side S (visibility 0 or no position: none). */
 export function jointHeatmapsInRoi(net: SegmenterNetwork, joints: DetectedJointsInPicture, roi: Roi, S: number) {
-  const { joints2d, confidence } = jointsInSquare(joints, roi.cx - roi.size / 2, roi.cy - roi.size / 2, S / roi.size);
-  return landmarkHeatmaps(net.runtime, joints2d, confidence, 1, S);
+  return squareJointHeatmaps(net.runtime, joints, roi.cx - roi.size / 2, roi.cy - roi.size / 2, roi.size, S);
 }
 
 /**
