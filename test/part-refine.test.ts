@@ -225,6 +225,14 @@ describe('fitPicture', () => {
       const plain = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false });
       expect(plain.refine).toBeNull();
       expect(Array.from(plain.joints2d)).toEqual(Array.from(plain.network.joints2d));
+      // The fitting network's two looks are the default, also when a caller (the CLI) passes
+      // fitterMirror: undefined; false reads the map once, and answers differently.
+      const twoLooks = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false, fitterMirror: true });
+      const unsaid = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false, fitterMirror: undefined });
+      const oneLook = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false, fitterMirror: false });
+      expect(Array.from(plain.pose)).toEqual(Array.from(twoLooks.pose));
+      expect(Array.from(unsaid.pose)).toEqual(Array.from(twoLooks.pose));
+      expect(Array.from(oneLook.pose)).not.toEqual(Array.from(twoLooks.pose));
 
       // With landmarks: their person mask gives the box (one segmenter pass) and the background.
       const mask = new Float32Array(90 * 70);

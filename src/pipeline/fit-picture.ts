@@ -107,7 +107,7 @@ export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, m
   const t1 = performance.now();
   // A caller's partWeights change only the weights it names.
   const partWeights = { ...SEGMENTER_MAP_REFINEMENT.partWeights, ...options.partWeights };
-  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, fitterMirror: SEGMENTER_MAP_FITTER_MIRROR, ...options, partWeights });
+  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...SEGMENTER_MAP_REFINEMENT, ...options, fitterMirror: options.fitterMirror ?? SEGMENTER_MAP_FITTER_MIRROR, partWeights });
   return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
 }
 
