@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W]] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W] [--robust-2d S]] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -62,6 +62,8 @@ const mirror = flag('mirror') === undefined ? undefined : flag('mirror') === 'on
 // segmenter's map SEGMENTER_MAP_FITTER_MIRROR, on a true map off).
 const fitterMirror = flag('fitter-mirror') === undefined ? undefined : flag('fitter-mirror') === 'on';
 const weight3d = flag('weight-3d') === undefined ? undefined : Number(flag('weight-3d'));
+// --robust-2d S: robust scale of the refinement's 2D joint term (default: the product's, SEGMENTER_MAP_REFINEMENT; 0: plain squares).
+const robust2d = flag('robust-2d') === undefined ? undefined : Number(flag('robust-2d'));
 if (withLandmarks && maps !== 'segmenter') throw new Error('--landmarks needs --maps segmenter (the route from the picture)');
 const backgroundsDir = flag('backgrounds');
 
@@ -104,7 +106,7 @@ for (let i = first; i < first + count; i++) {
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
       }
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror });
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d });
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });
@@ -116,7 +118,8 @@ for (let i = first; i < first + count; i++) {
     seg.mIoU = m.mIoU;
     seg.foregroundIoU = m.foregroundIoU;
     net = picture.network;
-    fit = { body: { joints3d: picture.joints3d, joints2d: picture.joints2d }, lossBefore: picture.refine!.lossBefore, loss: picture.refine!.lossAfter };
+    // --steps 0: the network's answer alone (no refinement; its rows repeat the network's).
+    fit = { body: { joints3d: picture.joints3d, joints2d: picture.joints2d }, lossBefore: picture.refine?.lossBefore ?? 0, loss: picture.refine?.lossAfter ?? 0 };
     if (landmarks) {
       const t = bodyJointTargets(landmarks);
       seg.detectorPxNetwork = joint2dError(picture.network.joints2d, t.joints2d, t.weights);
@@ -146,7 +149,7 @@ const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs', ...(segmenter ? ['mIoU', 'foregroundIoU'] : [])];
-const summary = { count, found: found.length, seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+const summary = { count, found: found.length, seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {

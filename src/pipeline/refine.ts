@@ -12,7 +12,9 @@
  * rigid mean-shape body; stage 2 refines everything; the start with the lowest final loss is kept.
  *
  * Loss (every term a mean over the starts, so starts do not interact):
- *   Σ_j w_j |proj_j / S − t_j / S|² / (2J)                         weighted 2D term (S: picture size)
+ *   Σ_j w_j |proj_j / S − t_j / S|² / (2J)                         weighted 2D term (S: picture size;
+ *                                                                   with robust2d = σ each coordinate's
+ *                                                                   squared miss d² becomes σ²d²/(d² + σ²))
  * + λ3d Σ_j w3_j |(J_j − J_0) − (T_j − T_0)|² / (3J)                 optional pelvis-aligned 3D term
  * + λd Σ_v a_v ρ(D_{p(v)}(π(v)) / G) / Σ_v a_v                       part terms, with a part map
  *   + λc mean_s min_{v ∈ p(s)} |π(v) − q_s|² / G²                     (part-evidence.ts):
@@ -97,6 +99,12 @@ export interface RefineTarget {
    * landmarks); default partWeights.start with a part map, none without.
    */
   startPrior?: number;
+  /**
+   * Robust scale σ of the 2D term (fraction of the picture size), or 0 (default) for the plain
+   * squared distance: with σ each coordinate's miss d costs σ²d²/(d² + σ²), d² near the body and at
+   * most σ² far from it, so a detector's joint far from where the body is stops pulling.
+   */
+  robust2d?: number;
 }
 
 /** A start the caller brings (e.g. the fitting network's prediction). */
@@ -177,6 +185,8 @@ interface FitTensors {
   startOrient: Tensor | null;
   startBody: Tensor | null;
   startPrior: number;
+  /** Robust scale of the 2D term (0: plain squared distance). */
+  robust2d: number;
   /** [K, J, 2] (t_j / S)·√w_j, and [K, J, 1] √w_j / S: a projected joint times it is in the target's units. */
   target2d: Tensor;
   scale2d: Tensor;
@@ -196,7 +206,15 @@ function fitLoss(p: BodyParams, t: FitTensors): Tensor {
   const out = poseBody(t.model, p, t.camera);
   // The constant factors (1/S, the weights, λ3d) sit in the constants, not in ops of their own: each
   // op is a draw forward and one backward, every step.
-  let loss = ad.l2Loss(ad.mul(out.joints2d as Tensor, t.scale2d), t.target2d);
+  const projected = ad.mul(out.joints2d as Tensor, t.scale2d);
+  let loss: Tensor;
+  if (t.robust2d > 0) {
+    const s2 = t.robust2d * t.robust2d;
+    const e2 = ad.square(ad.sub(projected, t.target2d));
+    loss = ad.mean(ad.mulScalar(ad.div(e2, ad.addScalar(e2, s2)), s2));
+  } else {
+    loss = ad.l2Loss(projected, t.target2d);
+  }
   if (t.target3d && t.sqrtW3d) {
     const joints = out.joints;
     const pelvis = ad.slice(joints, [0, 0, 0], [K, 1, 3]);
@@ -478,7 +496,7 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   // Every start as it was, in case no start ends below where the best one began.
   const snapshot: Partial<Record<keyof BodyParams, Tensor>> = {};
   try {
-    const common = { model, limits: c, startPrior };
+    const common = { model, limits: c, startPrior, robust2d: target.robust2d ?? 0 };
     const batch: FitTensors = { ...common, target2d: c.targetK, scale2d: c.scale2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
     const single = (k: number): FitTensors => ({
       ...common, target2d: c.target1, scale2d: c.scale2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,
