@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W] [--robust-2d S]] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F]] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -26,6 +26,7 @@ import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } fr
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
+import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eval.js';
 import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
@@ -66,6 +67,10 @@ const weight3d = flag('weight-3d') === undefined ? undefined : Number(flag('weig
 const robust2d = flag('robust-2d') === undefined ? undefined : Number(flag('robust-2d'));
 if (withLandmarks && maps !== 'segmenter') throw new Error('--landmarks needs --maps segmenter (the route from the picture)');
 const backgroundsDir = flag('backgrounds');
+// --landmark-start F: the landmark network F (input landmarks) reads BlazePose's joints too, and its
+// answer starts the refinement beside the fitting network's (the lower final loss is kept).
+const landmarkStartPath = flag('landmark-start');
+if (landmarkStartPath && !withLandmarks) throw new Error('--landmark-start needs --landmarks');
 
 const rt = createNodeContext();
 const model = loadOpenBodyModel();
@@ -74,6 +79,7 @@ const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.
 const landmarker = withLandmarks ? createPoseLandmarker(rt, {}) : null;
 const fitterPath = flag('fitter') ?? defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw';
 const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath).network;
+const landmarkStart = landmarkStartPath ? landmarkNetwork(loadFitterWeights(rt, new Uint8Array(readFileSync(landmarkStartPath)), landmarkStartPath, { inputs: ['landmarks'] }).network, generator.gpuModel, { mirror: true }) : null;
 const priorCorrection = flag('prior-correction') === undefined ? undefined : Number(flag('prior-correction'));
 const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array(readFileSync(flag('segmenter') ?? '')), flag('segmenter') ?? '', { priorCorrection }).network : null;
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
@@ -106,7 +112,8 @@ for (let i = first; i < first + count; i++) {
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
       }
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d });
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks ? [landmarkStart(bodyJointTargets(landmarks))] : [] });
+      if (picture.refine) seg.chosen = picture.refine.chosen;
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });

@@ -13,7 +13,7 @@ import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
 import { FitterNetwork } from '../src/nn/fitter.js';
-import { fitPicture } from '../src/pipeline/fit-picture.js';
+import { fitLabels, fitPicture } from '../src/pipeline/fit-picture.js';
 import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { NbfError } from '../src/runtime/errors.js';
 import type { RgbaImage } from '../src/io/image.js';
@@ -221,6 +221,40 @@ describe('refinement on a part map', () => {
     const b = fromNoise(0.1);
     expect(joint2dError(b.body.joints2d, truth2d)).toBeLessThan(0.5 * b.startError);
     expect(joint2dError(b.body.joints2d, truth2d)).toBeLessThan(1.5 * joint2dError(a.body.joints2d, truth2d) + 0.2);
+  });
+
+  it('fitLabels: extra starts in their own camera join the network\'s; the lowest final loss is kept', () => {
+    const size = 128;
+    const batch = generator.generateBatch(1, { size, seed: 81 });
+    const labels = Uint8Array.from(batch.inputs.labels.readSync());
+    const truth2d = batch.targets.joints2d.readSync();
+    const ex = batch.examples[0];
+    disposeBatch(batch);
+    // An untrained fitting network answers far off; the true body, given in the render's camera
+    // (not the network's crop camera), starts beside it.
+    const fitter = new FitterNetwork(generator.runtime, {
+      name: 'tiny', inputSize: 32, shapeCount: 10,
+      encoder: { block: 'basic', blocks: [1, 1], widths: [8, 16], inputChannels: 3, stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: 2 },
+    }, { seed: 3 });
+    try {
+      const map = { width: size, height: size, labels };
+      // The true body seen through a camera of twice the focal length and another centre: twice as
+      // far, moved so that it projects where it did.
+      const [f, , cx, cy] = ex.camera;
+      const other = [2 * f, 2 * f, cx + 20, cy - 15];
+      const [x, y, z] = ex.trans;
+      const z2 = 2 * z;
+      const trans = [((f * x) / z + cx - other[2]) * (z2 / other[0]), ((f * y) / z + cy - other[3]) * (z2 / other[1]), z2];
+      const truth = { pose: ex.pose, betas: ex.betas, trans, camera: other };
+      const fit = fitLabels(fitter, generator.gpuModel, generator.skeleton, map, { steps: 2, extraStarts: [truth] });
+      expect(fit.refine!.losses).toHaveLength(2);
+      expect(fit.refine!.chosen).toBe(1);
+      expect(fit.refine!.losses[1]).toBeLessThan(0.5 * fit.refine!.losses[0]);
+      // Moved into the network's camera, the true body still lands on its joints.
+      expect(joint2dError(fit.joints2d, truth2d)).toBeLessThan(0.02 * size);
+    } finally {
+      fitter.dispose();
+    }
   });
 
   it('refuses a fit with nothing to fit to, or with a part map and no start', () => {

@@ -22,7 +22,8 @@ import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
 import { fuseWithPersonMask, maskBox } from './person-mask.js';
 import { sidesFromLandmarks } from './landmark-sides.js';
-import { refineBody, type RefineTarget } from './refine.js';
+import { refineBody, type RefineStart, type RefineTarget } from './refine.js';
+import { translationInCamera } from './fit-photo.js';
 import type { FittedBody } from './fitted-body.js';
 
 export interface PictureFitOptions {
@@ -56,6 +57,12 @@ export interface PictureFitOptions {
   mirror?: boolean;
   /** The fitting network also reads the mirrored part map (fit-parts.ts; fitPicture's default SEGMENTER_MAP_FITTER_MIRROR, fitLabels' off). */
   fitterMirror?: boolean;
+  /**
+   * More bodies to start the refinement from beside the fitting network's answer (e.g. the landmark
+   * network's), each in its own camera (moved into the network's, translationInCamera); the start
+   * whose fit ends at the lowest loss is kept.
+   */
+  extraStarts?: readonly (RefineStart & { camera: ArrayLike<number> })[];
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
@@ -70,7 +77,8 @@ export interface PictureFit extends FittedBody {
   /** The fitting network's own answer. */
   network: BodyFit;
   /** The refinement's loss before and after (null when it did not run). */
-  refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean } | null;
+  /** chosen: the start kept (0: the network's answer, 1…: options.extraStarts); losses: every start's final loss. */
+  refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean; chosen: number; losses: number[] } | null;
   timings: { segmentMs: number; networkMs: number; refineMs: number };
 }
 
@@ -180,13 +188,13 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
     weights2d: targets?.weights,
     robust2d: options.robust2d,
     ...(targets && weight3d > 0 ? { joints3d: targets.joints3d, weight3d } : {}),
-  }, { steps, starts: [{ pose: network.pose, betas: network.betas, trans: network.trans }], facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
+  }, { steps, starts: [{ pose: network.pose, betas: network.betas, trans: network.trans }, ...(options.extraStarts ?? []).map((e) => ({ pose: e.pose, betas: e.betas, trans: translationInCamera(e.trans, e.camera, network.camera) }))], facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
   const t3 = performance.now();
   return {
     ...base,
     betas: result.betas, pose: result.pose, trans: result.trans,
     vertices: result.body.vertices, joints3d: result.body.joints3d, joints2d: result.body.joints2d,
-    refine: { lossBefore: result.lossBefore, lossAfter: result.loss, steps, landmarks: !!targets },
+    refine: { lossBefore: result.lossBefore, lossAfter: result.loss, steps, landmarks: !!targets, chosen: result.chosen, losses: result.losses },
     timings: { segmentMs: 0, networkMs: t2 - t1, refineMs: t3 - t2 },
   };
 }
