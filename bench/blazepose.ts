@@ -127,7 +127,7 @@ for (const variant of variants) {
     const p = profileKernels(rt, gl, () => void runOurs());
     console.log(`  ours per kernel (${p.kernelMs.toFixed(1)} of ${p.totalMs.toFixed(1)} ms):`);
     for (const k of p.byKernel.slice(0, 12)) console.log(`    ${k.key.padEnd(28)} ${String(k.calls).padStart(4)} calls ${k.ms.toFixed(1).padStart(8)} ms`);
-    for (const k of p.byShape.slice(0, 12)) console.log(`    ${k.key.slice(0, 90).padEnd(90)} ${k.ms.toFixed(1).padStart(7)} ms`);
+    for (const k of p.byShape.slice(0, 12)) console.log(`    ${k.key.slice(0, 90).padEnd(90)} ${k.ms.toFixed(1).padStart(7)} ms ${String(k.calls).padStart(4)} calls`);
   }
   ours.dispose();
   oursUnfused.dispose();
