@@ -260,6 +260,8 @@ describe('refinement on a part map', () => {
   it('refuses a fit with nothing to fit to, or with a part map and no start', () => {
     const ex = { camera: [100, 100, 32, 32], size: 64 };
     expect(() => refineBody(generator.gpuModel, generator.skeleton, ex)).toThrow(/nothing to fit to/);
+    const joints2d = new Float32Array(48).fill(30);
+    for (const robust2d of [-0.1, Number.NaN, Infinity]) expect(() => refineBody(generator.gpuModel, generator.skeleton, { ...ex, joints2d, robust2d })).toThrow(/robust2d must be a number ≥ 0/);
     const labels = new Uint8Array(64 * 64).fill(0);
     labels.fill(2, 64 * 20, 64 * 40);
     expect(() => refineBody(generator.gpuModel, generator.skeleton, { ...ex, parts: partEvidence({ width: 64, height: 64, labels }) })).toThrow(/needs a start/);

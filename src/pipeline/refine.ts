@@ -479,6 +479,7 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   if (target.joints2d && target.joints2d.length !== 2 * JOINTS) throw new NbfError(`refine: joints2d must hold ${2 * JOINTS} numbers, got ${target.joints2d.length}`);
   if (target.joints3d && target.joints3d.length !== 3 * JOINTS) throw new NbfError(`refine: joints3d must hold ${3 * JOINTS} numbers, got ${target.joints3d.length}`);
   if (!target.joints2d && !target.parts) throw new NbfError('refine: nothing to fit to: give 2D joints, a part map or both');
+  if (target.robust2d !== undefined && !(target.robust2d >= 0 && Number.isFinite(target.robust2d))) throw new NbfError(`refine: robust2d must be a number ≥ 0 (a fraction of the picture; 0: plain squares), got ${target.robust2d}`);
   const starts = options.starts ?? [];
   const facing = options.facing ?? !!target.joints2d;
   if (!facing && starts.length === 0) throw new NbfError('refine: no start: without 2D joints the refinement needs a start (the fitting network\'s prediction)');
