@@ -8,7 +8,7 @@
  * person IoU are reported too).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F]] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F]] [--backgrounds DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -69,7 +69,10 @@ if (withLandmarks && maps !== 'segmenter') throw new Error('--landmarks needs --
 const backgroundsDir = flag('backgrounds');
 // --landmark-start F: the landmark network F (input landmarks) reads BlazePose's joints too, and its
 // answer starts the refinement beside the fitting network's (the lower final loss is kept).
-const landmarkStartPath = flag('landmark-start');
+const landmarkStartPath = flag('landmark-start') ?? flag('blend');
+// --blend F: the refinement starts from the blend of the fitting network's answer and landmark network
+// F's (fitPicture's landmarkNetwork; blend-bodies.ts) where they agree on the facing.
+const blend = flag('blend') !== undefined;
 if (landmarkStartPath && !withLandmarks) throw new Error('--landmark-start needs --landmarks');
 
 const rt = createNodeContext();
@@ -112,8 +115,9 @@ for (let i = first; i < first + count; i++) {
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
       }
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks ? [landmarkStart(bodyJointTargets(landmarks))] : [] });
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks && !blend ? [landmarkStart(bodyJointTargets(landmarks))] : [], landmarkNetwork: blend ? landmarkStart : null });
       if (picture.refine) seg.chosen = picture.refine.chosen;
+      if (picture.refine) seg.blended = picture.refine.blended ? 1 : 0;
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });

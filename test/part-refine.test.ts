@@ -18,6 +18,7 @@ import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js
 import { NbfError } from '../src/runtime/errors.js';
 import type { RgbaImage } from '../src/io/image.js';
 import { TINY_SEGMENTER } from './helpers/tiny-networks.js';
+import { inverseRodrigues, rodrigues } from '../src/smpl/cpu-forward.js';
 
 const rng = new Rng(31);
 
@@ -317,6 +318,22 @@ describe('fitPicture', () => {
       expect(guided.segmentation.box).toEqual([30, 10, 55, 60]);
       expect(guided.segmentation.labels.every((l, i) => mask[i] > 0 || l === 0)).toBe(true);
       expect(guided.refine!.landmarks).toBe(true);
+      expect(guided.refine!.blended).toBe(false);
+      // A landmark network: its answer blended with the fitting network's starts the refinement where
+      // the two face the same way. Here it answers what the fitting network did (the blend is that
+      // answer: the same fit), or that body turned round (no blend).
+      const same = (() => ({ ...guided.network })) as never;
+      const root = rodrigues(guided.network.pose[0], guided.network.pose[1], guided.network.pose[2]);
+      const halfTurn = rodrigues(0, Math.PI, 0);
+      const turnedRoot = new Float64Array(9);
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) turnedRoot[3 * r + c] += halfTurn[3 * r + k] * root[3 * k + c];
+      const turned = (() => ({ ...guided.network, pose: [...inverseRodrigues(turnedRoot), ...guided.network.pose.slice(3)] })) as never;
+      const blended = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 5, landmarks, landmarkNetwork: same });
+      const unblended = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 5, landmarks, landmarkNetwork: turned });
+      expect(blended.refine!.blended).toBe(true);
+      expect(unblended.refine!.blended).toBe(false);
+      expect(Math.abs(blended.refine!.lossBefore - guided.refine!.lossBefore)).toBeLessThan(1e-4 * guided.refine!.lossBefore);
+      for (let i = 0; i < 72; i++) expect(Math.abs(unblended.pose[i] - guided.pose[i])).toBeLessThan(1e-5);
       expect(first.segmentation.personMask).toBe(false);
       expect(first.segmentation.boxFrom).toBe('segmenter');
 

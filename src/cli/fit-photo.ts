@@ -152,7 +152,7 @@ function partsParamsJson(path: string, model: BodyModel, route: FitRoute, fit: P
     // 'segmenter': its own first pass found the person; 'landmarks': BlazePose's person mask did, and
     // decided person or background in parts.png.
     personFrom: fit.segmentation.personMask ? 'landmarks' : 'segmenter',
-    refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks } : null,
+    refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks, blendedWithLandmarkNetwork: fit.refine.blended } : null,
     timingsMs: { landmarks: r(landmarksMs, 1), segment: r(fit.timings.segmentMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
   };
 }
@@ -233,12 +233,17 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let failures = 0;
   let segmenter: SegmenterNetwork | null = null;
   let fitter: FitterNetwork | null = null;
+  // --route both: the landmark network too; its answer blended with the fitting network's starts the
+  // refinement (fit-picture.ts, landmarkNetwork), when its weights are there.
+  let bothLandmarkFitter: FitterNetwork | null = null;
   try {
     if (fitterPath) {
       try {
         if (segmenterPath) segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath).network;
         // The landmarks route's network reads landmarks, the part routes' the 12-part map.
         fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: route === 'landmarks' ? ['landmarks'] : ['parts12', 'parts12+landmarks'] }).network;
+        const landmarkFitterPath = route === 'both' ? defaultLandmarkFitterWeightsPath() : null;
+        if (landmarkFitterPath) bothLandmarkFitter = loadFitterWeights(rt, new Uint8Array(readFileSync(landmarkFitterPath)), landmarkFitterPath, { inputs: ['landmarks'] }).network;
       } catch (e) {
         if (!(e instanceof NbfError)) throw e;
         console.error(`nbf fit: ${e.message}`);
@@ -246,6 +251,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
       }
     }
     const network = route === 'landmarks' && fitter ? landmarkNetwork(fitter, gpuModel, { mirror }) : null;
+    const blendNetwork = bothLandmarkFitter ? landmarkNetwork(bothLandmarkFitter, gpuModel, { mirror }) : null;
     // The landmark model is loaded only for the routes that read landmarks.
     const landmarker = route === 'parts' ? null : createPoseLandmarker(rt, { variant });
     try {
@@ -274,7 +280,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
           if (segmenter && fitter) {
             const landmarks = route === 'both' && landmarker ? landmarker.detect(image) : null;
             const tLandmarks = performance.now();
-            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, mirror, fitterMirror: mirror, progress });
+            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, mirror, fitterMirror: mirror, landmarkNetwork: blendNetwork, progress });
             if (tty) process.stderr.write('\r\x1b[K');
             const files = [
               ...bodyFiles(fit),
@@ -311,6 +317,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   } finally {
     segmenter?.dispose();
     fitter?.dispose();
+    bothLandmarkFitter?.dispose();
     renderer.dispose();
     gpuModel.dispose();
     rt.destroy();

@@ -23,7 +23,8 @@ import { partEvidence } from './part-evidence.js';
 import { fuseWithPersonMask, maskBox } from './person-mask.js';
 import { sidesFromLandmarks } from './landmark-sides.js';
 import { refineBody, type RefineStart, type RefineTarget } from './refine.js';
-import { translationInCamera } from './fit-photo.js';
+import { translationInCamera, type LandmarkNetwork } from './fit-photo.js';
+import { blendBodies } from './blend-bodies.js';
 import type { FittedBody } from './fitted-body.js';
 
 export interface PictureFitOptions {
@@ -63,6 +64,13 @@ export interface PictureFitOptions {
    * whose fit ends at the lowest loss is kept.
    */
   extraStarts?: readonly (RefineStart & { camera: ArrayLike<number> })[];
+  /**
+   * With landmarks: the network that reads them (fit-landmarks.ts landmarkNetwork). The refinement
+   * then starts from the blend of its answer and the fitting network's (blend-bodies.ts) where the
+   * two agree on which way the body faces (roots within BLEND_MAX_ROOT_ANGLE), else from the fitting
+   * network's answer.
+   */
+  landmarkNetwork?: LandmarkNetwork | null;
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
@@ -78,7 +86,8 @@ export interface PictureFit extends FittedBody {
   network: BodyFit;
   /** The refinement's loss before and after (null when it did not run). */
   /** chosen: the start kept (0: the network's answer, 1…: options.extraStarts); losses: every start's final loss. */
-  refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean; chosen: number; losses: number[] } | null;
+  /** blended: the refinement started from the blend with the landmark network's answer (options.landmarkNetwork). */
+  refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean; chosen: number; losses: number[]; blended: boolean } | null;
   timings: { segmentMs: number; networkMs: number; refineMs: number };
 }
 
@@ -178,6 +187,7 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
     };
   }
   const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
+  const blend = targets && options.landmarkNetwork ? blendBodies(network, options.landmarkNetwork(targets), skeleton.parents) : null;
   const weight3d = options.weight3d ?? LANDMARK_3D_WEIGHT;
   const result = refineBody(model, skeleton, {
     camera: network.camera,
@@ -188,13 +198,13 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
     weights2d: targets?.weights,
     robust2d: options.robust2d,
     ...(targets && weight3d > 0 ? { joints3d: targets.joints3d, weight3d } : {}),
-  }, { steps, starts: [{ pose: network.pose, betas: network.betas, trans: network.trans }, ...(options.extraStarts ?? []).map((e) => ({ pose: e.pose, betas: e.betas, trans: translationInCamera(e.trans, e.camera, network.camera) }))], facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
+  }, { steps, starts: [{ pose: blend?.pose ?? network.pose, betas: blend?.betas ?? network.betas, trans: network.trans }, ...(options.extraStarts ?? []).map((e) => ({ pose: e.pose, betas: e.betas, trans: translationInCamera(e.trans, e.camera, network.camera) }))], facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
   const t3 = performance.now();
   return {
     ...base,
     betas: result.betas, pose: result.pose, trans: result.trans,
     vertices: result.body.vertices, joints3d: result.body.joints3d, joints2d: result.body.joints2d,
-    refine: { lossBefore: result.lossBefore, lossAfter: result.loss, steps, landmarks: !!targets, chosen: result.chosen, losses: result.losses },
+    refine: { lossBefore: result.lossBefore, lossAfter: result.loss, steps, landmarks: !!targets, chosen: result.chosen, losses: result.losses, blended: !!blend },
     timings: { segmentMs: 0, networkMs: t2 - t1, refineMs: t3 - t2 },
   };
 }

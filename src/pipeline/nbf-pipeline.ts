@@ -236,7 +236,8 @@ export class NbfPipeline {
     const t0 = performance.now();
     const landmarks = options.landmarks ? this.landmarker.detect(image) : null;
     const t1 = performance.now();
-    const fit = this.fitPicture(this.segmenter, this.fitter, this.gpuModel, this.skeleton, image, { ...options, landmarks });
+    // With landmarks, the landmark network's answer blended with the fitting network's starts the refinement.
+    const fit = this.fitPicture(this.segmenter, this.fitter, this.gpuModel, this.skeleton, image, { ...options, landmarks, landmarkNetwork: options.landmarkNetwork === undefined ? this.landmarkNetwork : options.landmarkNetwork });
     return { ...fit, faces: this.bodyModel.faces, landmarks, timings: { ...fit.timings, landmarksMs: t1 - t0, totalMs: performance.now() - t0 } };
   }
 

@@ -1,0 +1,71 @@
+/**
+ * Two networks' answers for one body (`--route both`: the fitting network from the part map, the
+ * landmark network from BlazePose's joints) → one: β averaged, each joint's global rotation the
+ * nearest rotation to the mean of the two (R_a + R_b)/2 (polar decomposition), back to the
+ * parent-relative axis-angle θ. The two networks' errors are only partly correlated, so where they
+ * agree on which way the body faces their mean is closer than either; where their roots are more than
+ * `maxRootAngle` degrees apart one of them has the body facing wrongly and a mean of the two is
+ * neither, so there is no blend (null). CPU, float64: 24 small matrices.
+ */
+import { absoluteToRelativeRotations, inverseRodrigues, relativeToAbsoluteRotations, rodrigues } from '../smpl/cpu-forward.js';
+import { NbfError } from '../runtime/errors.js';
+
+/** Largest angle (degrees) between the two answers' root rotations for which they are blended. */
+export const BLEND_MAX_ROOT_ANGLE = 45;
+
+export interface PoseAndShape {
+  /** 72 parent-relative axis-angle numbers (joint 0 in the camera frame). */
+  pose: ArrayLike<number>;
+  betas: ArrayLike<number>;
+}
+
+/** Degrees between the root (global) rotations of two poses. */
+export function rootAngleDegrees(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const ra = rodrigues(a[0], a[1], a[2]);
+  const rb = rodrigues(b[0], b[1], b[2]);
+  let trace = 0; // trace(R_aᵀ R_b)
+  for (let i = 0; i < 9; i++) trace += ra[i] * rb[i];
+  return (Math.acos(Math.max(-1, Math.min(1, (trace - 1) / 2))) * 180) / Math.PI;
+}
+
+/** The nearest rotation to a 3×3 matrix (row-major, in place): the polar iteration X ← (X + X⁻ᵀ)/2. */
+function nearestRotation(m: Float64Array, offset: number): void {
+  for (let it = 0; it < 30; it++) {
+    const [a, b, c, d, e, f, g, h, i] = m.subarray(offset, offset + 9);
+    const cof = [e * i - f * h, f * g - d * i, d * h - e * g, c * h - b * i, a * i - c * g, b * g - a * h, b * f - c * e, c * d - a * f, a * e - b * d];
+    const det = a * cof[0] + b * cof[1] + c * cof[2];
+    if (!(Math.abs(det) > 1e-12)) return; // degenerate: opposite rotations (never blended: the root angle test)
+    let change = 0;
+    for (let k = 0; k < 9; k++) {
+      const next = 0.5 * (m[offset + k] + cof[k] / det);
+      change = Math.max(change, Math.abs(next - m[offset + k]));
+      m[offset + k] = next;
+    }
+    if (change < 1e-13) return;
+  }
+}
+
+/**
+ * The blend of two answers (see the header), or null when their roots are more than `maxRootAngle`
+ * degrees apart. `parents`: the body model's kinematic tree (24 joints).
+ */
+export function blendBodies(a: PoseAndShape, b: PoseAndShape, parents: ArrayLike<number>, maxRootAngle = BLEND_MAX_ROOT_ANGLE): { pose: number[]; betas: number[] } | null {
+  const J = parents.length;
+  if (a.pose.length !== 3 * J || b.pose.length !== 3 * J) throw new NbfError(`blendBodies: poses must hold ${3 * J} numbers, got ${a.pose.length} and ${b.pose.length}`);
+  if (a.betas.length !== b.betas.length) throw new NbfError(`blendBodies: shapes of ${a.betas.length} and ${b.betas.length} coefficients`);
+  if (rootAngleDegrees(a.pose, b.pose) > maxRootAngle) return null;
+  const global = (pose: ArrayLike<number>) => {
+    const local = new Float64Array(J * 9);
+    for (let j = 0; j < J; j++) rodrigues(pose[3 * j], pose[3 * j + 1], pose[3 * j + 2], local, 9 * j);
+    return relativeToAbsoluteRotations(local, parents);
+  };
+  const ga = global(a.pose);
+  const gb = global(b.pose);
+  const mean = new Float64Array(J * 9);
+  for (let k = 0; k < J * 9; k++) mean[k] = 0.5 * (ga[k] + gb[k]);
+  for (let j = 0; j < J; j++) nearestRotation(mean, 9 * j);
+  const relative = absoluteToRelativeRotations(mean, parents);
+  const pose = new Float64Array(3 * J);
+  for (let j = 0; j < J; j++) inverseRodrigues(relative, 9 * j, pose, 3 * j);
+  return { pose: Array.from(pose), betas: Array.from(a.betas, (v, i) => 0.5 * (v + b.betas[i])) };
+}
