@@ -116,8 +116,10 @@ for (let i = first; i < first + count; i++) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
       }
       picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks && !blend ? [landmarkStart(bodyJointTargets(landmarks))] : [], landmarkNetwork: blend ? landmarkStart : null });
-      if (picture.refine) seg.chosen = picture.refine.chosen;
-      if (picture.refine) seg.blended = picture.refine.blended ? 1 : 0;
+      if (picture.refine) {
+        seg.chosen = picture.refine.chosen;
+        seg.blended = picture.refine.blended ? 1 : 0;
+      }
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
       rows.push({ index: i, found: 0 });

@@ -242,7 +242,8 @@ export async function fitPhotos(argv: string[]): Promise<number> {
         if (segmenterPath) segmenter = loadSegmenterWeights(rt, new Uint8Array(readFileSync(segmenterPath)), segmenterPath).network;
         // The landmarks route's network reads landmarks, the part routes' the 12-part map.
         fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath, { inputs: route === 'landmarks' ? ['landmarks'] : ['parts12', 'parts12+landmarks'] }).network;
-        const landmarkFitterPath = route === 'both' ? defaultLandmarkFitterWeightsPath() : null;
+        // Only the refinement starts from the blend: --no-refine does not need the network.
+        const landmarkFitterPath = route === 'both' && refine ? defaultLandmarkFitterWeightsPath() : null;
         if (landmarkFitterPath) bothLandmarkFitter = loadFitterWeights(rt, new Uint8Array(readFileSync(landmarkFitterPath)), landmarkFitterPath, { inputs: ['landmarks'] }).network;
       } catch (e) {
         if (!(e instanceof NbfError)) throw e;

@@ -1,13 +1,14 @@
 /**
  * Two networks' answers for one body (`--route both`: the fitting network from the part map, the
  * landmark network from BlazePose's joints) → one: β averaged, each joint's global rotation the
- * nearest rotation to the mean of the two (R_a + R_b)/2 (polar decomposition), back to the
+ * nearest proper rotation to the mean of the two (R_a + R_b)/2, back to the
  * parent-relative axis-angle θ. The two networks' errors are only partly correlated, so where they
  * agree on which way the body faces their mean is closer than either; where their roots are more than
  * `maxRootAngle` degrees apart one of them has the body facing wrongly and a mean of the two is
  * neither, so there is no blend (null). CPU, float64: 24 small matrices.
  */
 import { absoluteToRelativeRotations, inverseRodrigues, relativeToAbsoluteRotations, rodrigues } from '../smpl/cpu-forward.js';
+import { nearestRotationRef } from '../smpl/gpu/rotations.ref.js';
 import { NbfError } from '../runtime/errors.js';
 
 /** Largest angle (degrees) between the two answers' root rotations for which they are blended. */
@@ -28,23 +29,6 @@ export function rootAngleDegrees(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return (Math.acos(Math.max(-1, Math.min(1, (trace - 1) / 2))) * 180) / Math.PI;
 }
 
-/** The nearest rotation to a 3×3 matrix (row-major, in place): the polar iteration X ← (X + X⁻ᵀ)/2. */
-function nearestRotation(m: Float64Array, offset: number): void {
-  for (let it = 0; it < 30; it++) {
-    const [a, b, c, d, e, f, g, h, i] = m.subarray(offset, offset + 9);
-    const cof = [e * i - f * h, f * g - d * i, d * h - e * g, c * h - b * i, a * i - c * g, b * g - a * h, b * f - c * e, c * d - a * f, a * e - b * d];
-    const det = a * cof[0] + b * cof[1] + c * cof[2];
-    if (!(Math.abs(det) > 1e-12)) return; // degenerate: opposite rotations (never blended: the root angle test)
-    let change = 0;
-    for (let k = 0; k < 9; k++) {
-      const next = 0.5 * (m[offset + k] + cof[k] / det);
-      change = Math.max(change, Math.abs(next - m[offset + k]));
-      m[offset + k] = next;
-    }
-    if (change < 1e-13) return;
-  }
-}
-
 /**
  * The blend of two answers (see the header), or null when their roots are more than `maxRootAngle`
  * degrees apart. `parents`: the body model's kinematic tree (24 joints).
@@ -63,7 +47,8 @@ export function blendBodies(a: PoseAndShape, b: PoseAndShape, parents: ArrayLike
   const gb = global(b.pose);
   const mean = new Float64Array(J * 9);
   for (let k = 0; k < J * 9; k++) mean[k] = 0.5 * (ga[k] + gb[k]);
-  for (let j = 0; j < J; j++) nearestRotation(mean, 9 * j);
+  // The float64 nearest proper rotation the orthogonalise kernel is tested against (SVD-based).
+  for (let j = 0; j < J; j++) mean.set(nearestRotationRef(mean, 9 * j), 9 * j);
   const relative = absoluteToRelativeRotations(mean, parents);
   const pose = new Float64Array(3 * J);
   for (let j = 0; j < J; j++) inverseRodrigues(relative, 9 * j, pose, 3 * j);

@@ -84,9 +84,11 @@ export interface PictureFit extends FittedBody {
   segmentation: PersonSegmentation & { personMask: boolean; sidesFromLandmarks: boolean; landmarkJoints: boolean };
   /** The fitting network's own answer. */
   network: BodyFit;
-  /** The refinement's loss before and after (null when it did not run). */
-  /** chosen: the start kept (0: the network's answer, 1…: options.extraStarts); losses: every start's final loss. */
-  /** blended: the refinement started from the blend with the landmark network's answer (options.landmarkNetwork). */
+  /**
+   * The refinement (null when it did not run): its loss before and after; chosen: the start kept (0:
+   * the network's answer, 1…: options.extraStarts); losses: every start's final loss; blended: it
+   * started from the blend with the landmark network's answer (options.landmarkNetwork).
+   */
   refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean; chosen: number; losses: number[]; blended: boolean } | null;
   timings: { segmentMs: number; networkMs: number; refineMs: number };
 }
@@ -174,6 +176,8 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
   const t1 = performance.now();
   const targets = options.landmarks ? bodyJointTargets(options.landmarks) : null;
   const network = fitPartMap(fitter, model, map, { mirror: options.fitterMirror ?? false, joints: targets });
+  // The landmark network's answer, only for the refinement's start (timed with the network).
+  const other = options.refine !== false && targets && options.landmarkNetwork ? options.landmarkNetwork(targets) : null;
   const t2 = performance.now();
   const base = {
     width: image.width, height: image.height, camera: network.camera, network,
@@ -187,7 +191,7 @@ export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: 
     };
   }
   const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
-  const blend = targets && options.landmarkNetwork ? blendBodies(network, options.landmarkNetwork(targets), skeleton.parents) : null;
+  const blend = other ? blendBodies(network, other, skeleton.parents) : null;
   const weight3d = options.weight3d ?? LANDMARK_3D_WEIGHT;
   const result = refineBody(model, skeleton, {
     camera: network.camera,
