@@ -5,10 +5,12 @@
  * ground truth (`--maps truth`, default; the network reads the whole render, framed as its training
  * renders) or the whole pipeline runs from the RGB picture (`--maps segmenter --segmenter FILE.nbfw`:
  * fitPicture — segmenter in two passes, person crop, network, refinement; the segmentation's mIoU and
- * person IoU are reported too).
+ * person IoU are reported too). The summary counts the bodies with their legs or arms on the wrong
+ * sides (`sideFlips`: exchanging left and right lowers PA-MPJPE by ≥ 20 mm) and gives the mean
+ * PA-MPJPE with those put right (`sidesRightPa`).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F]] [--backgrounds DIR] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F]] [--backgrounds DIR] [--first N] [--dump DIR] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -25,12 +27,14 @@ import { joint2dError, refineBody } from '../src/pipeline/refine.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
+import { BLAZEPOSE_VARIANTS, type BlazePoseVariant } from '../src/landmarks/model-files.js';
 import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eval.js';
 import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
-import { rgbFloatsToImage } from '../src/io/image.js';
+import { encodePng, rgbFloatsToImage, type RgbaImage } from '../src/io/image.js';
+import { partsImage } from '../src/pipeline/segment.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 
 const flag = (name: string) => {
@@ -53,6 +57,11 @@ const sides = flag('sides') ?? (maps === 'segmenter' ? 'merge' : 'trust');
 if (sides !== 'merge' && sides !== 'trust') throw new Error(`--sides must be merge or trust, got ${sides}`);
 const mergeSides = sides === 'merge';
 const jsonPath = flag('json');
+// --dump DIR: per example DIR/NNN.png — the picture, the true part map and the segmenter's, side by side
+// (--maps segmenter) — and DIR/NNN.json, the true, the network's and the refined 3D joints, the true
+// and the network's 2D joints and BlazePose's (--landmarks).
+const dumpDir = flag('dump');
+if (dumpDir) mkdirSync(dumpDir, { recursive: true });
 
 // --landmarks: BlazePose runs on the picture too, as `nbf fit --route both` (its person mask and 2D joints).
 const withLandmarks = process.argv.includes('--landmarks');
@@ -79,7 +88,10 @@ const rt = createNodeContext();
 const model = loadOpenBodyModel();
 const backgrounds = backgroundsDir ? await loadBackgroundBank(rt, backgroundsDir) : null;
 const generator = new SynthGenerator(rt, model, { backgrounds, photoFraction: 0.6 });
-const landmarker = withLandmarks ? createPoseLandmarker(rt, {}) : null;
+// --landmark-model lite|full|heavy: BlazePose's variant (default: the product's).
+const landmarkModel = flag('landmark-model') as BlazePoseVariant | undefined;
+if (landmarkModel && !(BLAZEPOSE_VARIANTS as readonly string[]).includes(landmarkModel)) throw new Error(`--landmark-model must be one of ${BLAZEPOSE_VARIANTS.join(', ')}, got ${landmarkModel}`);
+const landmarker = withLandmarks ? createPoseLandmarker(rt, landmarkModel ? { variant: landmarkModel } : {}) : null;
 const fitterPath = flag('fitter') ?? defaultFitterWeightsPath() ?? 'weights/nbf-fitter-compact.nbfw';
 const fitter = loadFitterWeights(rt, new Uint8Array(readFileSync(fitterPath)), fitterPath).network;
 const landmarkStart = landmarkStartPath ? landmarkNetwork(loadFitterWeights(rt, new Uint8Array(readFileSync(landmarkStartPath)), landmarkStartPath, { inputs: ['landmarks'] }).network, generator.gpuModel, { mirror: true }) : null;
@@ -88,6 +100,9 @@ const segmenter = maps === 'segmenter' ? loadSegmenterWeights(rt, new Uint8Array
 const rest = generator.skeleton.restJoints(new Float64Array(generator.skeleton.shapeCount));
 const rows: Record<string, number>[] = [];
 const mm = (x: number) => x * 1000;
+/** Knees, ankles, feet; elbows, wrists, hands: left and right (SMPL joint indices). */
+const LEG_TWINS = [[4, 5], [7, 8], [10, 11]];
+const ARM_TWINS = [[18, 19], [20, 21], [22, 23]];
 // --first N: the first example's index (default 0), to look at one picture again.
 const first = num('first', 0);
 for (let i = first; i < first + count; i++) {
@@ -107,6 +122,7 @@ for (let i = first; i < first + count; i++) {
   let t1 = t0;
   let t2 = t0;
   const seg: Record<string, number> = {};
+  let detector2d: Float32Array | null = null;
   if (segmenter) {
     let picture;
     let landmarks: PoseLandmarks | null = null;
@@ -130,12 +146,17 @@ for (let i = first; i < first + count; i++) {
     const m = confusionMetrics(confusion, SEGMENTER_CLASSES);
     seg.mIoU = m.mIoU;
     seg.foregroundIoU = m.foregroundIoU;
+    if (dumpDir) {
+      const panels = [rgbFloatsToImage(rgb, size, size), partsImage(truthLabels, size, size), partsImage(picture.segmentation.labels, size, size)];
+      writeFileSync(`${dumpDir}/${String(i).padStart(3, '0')}.png`, encodePng(sideBySide(panels)));
+    }
     net = picture.network;
     // --steps 0: the network's answer alone (no refinement; its rows repeat the network's).
     fit = { body: { joints3d: picture.joints3d, joints2d: picture.joints2d }, lossBefore: picture.refine?.lossBefore ?? 0, loss: picture.refine?.lossAfter ?? 0 };
     if (landmarks) {
       const t = bodyJointTargets(landmarks);
       seg.detectorPxNetwork = joint2dError(picture.network.joints2d, t.joints2d, t.weights);
+      detector2d = t.joints2d;
       seg.detectorPxRefined = joint2dError(picture.joints2d, t.joints2d, t.weights);
     }
     t1 = t0 + picture.timings.segmentMs + picture.timings.networkMs;
@@ -153,16 +174,45 @@ for (let i = first; i < first + count; i++) {
     index: i,
     networkMpjpe: mm(mpjpe(net.joints3d, joints3d, 24)), networkPa: mm(paMpjpe(net.joints3d, joints3d, 24)), networkPx: px(net.joints2d),
     refinedMpjpe: mm(mpjpe(fit.body.joints3d, joints3d, 24)), refinedPa: mm(paMpjpe(fit.body.joints3d, joints3d, 24)), refinedPx: px(fit.body.joints2d),
-    restPa: mm(paMpjpe(rest, joints3d, 24)), lossBefore: fit.lossBefore, lossAfter: fit.loss, networkMs: t1 - t0, refineMs: t2 - t1, found: 1, ...seg,
+    restPa: mm(paMpjpe(rest, joints3d, 24)),
+    // The refined body's PA-MPJPE with its legs' (arms') left and right joints exchanged: far below
+    // refinedPa when the body has them on the wrong sides (BlazePose's side flips on renders).
+    legsSwappedPa: mm(paMpjpe(swapJoints(fit.body.joints3d, LEG_TWINS), joints3d, 24)), armsSwappedPa: mm(paMpjpe(swapJoints(fit.body.joints3d, ARM_TWINS), joints3d, 24)),
+    lossBefore: fit.lossBefore, lossAfter: fit.loss, networkMs: t1 - t0, refineMs: t2 - t1, found: 1, ...seg,
   };
   rows.push(row);
+  if (dumpDir) {
+    const list = (a: ArrayLike<number>) => Array.from(a, (v) => Number(v.toFixed(5)));
+    writeFileSync(`${dumpDir}/${String(i).padStart(3, '0')}.json`, JSON.stringify({ truth: list(joints3d), network: list(net.joints3d), refined: list(fit.body.joints3d), truth2d: list(joints2d), network2d: list(net.joints2d), ...(detector2d ? { detector2d: list(detector2d) } : {}) }) + '\n');
+  }
   process.stderr.write(`${i + 1}/${count}: ${segmenter ? `mIoU ${(100 * seg.mIoU).toFixed(1)} %, ` : ''}network ${row.networkMpjpe.toFixed(1)} / PA ${row.networkPa.toFixed(1)} mm, ${row.networkPx.toFixed(1)} px → refined ${row.refinedMpjpe.toFixed(1)} / PA ${row.refinedPa.toFixed(1)} mm, ${row.refinedPx.toFixed(1)} px; loss ${row.lossBefore.toExponential(2)} → ${row.lossAfter.toExponential(2)} (${(row.refineMs / 1000).toFixed(1)} s)\n`);
+}
+function swapJoints(joints: ArrayLike<number>, twins: number[][]): Float64Array {
+  const out = Float64Array.from(joints);
+  for (const [a, b] of twins) for (let k = 0; k < 3; k++) { out[3 * a + k] = joints[3 * b + k]; out[3 * b + k] = joints[3 * a + k]; }
+  return out;
+}
+/** Pictures of one height in a row, left to right. */
+function sideBySide(panels: RgbaImage[]): RgbaImage {
+  const height = panels[0].height;
+  const width = panels.reduce((w, p) => w + p.width, 0);
+  const data = new Uint8ClampedArray(width * height * 4);
+  let x0 = 0;
+  for (const p of panels) {
+    for (let y = 0; y < height; y++) data.set(p.data.subarray(y * p.width * 4, (y + 1) * p.width * 4), (y * width + x0) * 4);
+    x0 += p.width;
+  }
+  return { width, height, data };
 }
 const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'restPa', 'refineMs', ...(segmenter ? ['mIoU', 'foregroundIoU'] : [])];
-const summary = { count, found: found.length, seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+// Bodies whose legs or arms are on the wrong sides: exchanging them lowers PA-MPJPE by ≥ 20 mm.
+const sideFlips = found.filter((r) => Math.min(r.legsSwappedPa, r.armsSwappedPa) < r.refinedPa - 20).length;
+// What the refined mean PA-MPJPE would be with every such body's sides put right.
+const sidesRightPa = found.reduce((sum, r) => sum + Math.min(r.refinedPa, r.legsSwappedPa, r.armsSwappedPa), 0) / found.length;
+const summary = { count, found: found.length, sideFlips, sidesRightPa: Number(sidesRightPa.toFixed(2)), seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (jsonPath) {
