@@ -10,7 +10,7 @@
  * PA-MPJPE with those put right (`sidesRightPa`).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F]] [--backgrounds DIR] [--first N] [--dump DIR] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F]] [--backgrounds DIR] [--first N] [--dump DIR] [--sheet FILE [--sheet-count N]] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -62,6 +62,11 @@ const jsonPath = flag('json');
 // and the network's 2D joints and BlazePose's (--landmarks).
 const dumpDir = flag('dump');
 if (dumpDir) mkdirSync(dumpDir, { recursive: true });
+// --sheet FILE [--sheet-count N]: one PNG of the N (default 6) renders with the largest refined
+// PA-MPJPE, worst first, each row as --dump's picture (--maps segmenter).
+const sheetPath = flag('sheet');
+const sheetCount = num('sheet-count', 6);
+const sheetPanels = new Map<number, RgbaImage>();
 
 // --landmarks: BlazePose runs on the picture too, as `nbf fit --route both` (its person mask and 2D joints).
 const withLandmarks = process.argv.includes('--landmarks');
@@ -146,9 +151,10 @@ for (let i = first; i < first + count; i++) {
     const m = confusionMetrics(confusion, SEGMENTER_CLASSES);
     seg.mIoU = m.mIoU;
     seg.foregroundIoU = m.foregroundIoU;
-    if (dumpDir) {
-      const panels = [rgbFloatsToImage(rgb, size, size), partsImage(truthLabels, size, size), partsImage(picture.segmentation.labels, size, size)];
-      writeFileSync(`${dumpDir}/${String(i).padStart(3, '0')}.png`, encodePng(sideBySide(panels)));
+    if (dumpDir || sheetPath) {
+      const panels = sideBySide([rgbFloatsToImage(rgb, size, size), partsImage(truthLabels, size, size), partsImage(picture.segmentation.labels, size, size)], 'row');
+      if (dumpDir) writeFileSync(`${dumpDir}/${String(i).padStart(3, '0')}.png`, encodePng(panels));
+      if (sheetPath) sheetPanels.set(i, panels);
     }
     net = picture.network;
     // --steps 0: the network's answer alone (no refinement; its rows repeat the network's).
@@ -192,8 +198,15 @@ function swapJoints(joints: ArrayLike<number>, twins: number[][]): Float64Array 
   for (const [a, b] of twins) for (let k = 0; k < 3; k++) { out[3 * a + k] = joints[3 * b + k]; out[3 * b + k] = joints[3 * a + k]; }
   return out;
 }
-/** Pictures of one height in a row, left to right. */
-function sideBySide(panels: RgbaImage[]): RgbaImage {
+/** Pictures of one height in a row, left to right, or of one width in a column, top to bottom. */
+function sideBySide(panels: RgbaImage[], direction: 'row' | 'column'): RgbaImage {
+  if (direction === 'column') {
+    const width = panels[0].width;
+    const data = new Uint8ClampedArray(panels.reduce((n, p) => n + p.data.length, 0));
+    let offset = 0;
+    for (const p of panels) { data.set(p.data, offset); offset += p.data.length; }
+    return { width, height: data.length / (4 * width), data };
+  }
   const height = panels[0].height;
   const width = panels.reduce((w, p) => w + p.width, 0);
   const data = new Uint8ClampedArray(width * height * 4);
@@ -215,6 +228,14 @@ const sidesRightPa = found.reduce((sum, r) => sum + Math.min(r.refinedPa, r.legs
 const summary = { count, found: found.length, sideFlips, sidesRightPa: Number(sidesRightPa.toFixed(2)), seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
+if (sheetPath) {
+  const worst = [...found].sort((a, b) => b.refinedPa - a.refinedPa).slice(0, sheetCount).filter((r) => sheetPanels.has(r.index));
+  if (worst.length) {
+    mkdirSync(dirname(sheetPath), { recursive: true });
+    writeFileSync(sheetPath, encodePng(sideBySide(worst.map((r) => sheetPanels.get(r.index)!), 'column')));
+    process.stderr.write(`wrote ${sheetPath}: examples ${worst.map((r) => `${r.index} (${r.refinedPa.toFixed(0)} mm)`).join(', ')}\n`);
+  }
+}
 if (jsonPath) {
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify({ summary, rows }, null, 2) + '\n');
