@@ -35,6 +35,7 @@ import { accumulateConfusion, confusionMetrics } from '../src/eval/segmenter-eva
 import { SEGMENTER_CLASSES } from '../src/nn/refinenet.js';
 import { encodePng, rgbFloatsToImage, type RgbaImage } from '../src/io/image.js';
 import { partsImage } from '../src/pipeline/segment.js';
+import { sheet } from './contact-sheet.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 
 const flag = (name: string) => {
@@ -66,7 +67,7 @@ if (dumpDir) mkdirSync(dumpDir, { recursive: true });
 // PA-MPJPE, worst first, each row as --dump's picture (--maps segmenter).
 const sheetPath = flag('sheet');
 const sheetCount = num('sheet-count', 6);
-const sheetPanels = new Map<number, RgbaImage>();
+const sheetPanels = new Map<number, RgbaImage[]>();
 
 // --landmarks: BlazePose runs on the picture too, as `nbf fit --route both` (its person mask and 2D joints).
 const withLandmarks = process.argv.includes('--landmarks');
@@ -152,8 +153,8 @@ for (let i = first; i < first + count; i++) {
     seg.mIoU = m.mIoU;
     seg.foregroundIoU = m.foregroundIoU;
     if (dumpDir || sheetPath) {
-      const panels = sideBySide([rgbFloatsToImage(rgb, size, size), partsImage(truthLabels, size, size), partsImage(picture.segmentation.labels, size, size)], 'row');
-      if (dumpDir) writeFileSync(`${dumpDir}/${String(i).padStart(3, '0')}.png`, encodePng(panels));
+      const panels = [rgbFloatsToImage(rgb, size, size), partsImage(truthLabels, size, size), partsImage(picture.segmentation.labels, size, size)];
+      if (dumpDir) writeFileSync(`${dumpDir}/${String(i).padStart(3, '0')}.png`, encodePng(sheet([panels], size)));
       if (sheetPath) sheetPanels.set(i, panels);
     }
     net = picture.network;
@@ -198,25 +199,6 @@ function swapJoints(joints: ArrayLike<number>, twins: number[][]): Float64Array 
   for (const [a, b] of twins) for (let k = 0; k < 3; k++) { out[3 * a + k] = joints[3 * b + k]; out[3 * b + k] = joints[3 * a + k]; }
   return out;
 }
-/** Pictures of one height in a row, left to right, or of one width in a column, top to bottom. */
-function sideBySide(panels: RgbaImage[], direction: 'row' | 'column'): RgbaImage {
-  if (direction === 'column') {
-    const width = panels[0].width;
-    const data = new Uint8ClampedArray(panels.reduce((n, p) => n + p.data.length, 0));
-    let offset = 0;
-    for (const p of panels) { data.set(p.data, offset); offset += p.data.length; }
-    return { width, height: data.length / (4 * width), data };
-  }
-  const height = panels[0].height;
-  const width = panels.reduce((w, p) => w + p.width, 0);
-  const data = new Uint8ClampedArray(width * height * 4);
-  let x0 = 0;
-  for (const p of panels) {
-    for (let y = 0; y < height; y++) data.set(p.data.subarray(y * p.width * 4, (y + 1) * p.width * 4), (y * width + x0) * 4);
-    x0 += p.width;
-  }
-  return { width, height, data };
-}
 const found = rows.filter((r) => r.found);
 const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
@@ -232,7 +214,7 @@ if (sheetPath) {
   const worst = [...found].sort((a, b) => b.refinedPa - a.refinedPa).slice(0, sheetCount).filter((r) => sheetPanels.has(r.index));
   if (worst.length) {
     mkdirSync(dirname(sheetPath), { recursive: true });
-    writeFileSync(sheetPath, encodePng(sideBySide(worst.map((r) => sheetPanels.get(r.index)!), 'column')));
+    writeFileSync(sheetPath, encodePng(sheet(worst.map((r) => sheetPanels.get(r.index)!), size)));
     process.stderr.write(`wrote ${sheetPath}: examples ${worst.map((r) => `${r.index} (${r.refinedPa.toFixed(0)} mm)`).join(', ')}\n`);
   }
 }

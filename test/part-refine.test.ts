@@ -109,14 +109,19 @@ describe('refinement on a part map', () => {
   let generator: SynthGenerator;
   beforeAll(() => { generator = new SynthGenerator(testRuntime(), model); });
   afterAll(() => generator.dispose());
-
-  it('moves a perturbed body towards the true one using the part map alone', () => {
-    const size = 128;
-    const batch = generator.generateBatch(1, { size, seed: 77 });
+  /** One render's true part labels, 2D joints and drawn body. */
+  function renderOne(size: number, seed: number) {
+    const batch = generator.generateBatch(1, { size, seed });
     const labels = Uint8Array.from(batch.inputs.labels.readSync());
     const truth2d = batch.targets.joints2d.readSync();
     const ex = batch.examples[0];
     disposeBatch(batch);
+    return { labels, truth2d, ex };
+  }
+
+  it('moves a perturbed body towards the true one using the part map alone', () => {
+    const size = 128;
+    const { labels, truth2d, ex } = renderOne(size, 77);
     const noise = new Rng(5);
     const pose = Array.from(ex.pose, (v, i) => (i < 3 ? v : v + noise.uniform(-0.25, 0.25)));
     const trans = [ex.trans[0] + 0.06, ex.trans[1] - 0.04, ex.trans[2]];
@@ -139,10 +144,7 @@ describe('refinement on a part map', () => {
 
   it('returns the start unchanged when fitting ends above the loss it began with (never worse by its own loss)', () => {
     const size = 96;
-    const batch = generator.generateBatch(1, { size, seed: 78 });
-    const labels = Uint8Array.from(batch.inputs.labels.readSync());
-    const ex = batch.examples[0];
-    disposeBatch(batch);
+    const { labels, ex } = renderOne(size, 78);
     // The true body as the start and a stay-near prior so strong that any Adam step away costs more
     // than the part terms can give back.
     const start = { pose: Array.from(ex.pose), betas: ex.betas, trans: ex.trans };
@@ -160,11 +162,7 @@ describe('refinement on a part map', () => {
 
   it('with merged sides, a map whose left and right limbs are swapped does not twist the body', () => {
     const size = 128;
-    const batch = generator.generateBatch(1, { size, seed: 78 });
-    const labels = Uint8Array.from(batch.inputs.labels.readSync());
-    const truth2d = batch.targets.joints2d.readSync();
-    const ex = batch.examples[0];
-    disposeBatch(batch);
+    const { labels, truth2d, ex } = renderOne(size, 78);
     const swapped = labels.map((l) => { for (const [a, b] of NBF_SIDE_PAIRS) { if (l === a) return b; if (l === b) return a; } return l; });
     const start = { pose: ex.pose, betas: ex.betas, trans: ex.trans };
     const fit = (mergeSides: boolean) => refineBody(generator.gpuModel, generator.skeleton, { camera: ex.camera, size, parts: partEvidence({ width: size, height: size, labels: swapped }, { mergeSides }) }, { steps: 60, starts: [start] });
@@ -177,11 +175,7 @@ describe('refinement on a part map', () => {
 
   it('a robust coverage term (coverSigma) lets pixels wrongly labelled far from the body pull less', () => {
     const size = 128;
-    const batch = generator.generateBatch(1, { size, seed: 79 });
-    const labels = Uint8Array.from(batch.inputs.labels.readSync());
-    const truth2d = batch.targets.joints2d.readSync();
-    const ex = batch.examples[0];
-    disposeBatch(batch);
+    const { labels, truth2d, ex } = renderOne(size, 79);
     // A blob of every part in a corner, as a segmenter's false positives on a busy background.
     for (let y = 2; y < 22; y++) for (let x = 2; x < 22; x++) labels[y * size + x] = 1 + ((x + y) % 12);
     const start = { pose: ex.pose, betas: ex.betas, trans: ex.trans };
@@ -193,11 +187,7 @@ describe('refinement on a part map', () => {
 
   it('a robust 2D joint term (robust2d) lets joints a detector put far from the body pull less', () => {
     const size = 128;
-    const batch = generator.generateBatch(1, { size, seed: 80 });
-    const labels = Uint8Array.from(batch.inputs.labels.readSync());
-    const truth2d = batch.targets.joints2d.readSync();
-    const ex = batch.examples[0];
-    disposeBatch(batch);
+    const { labels, truth2d, ex } = renderOne(size, 80);
     // A detector that put the left wrist, elbow and knee 45 % of the picture away (BlazePose on an
     // occluder), the other joints where they are.
     const detected = Float32Array.from(truth2d);
@@ -226,11 +216,7 @@ describe('refinement on a part map', () => {
 
   it('fitLabels: extra starts in their own camera join the network\'s; the lowest final loss is kept', () => {
     const size = 128;
-    const batch = generator.generateBatch(1, { size, seed: 81 });
-    const labels = Uint8Array.from(batch.inputs.labels.readSync());
-    const truth2d = batch.targets.joints2d.readSync();
-    const ex = batch.examples[0];
-    disposeBatch(batch);
+    const { labels, truth2d, ex } = renderOne(size, 81);
     // An untrained fitting network answers far off; the true body, given in the render's camera
     // (not the network's crop camera), starts beside it.
     const fitter = new FitterNetwork(generator.runtime, {

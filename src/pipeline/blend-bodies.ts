@@ -7,7 +7,8 @@
  * `maxRootAngle` degrees apart one of them has the body facing wrongly and a mean of the two is
  * neither, so there is no blend (null). CPU, float64: 24 small matrices.
  */
-import { absoluteToRelativeRotations, inverseRodrigues, relativeToAbsoluteRotations, rodrigues } from '../smpl/cpu-forward.js';
+import { absoluteRotations, absoluteToRelativeRotations, inverseRodrigues, rodrigues } from '../smpl/cpu-forward.js';
+import { geodesicAngles } from '../eval/metrics.js';
 import { nearestRotationRef } from '../smpl/gpu/rotations.ref.js';
 import { NbfError } from '../runtime/errors.js';
 
@@ -22,11 +23,7 @@ export interface PoseAndShape {
 
 /** Degrees between the root (global) rotations of two poses. */
 export function rootAngleDegrees(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const ra = rodrigues(a[0], a[1], a[2]);
-  const rb = rodrigues(b[0], b[1], b[2]);
-  let trace = 0; // trace(R_aᵀ R_b)
-  for (let i = 0; i < 9; i++) trace += ra[i] * rb[i];
-  return (Math.acos(Math.max(-1, Math.min(1, (trace - 1) / 2))) * 180) / Math.PI;
+  return (geodesicAngles(rodrigues(a[0], a[1], a[2]), rodrigues(b[0], b[1], b[2]), 1)[0] * 180) / Math.PI;
 }
 
 /**
@@ -38,13 +35,8 @@ export function blendBodies(a: PoseAndShape, b: PoseAndShape, parents: ArrayLike
   if (a.pose.length !== 3 * J || b.pose.length !== 3 * J) throw new NbfError(`blendBodies: poses must hold ${3 * J} numbers, got ${a.pose.length} and ${b.pose.length}`);
   if (a.betas.length !== b.betas.length) throw new NbfError(`blendBodies: shapes of ${a.betas.length} and ${b.betas.length} coefficients`);
   if (rootAngleDegrees(a.pose, b.pose) > maxRootAngle) return null;
-  const global = (pose: ArrayLike<number>) => {
-    const local = new Float64Array(J * 9);
-    for (let j = 0; j < J; j++) rodrigues(pose[3 * j], pose[3 * j + 1], pose[3 * j + 2], local, 9 * j);
-    return relativeToAbsoluteRotations(local, parents);
-  };
-  const ga = global(a.pose);
-  const gb = global(b.pose);
+  const ga = absoluteRotations(a.pose, parents);
+  const gb = absoluteRotations(b.pose, parents);
   const mean = new Float64Array(J * 9);
   for (let k = 0; k < J * 9; k++) mean[k] = 0.5 * (ga[k] + gb[k]);
   // The float64 nearest proper rotation the orthogonalise kernel is tested against (SVD-based).

@@ -115,6 +115,14 @@ export function absoluteToRelative(globalRotations: ArrayLike<number>, parents: 
   return out;
 }
 
+/** Absolute (global) rotation matrices J·9 of a parent-relative axis-angle pose. */
+export function absoluteRotations(pose: ArrayLike<number>, parents: ArrayLike<number>): Float64Array {
+  const J = parents.length;
+  const local = new Float64Array(J * 9);
+  for (let j = 0; j < J; j++) rodrigues(pose[3 * j], pose[3 * j + 1], pose[3 * j + 2], local, 9 * j);
+  return relativeToAbsoluteRotations(local, parents);
+}
+
 /** Global rotations from parent-relative ones: R_abs[j] = R_abs[parent]·R_rel[j]. */
 export function relativeToAbsoluteRotations(localRotations: ArrayLike<number>, parents: ArrayLike<number>): Float64Array {
   const J = parents.length;

@@ -4,7 +4,7 @@
  * gets the same parameters, whatever the batch it is drawn in (its own Rng, seeded from (s, i)).
  * Tables: docs/synth.md.
  */
-import { inverseRodrigues, nbfCamera, relativeToAbsoluteRotations, rodrigues } from '../smpl/cpu-forward.js';
+import { inverseRodrigues, nbfCamera } from '../smpl/cpu-forward.js';
 import { Rng } from '../util/random.js';
 import { eulerToMatrix, globalRotation, POSE_FAMILIES, sampleBodyPose } from './pose.js';
 import { firstPenetration, restPoseContacts, type Skeleton } from './skeleton.js';
@@ -260,12 +260,4 @@ export function sampleOtherPerson(skeleton: Skeleton, rng: Rng, rate: number, fo
   const trans = Float64Array.from([((u - size / 2) * z) / focal - pelvis[0], ((v - size / 2) * z) / focal - pelvis[1], z - pelvis[2]]);
   const appearance = sampleAppearance(rng, true, rng);
   return enabled ? { betas, pose, trans, family: body.family, appearance } : null;
-}
-
-/** Absolute (global) rotation matrices J·9 of a parent-relative axis-angle pose. */
-export function absoluteRotations(pose: ArrayLike<number>, parents: ArrayLike<number>): Float64Array {
-  const J = parents.length;
-  const local = new Float64Array(J * 9);
-  for (let j = 0; j < J; j++) rodrigues(pose[3 * j], pose[3 * j + 1], pose[3 * j + 2], local, 9 * j);
-  return relativeToAbsoluteRotations(local, parents);
 }
