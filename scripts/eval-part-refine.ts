@@ -10,7 +10,7 @@
  * PA-MPJPE with those put right (`sidesRightPa`).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F]] [--backgrounds DIR] [--first N] [--dump DIR] [--sheet FILE [--sheet-count N]] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F] [--exchange-landmarks all|legs]] [--backgrounds DIR] [--first N] [--dump DIR] [--sheet FILE [--sheet-count N]] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -108,6 +108,23 @@ const rows: Record<string, number>[] = [];
 const mm = (x: number) => x * 1000;
 /** Knees, ankles, feet; elbows, wrists, hands: left and right (SMPL joint indices). */
 const LEG_TWINS = [[4, 5], [7, 8], [10, 11]];
+// --exchange-landmarks all|legs: fit with BlazePose's left and right landmarks exchanged — all of them
+// (the body read as facing the other way) or the legs' (hips, knees, ankles, heels, toes) — to see
+// what the other reading of a side flip gives (docs/pipeline.md, "Checking the legs' sides").
+const exchangeLandmarks = flag('exchange-landmarks');
+if (exchangeLandmarks !== undefined && exchangeLandmarks !== 'all' && exchangeLandmarks !== 'legs') throw new Error(`--exchange-landmarks must be all or legs, got ${exchangeLandmarks}`);
+/** BlazePose's left/right landmark twins (eyes, ears, mouth, arms and hands; from 23 on, the legs). */
+const BLAZEPOSE_TWINS = [[1, 4], [2, 5], [3, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16], [17, 18], [19, 20], [21, 22], [23, 24], [25, 26], [27, 28], [29, 30], [31, 32]];
+function exchangeSides(l: PoseLandmarks, which: 'all' | 'legs'): PoseLandmarks {
+  const keypoints = l.keypoints.map((k) => [...k] as [number, number, number]);
+  const world = l.world.map((k) => [...k] as [number, number, number]);
+  for (const [a, b] of BLAZEPOSE_TWINS) {
+    if (which === 'legs' && a < 23) continue;
+    [keypoints[a], keypoints[b]] = [keypoints[b], keypoints[a]];
+    [world[a], world[b]] = [world[b], world[a]];
+  }
+  return { ...l, keypoints, world };
+}
 const ARM_TWINS = [[18, 19], [20, 21], [22, 23]];
 // --first N: the first example's index (default 0), to look at one picture again.
 const first = num('first', 0);
@@ -136,6 +153,7 @@ for (let i = first; i < first + count; i++) {
       const image = rgbFloatsToImage(rgb, size, size);
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
+        if (landmarks && exchangeLandmarks) landmarks = exchangeSides(landmarks, exchangeLandmarks);
       }
       picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks && !blend ? [landmarkStart(bodyJointTargets(landmarks))] : [], landmarkNetwork: blend ? landmarkStart : null });
       if (picture.refine) {
@@ -207,7 +225,7 @@ const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refined
 const sideFlips = found.filter((r) => Math.min(r.legsSwappedPa, r.armsSwappedPa) < r.refinedPa - 20).length;
 // What the refined mean PA-MPJPE would be with every such body's sides put right.
 const sidesRightPa = found.reduce((sum, r) => sum + Math.min(r.refinedPa, r.legsSwappedPa, r.armsSwappedPa), 0) / found.length;
-const summary = { count, found: found.length, sideFlips, sidesRightPa: Number(sidesRightPa.toFixed(2)), seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+const summary = { count, found: found.length, exchangeLandmarks: exchangeLandmarks ?? 'none', sideFlips, sidesRightPa: Number(sidesRightPa.toFixed(2)), seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (sheetPath) {
