@@ -113,6 +113,7 @@ const LEG_TWINS = [[4, 5], [7, 8], [10, 11]];
 // what the other reading of a side flip gives (docs/pipeline.md, "Checking the legs' sides").
 const exchangeLandmarks = flag('exchange-landmarks');
 if (exchangeLandmarks !== undefined && exchangeLandmarks !== 'all' && exchangeLandmarks !== 'legs') throw new Error(`--exchange-landmarks must be all or legs, got ${exchangeLandmarks}`);
+if (exchangeLandmarks !== undefined && !withLandmarks) throw new Error('--exchange-landmarks needs --landmarks');
 /** BlazePose's left/right landmark twins (eyes, ears, mouth, arms and hands; from 23 on, the legs). */
 const BLAZEPOSE_TWINS = [[1, 4], [2, 5], [3, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16], [17, 18], [19, 20], [21, 22], [23, 24], [25, 26], [27, 28], [29, 30], [31, 32]];
 function exchangeSides(l: PoseLandmarks, which: 'all' | 'legs'): PoseLandmarks {
