@@ -26,7 +26,7 @@ import { partEvidence } from '../src/pipeline/part-evidence.js';
 import { joint2dError, refineBody } from '../src/pipeline/refine.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
-import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
+import { BLAZEPOSE_LANDMARKS, NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { BLAZEPOSE_VARIANTS, type BlazePoseVariant } from '../src/landmarks/model-files.js';
 import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
@@ -114,13 +114,17 @@ const LEG_TWINS = [[4, 5], [7, 8], [10, 11]];
 const exchangeLandmarks = flag('exchange-landmarks');
 if (exchangeLandmarks !== undefined && exchangeLandmarks !== 'all' && exchangeLandmarks !== 'legs') throw new Error(`--exchange-landmarks must be all or legs, got ${exchangeLandmarks}`);
 if (exchangeLandmarks !== undefined && !withLandmarks) throw new Error('--exchange-landmarks needs --landmarks');
-/** BlazePose's left/right landmark twins (eyes, ears, mouth, arms and hands; from 23 on, the legs). */
-const BLAZEPOSE_TWINS = [[1, 4], [2, 5], [3, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16], [17, 18], [19, 20], [21, 22], [23, 24], [25, 26], [27, 28], [29, 30], [31, 32]];
+/** BlazePose's landmarks with a left and a right twin, by name ('left_knee' ↔ 'right_knee', 'mouth_left' ↔ 'mouth_right'). */
+const BLAZEPOSE_TWINS = BLAZEPOSE_LANDMARKS.flatMap((name, a) => {
+  const b = (BLAZEPOSE_LANDMARKS as readonly string[]).indexOf(name.replace('left', 'right'));
+  return name.includes('left') ? [[a, b] as const] : [];
+});
+const LEG_LANDMARK = /hip|knee|ankle|heel|foot/;
 function exchangeSides(l: PoseLandmarks, which: 'all' | 'legs'): PoseLandmarks {
   const keypoints = l.keypoints.map((k) => [...k] as [number, number, number]);
   const world = l.world.map((k) => [...k] as [number, number, number]);
   for (const [a, b] of BLAZEPOSE_TWINS) {
-    if (which === 'legs' && a < 23) continue;
+    if (which === 'legs' && !LEG_LANDMARK.test(BLAZEPOSE_LANDMARKS[a])) continue;
     [keypoints[a], keypoints[b]] = [keypoints[b], keypoints[a]];
     [world[a], world[b]] = [world[b], world[a]];
   }
