@@ -10,7 +10,7 @@
  * PA-MPJPE with those put right (`sidesRightPa`).
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-part-refine.ts [--count N] [--seed S]
- *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F] [--exchange-landmarks all|legs]] [--backgrounds DIR] [--first N] [--dump DIR] [--sheet FILE [--sheet-count N]] [--json FILE]
+ *        [--size PX] [--steps N (0: the network alone)] [--distance W] [--cover W] [--maps truth|segmenter] [--segmenter F [--prior-correction A]] [--fitter F] [--sides merge|trust] [--cover-sigma S] [--landmarks [--landmark-model lite|full|heavy] [--facing] [--weight-3d W] [--robust-2d S] [--landmark-start F | --blend F] [--exchange-landmarks all|legs] [--no-leg-check]] [--backgrounds DIR] [--first N] [--dump DIR] [--sheet FILE [--sheet-count N]] [--json FILE]
  *
  * Seeds are validation seeds (900001 by default), never drawn by training.
  */
@@ -25,8 +25,9 @@ import { fitPartMap } from '../src/pipeline/fit-parts.js';
 import { partEvidence } from '../src/pipeline/part-evidence.js';
 import { joint2dError, refineBody } from '../src/pipeline/refine.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
+import { exchangeLandmarkSides } from '../src/pipeline/landmark-sides.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
-import { BLAZEPOSE_LANDMARKS, NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
+import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { BLAZEPOSE_VARIANTS, type BlazePoseVariant } from '../src/landmarks/model-files.js';
 import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { landmarkNetwork } from '../src/pipeline/fit-landmarks.js';
@@ -114,22 +115,9 @@ const LEG_TWINS = [[4, 5], [7, 8], [10, 11]];
 const exchangeLandmarks = flag('exchange-landmarks');
 if (exchangeLandmarks !== undefined && exchangeLandmarks !== 'all' && exchangeLandmarks !== 'legs') throw new Error(`--exchange-landmarks must be all or legs, got ${exchangeLandmarks}`);
 if (exchangeLandmarks !== undefined && !withLandmarks) throw new Error('--exchange-landmarks needs --landmarks');
-/** BlazePose's landmarks with a left and a right twin, by name ('left_knee' ↔ 'right_knee', 'mouth_left' ↔ 'mouth_right'). */
-const BLAZEPOSE_TWINS = BLAZEPOSE_LANDMARKS.flatMap((name, a) => {
-  const b = (BLAZEPOSE_LANDMARKS as readonly string[]).indexOf(name.replace('left', 'right'));
-  return name.includes('left') ? [[a, b] as const] : [];
-});
-const LEG_LANDMARK = /hip|knee|ankle|heel|foot/;
-function exchangeSides(l: PoseLandmarks, which: 'all' | 'legs'): PoseLandmarks {
-  const keypoints = l.keypoints.map((k) => [...k] as [number, number, number]);
-  const world = l.world.map((k) => [...k] as [number, number, number]);
-  for (const [a, b] of BLAZEPOSE_TWINS) {
-    if (which === 'legs' && !LEG_LANDMARK.test(BLAZEPOSE_LANDMARKS[a])) continue;
-    [keypoints[a], keypoints[b]] = [keypoints[b], keypoints[a]];
-    [world[a], world[b]] = [world[b], world[a]];
-  }
-  return { ...l, keypoints, world };
-}
+// --no-leg-check: fit BlazePose's legs as detected only (fitPicture's legSides off; the product checks
+// them, LEG_SIDE_CHECK). Off as well with --exchange-landmarks, which fixes one reading.
+const legSides = exchangeLandmarks || process.argv.includes('--no-leg-check') ? false : undefined;
 const ARM_TWINS = [[18, 19], [20, 21], [22, 23]];
 // --first N: the first example's index (default 0), to look at one picture again.
 const first = num('first', 0);
@@ -158,12 +146,16 @@ for (let i = first; i < first + count; i++) {
       const image = rgbFloatsToImage(rgb, size, size);
       if (landmarker) {
         try { landmarks = landmarker.detect(image); } catch (e) { if (!(e instanceof NoPersonError)) throw e; }
-        if (landmarks && exchangeLandmarks) landmarks = exchangeSides(landmarks, exchangeLandmarks);
+        if (landmarks && exchangeLandmarks) landmarks = exchangeLandmarkSides(landmarks, exchangeLandmarks);
       }
-      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks && !blend ? [landmarkStart(bodyJointTargets(landmarks))] : [], landmarkNetwork: blend ? landmarkStart : null });
+      picture = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps, refine: steps > 0, mergeSides, partWeights, landmarks, facing, weight3d, mirror, fitterMirror, robust2d, extraStarts: landmarkStart && landmarks && !blend ? [landmarkStart(bodyJointTargets(landmarks))] : [], landmarkNetwork: blend ? landmarkStart : null, legSides });
       if (picture.refine) {
         seg.chosen = picture.refine.chosen;
         seg.blended = picture.refine.blended ? 1 : 0;
+      }
+      if (picture.legSides) {
+        seg.legsExchanged = picture.legSides.exchanged ? 1 : 0;
+        [seg.legStartLoss, seg.legStartLossExchanged] = picture.legSides.startLosses;
       }
     } catch (e) {
       process.stderr.write(`${i + 1}/${count}: ${(e as Error).message}\n`);
@@ -230,7 +222,7 @@ const keys = ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refined
 const sideFlips = found.filter((r) => Math.min(r.legsSwappedPa, r.armsSwappedPa) < r.refinedPa - 20).length;
 // What the refined mean PA-MPJPE would be with every such body's sides put right.
 const sidesRightPa = found.reduce((sum, r) => sum + Math.min(r.refinedPa, r.legsSwappedPa, r.armsSwappedPa), 0) / found.length;
-const summary = { count, found: found.length, exchangeLandmarks: exchangeLandmarks ?? 'none', sideFlips, sidesRightPa: Number(sidesRightPa.toFixed(2)), seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
+const summary = { count, found: found.length, exchangeLandmarks: exchangeLandmarks ?? 'none', legsExchanged: found.filter((r) => r.legsExchanged).length, sideFlips, sidesRightPa: Number(sidesRightPa.toFixed(2)), seed, size, steps, maps, fitter: fitterPath, mergeSides, landmarks: withLandmarks, facing: facing ?? false, weight3d: weight3d ?? 0, backgrounds: backgroundsDir ?? null, robust2d: robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d, weights: partWeightsText(), means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])) };
 function partWeightsText() { return { distance: Number.isNaN(distance) ? 'default' : distance, cover: Number.isNaN(cover) ? 'default' : cover, start: Number.isNaN(start) ? 'default' : start, coverSigma: Number.isNaN(coverSigma) ? (maps === 'segmenter' ? SEGMENTER_MAP_REFINEMENT.partWeights?.coverSigma : 0) : coverSigma }; }
 console.log(JSON.stringify(summary, null, 2));
 if (sheetPath) {

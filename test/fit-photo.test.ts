@@ -12,6 +12,7 @@ import { main } from '../src/cli/main.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { refineBody } from '../src/pipeline/refine.js';
+import { LEG_SIDE_MARGIN } from '../src/pipeline/fit-picture.js';
 import { fitPhoto } from '../src/pipeline/fit-photo.js';
 import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
@@ -279,6 +280,21 @@ describe('nbf fit PHOTO (CLI)', () => {
     expect(bothParams.refinement).toBeNull();
     // BlazePose found the walker: its person mask gave the box the segmenter read.
     expect(bothParams.personFrom).toBe('landmarks');
+    expect(bothParams.legSides).toBeNull();
+    // Refined: the legs' landmarks are read both ways and the reading with the lower start loss (by
+    // the margin) refined; --no-leg-check reads them as detected only.
+    for (const [flags, checked] of [[[], true], [['--no-leg-check'], false]] as const) {
+      const dir = join(root, `both-refined-${checked}`);
+      const refined = await captureCommand(() => main(['fit', photo, '--route', 'both', '--segmenter', segmenter, '--fitter', fitter, '--out', dir, '--steps', '4', ...flags]));
+      expect(refined.code, refined.err).toBe(0);
+      const legs = JSON.parse(readFileSync(join(dir, 'parts-walker', 'params.json'), 'utf8')).legSides;
+      if (!checked) {
+        expect(legs).toBeNull();
+        continue;
+      }
+      expect(legs.startLosses).toHaveLength(2);
+      expect(legs.exchanged).toBe(legs.startLosses[1] < LEG_SIDE_MARGIN * legs.startLosses[0]);
+    }
   });
 
   it('bad arguments: one clear line, exit 2, nothing written', async () => {
@@ -290,6 +306,7 @@ describe('nbf fit PHOTO (CLI)', () => {
       [['fit', 'x.png', '--route', 'magic', '--out', out], /--route must be one of landmarks, parts, both/],
       [['fit', 'x.png', '--no-network', '--no-refine', '--out', out], /--no-refine needs the landmark network/],
       [['fit', 'x.png', '--segmenter', 'x.nbfw', '--out', out], /--segmenter belongs to the part routes/],
+      [['fit', 'x.png', '--route', 'parts', '--no-leg-check', '--out', out], /--no-leg-check belongs to --route both/],
       [['fit', 'x.png', '--route', 'parts', '--segmenter', join(root, 'none.nbfw'), '--out', out], /none\.nbfw: no such file/],
     ] as const) {
       const run = await captureCommand(() => main([...argv]));

@@ -13,7 +13,8 @@ import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { SEGMENTER_CLASSES, SegmenterNetwork } from '../src/nn/refinenet.js';
 import { FitterNetwork } from '../src/nn/fitter.js';
-import { fitLabels, fitPicture } from '../src/pipeline/fit-picture.js';
+import { fitLabels, fitPicture, LEG_SIDE_MARGIN } from '../src/pipeline/fit-picture.js';
+import { exchangeLandmarkSides } from '../src/pipeline/landmark-sides.js';
 import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { NbfError } from '../src/runtime/errors.js';
 import type { RgbaImage } from '../src/io/image.js';
@@ -305,6 +306,26 @@ describe('fitPicture', () => {
       expect(guided.segmentation.labels.every((l, i) => mask[i] > 0 || l === 0)).toBe(true);
       expect(guided.refine!.landmarks).toBe(true);
       expect(guided.refine!.blended).toBe(false);
+      // The legs' sides check: both readings scored by their start loss, the kept one refined — its
+      // lossBefore is that reading's start loss, and the reading as detected, refined alone
+      // (legSides false), starts at the first.
+      const legs = guided.legSides!;
+      expect(legs.startLosses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
+      expect(legs.exchanged).toBe(legs.startLosses[1] < LEG_SIDE_MARGIN * legs.startLosses[0]);
+      expect(Math.abs(guided.refine!.lossBefore - legs.startLosses[legs.exchanged ? 1 : 0])).toBeLessThan(1e-5 * guided.refine!.lossBefore);
+      const asDetected = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 5, landmarks, legSides: false });
+      expect(asDetected.legSides).toBeNull();
+      expect(Math.abs(asDetected.refine!.lossBefore - legs.startLosses[0])).toBeLessThan(1e-5 * legs.startLosses[0]);
+      // Landmarks whose legs already stand exchanged: the check scores the same two readings the other way round.
+      const swapped = fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 5, landmarks: exchangeLandmarkSides(landmarks, 'legs') });
+      expect(swapped.legSides!.startLosses[0]).toBeCloseTo(legs.startLosses[1], 6);
+      expect(swapped.legSides!.startLosses[1]).toBeCloseTo(legs.startLosses[0], 6);
+      // Without refinement (NBF's answer alone) there is no check; textures stay flat with it.
+      expect(fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { refine: false, landmarks }).legSides).toBeNull();
+      const beforeChecks = rt.memory();
+      for (let i = 0; i < 2; i++) fitPicture(segmenter, fitter, generator.gpuModel, generator.skeleton, image, { steps: 3, landmarks });
+      expect(rt.memory().tensors).toBe(beforeChecks.tensors);
+      expect(rt.memory().liveTextures).toBe(beforeChecks.liveTextures);
       // A landmark network: its answer blended with the fitting network's starts the refinement where
       // the two face the same way. Here it answers what the fitting network did (the blend is that
       // answer: the same fit), or that body turned round (no blend).

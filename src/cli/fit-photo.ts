@@ -6,7 +6,9 @@
  *              weights/nbf-fitter-landmarks.nbfw) the refinement starts from 8 facing directions
  *   parts      NBF's: segmenter → part map → fitting network → refinement on the part map
  *              (src/pipeline/fit-picture.ts); needs the segmenter's weights
- *   both       parts, with the landmarks' 2D joints joining the refinement
+ *   both       parts, with the landmarks' 2D joints joining the refinement; the legs' landmarks are
+ *              also read exchanged left ↔ right and that reading refined when its start fits clearly
+ *              better (fit-picture.ts LEG_SIDE_MARGIN; --no-leg-check reads them as detected only)
  *
  * Per picture DIR/<name>/: params.json, body.glb, body.obj, overlay.png (the fitted body's parts over
  * the photo); parts.png (the predicted segmentation) on the part routes; landmarks.json and mask.png
@@ -48,7 +50,7 @@ import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 import { blazePoseVariantFlag, expandImageArgs, outputNames } from './landmarks.js';
 import { numberFlag } from './train.js';
 
-export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--focal PX] [--weight-3d X] [--model full|lite|heavy] [--segmenter FILE.nbfw] [--no-mirror] [--fitter FILE.nbfw] [--body-model FILE]';
+export const FIT_PHOTO_USAGE = 'nbf fit PHOTO|FOLDER... [--route landmarks|parts|both] [--out DIR] [--steps N] [--no-refine] [--no-network] [--no-leg-check] [--focal PX] [--weight-3d X] [--model full|lite|heavy] [--segmenter FILE.nbfw] [--no-mirror] [--fitter FILE.nbfw] [--body-model FILE]';
 
 export const FIT_ROUTES = ['landmarks', 'parts', 'both'] as const;
 export type FitRoute = (typeof FIT_ROUTES)[number];
@@ -153,6 +155,9 @@ function partsParamsJson(path: string, model: BodyModel, route: FitRoute, fit: P
     // decided person or background in parts.png.
     personFrom: fit.segmentation.personMask ? 'landmarks' : 'segmenter',
     refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks, blendedWithLandmarkNetwork: fit.refine.blended } : null,
+    // --route both: the legs' landmarks as detected and exchanged, each reading's start loss; exchanged:
+    // the second was refined (its landmarks are then the ones fitted; landmarks.json stays as detected).
+    legSides: fit.legSides ? { exchanged: fit.legSides.exchanged, startLosses: fit.legSides.startLosses } : null,
     timingsMs: { landmarks: r(landmarksMs, 1), segment: r(fit.timings.segmentMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
   };
 }
@@ -180,10 +185,11 @@ export async function fitPhotos(argv: string[]): Promise<number> {
   let route: FitRoute;
   let refine: boolean;
   let mirror: boolean | undefined;
+  let legSides: boolean | undefined;
   let segmenterPath: string | null = null;
   let fitterPath: string | null = null;
   try {
-    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine', 'no-network', 'no-mirror']);
+    const args = parseArgs(argv, ['out', 'steps', 'focal', 'weight-3d', 'model', 'body-model', 'route', 'segmenter', 'fitter'], ['no-refine', 'no-network', 'no-mirror', 'no-leg-check']);
     if (!args.positional.length) throw new ArgError('give at least one photo (PNG or JPEG) or folder');
     out = stringFlag(args, 'out') ?? 'out/fit';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -195,6 +201,8 @@ export async function fitPhotos(argv: string[]): Promise<number> {
     if (route === 'landmarks' && args.flags.has('segmenter')) throw new ArgError('--segmenter belongs to the part routes (--route parts|both)');
     // One look at everything: no mirrored second look by the segmenter, the fitting network or the landmark network.
     mirror = args.flags.has('no-mirror') ? false : undefined;
+    if (route !== 'both' && args.flags.has('no-leg-check')) throw new ArgError('--no-leg-check belongs to --route both: only it reads the landmarks\' legs with the part map');
+    legSides = args.flags.has('no-leg-check') ? false : undefined;
     if (route === 'landmarks') {
       if (args.flags.has('no-network')) {
         if (args.flags.has('fitter')) throw new ArgError('--fitter and --no-network contradict each other: give one of them');
@@ -281,7 +289,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
           if (segmenter && fitter) {
             const landmarks = route === 'both' && landmarker ? landmarker.detect(image) : null;
             const tLandmarks = performance.now();
-            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, mirror, fitterMirror: mirror, landmarkNetwork: blendNetwork, progress });
+            const fit = fitPicture(segmenter, fitter, gpuModel, skeleton, image, { refine, steps, landmarks, mirror, fitterMirror: mirror, landmarkNetwork: blendNetwork, legSides, progress });
             if (tty) process.stderr.write('\r\x1b[K');
             const files = [
               ...bodyFiles(fit),
@@ -292,7 +300,8 @@ export async function fitPhotos(argv: string[]): Promise<number> {
             files[0].data = JSON.stringify(partsParamsJson(path, model, route, fit, totalMs, tLandmarks - t0), null, 2) + '\n';
             writeFolderAtomically(dir, files);
             const loss = fit.refine ? `, refinement loss ${fit.refine.lossBefore.toExponential(2)} → ${fit.refine.lossAfter.toExponential(2)}` : ', not refined';
-            console.log(`${prefix}${path}: body fitted to the predicted part map${landmarks ? ' and landmarks' : ''}${loss}, ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
+            const legs = fit.legSides?.exchanged ? ' (legs\' landmarks read exchanged left ↔ right)' : '';
+            console.log(`${prefix}${path}: body fitted to the predicted part map${landmarks ? ' and landmarks' : ''}${legs}${loss}, ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
             continue;
           }
           if (!landmarker) throw new NbfError('internal: the landmarks route without a landmark model');

@@ -21,8 +21,8 @@ import { fitPartMap, type BodyFit } from './fit-parts.js';
 import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
 import { fuseWithPersonMask, maskBox } from './person-mask.js';
-import { sidesFromLandmarks } from './landmark-sides.js';
-import { refineBody, type RefineStart, type RefineTarget } from './refine.js';
+import { exchangeLandmarkSides, sidesFromLandmarks } from './landmark-sides.js';
+import { refineBody, startLosses, type RefineStart, type RefineTarget } from './refine.js';
 import { translationInCamera, type LandmarkNetwork } from './fit-photo.js';
 import { blendBodies } from './blend-bodies.js';
 import type { FittedBody } from './fitted-body.js';
@@ -71,6 +71,13 @@ export interface PictureFitOptions {
    * network's answer.
    */
   landmarkNetwork?: LandmarkNetwork | null;
+  /**
+   * With landmarks and refinement (fitPicture): also read the picture with BlazePose's leg landmarks
+   * exchanged left ↔ right — segmenter, networks and the refinement's start — and refine that reading
+   * instead when its start agrees with the picture clearly better (start loss below LEG_SIDE_MARGIN ×
+   * the other's). Default LEG_SIDE_CHECK.
+   */
+  legSides?: boolean;
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
@@ -90,6 +97,11 @@ export interface PictureFit extends FittedBody {
    * started from the blend with the landmark network's answer (options.landmarkNetwork).
    */
   refine: { lossBefore: number; lossAfter: number; steps: number; landmarks: boolean; chosen: number; losses: number[]; blended: boolean } | null;
+  /**
+   * The legs' sides check (options.legSides; null when it did not run): `startLosses` of the reading
+   * as detected and of the one with the leg landmarks exchanged; `exchanged`: the second was refined.
+   */
+  legSides: { exchanged: boolean; startLosses: [number, number] } | null;
   timings: { segmentMs: number; networkMs: number; refineMs: number };
 }
 
@@ -128,21 +140,52 @@ export const SEGMENTER_MAP_REFINEMENT: Pick<PictureFitOptions, 'mergeSides' | 'p
  */
 export const SEGMENTER_MAP_FITTER_MIRROR = true;
 
+/**
+ * The legs' sides check (PictureFitOptions.legSides). BlazePose sometimes takes one leg for the other
+ * on a rendered person (a body fitted to such a reading crosses its legs or twists its hips); of the
+ * signals tried, the start's loss — how well the networks' answer agrees with the part map and the 2D
+ * joints before any refinement — told the two readings apart best, and only when clearly lower. On
+ * 6 × 48 validation renders (seeds 900101–900601, BlazePose full) switching at start loss < 0.8 × the
+ * other's never made a seed's mean refined PA-MPJPE worse; a lower margin switched less, a higher one
+ * (or the final loss) switched wrongly as often as rightly (docs/pipeline.md, "Checking the legs' sides").
+ */
+export const LEG_SIDE_CHECK = true;
+export const LEG_SIDE_MARGIN = 0.8;
+
 export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PictureFitOptions = {}): PictureFit {
-  const t0 = performance.now();
-  const segmentation = pictureParts(segmenter, image, options.landmarks, { mirror: options.mirror });
-  const t1 = performance.now();
-  // A caller's partWeights change only the weights it names.
-  const partWeights = { ...SEGMENTER_MAP_REFINEMENT.partWeights, ...options.partWeights };
-  const fit = fitLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, {
+  const fitOptions: PictureFitOptions = {
     ...options,
     // Defaults also where a caller passes a key as undefined (the CLI does).
     mergeSides: options.mergeSides ?? SEGMENTER_MAP_REFINEMENT.mergeSides,
     robust2d: options.robust2d ?? SEGMENTER_MAP_REFINEMENT.robust2d,
     fitterMirror: options.fitterMirror ?? SEGMENTER_MAP_FITTER_MIRROR,
-    partWeights,
-  });
-  return { ...fit, segmentation, timings: { ...fit.timings, segmentMs: t1 - t0 } };
+    // A caller's partWeights change only the weights it names.
+    partWeights: { ...SEGMENTER_MAP_REFINEMENT.partWeights, ...options.partWeights },
+  };
+  /** One reading of the picture: segmentation with these landmarks, then the networks on its map. */
+  const read = (landmarks: PoseLandmarks | null | undefined) => {
+    const t0 = performance.now();
+    const segmentation = pictureParts(segmenter, image, landmarks, { mirror: options.mirror });
+    const segmentMs = performance.now() - t0;
+    const prepared = prepareLabels(fitter, model, skeleton, { width: image.width, height: image.height, labels: segmentation.labels }, { ...fitOptions, landmarks });
+    return { segmentation, prepared, segmentMs };
+  };
+  const asDetected = read(options.landmarks);
+  let chosen = asDetected;
+  let segmentMs = asDetected.segmentMs;
+  let networkMs = asDetected.prepared.networkMs;
+  let legSides: PictureFit['legSides'] = null;
+  if (options.landmarks && options.refine !== false && (options.legSides ?? LEG_SIDE_CHECK)) {
+    const exchanged = read(exchangeLandmarkSides(options.landmarks, 'legs'));
+    const t0 = performance.now();
+    const [a, b] = [asDetected, exchanged].map((r) => startLosses(model, skeleton, r.prepared.target, r.prepared.starts.slice(0, 1))[0]);
+    legSides = { exchanged: b < LEG_SIDE_MARGIN * a, startLosses: [a, b] };
+    if (legSides.exchanged) chosen = exchanged;
+    segmentMs += exchanged.segmentMs;
+    networkMs += exchanged.prepared.networkMs + performance.now() - t0;
+  }
+  const fit = refinePrepared(model, skeleton, chosen.prepared, fitOptions);
+  return { ...fit, segmentation: chosen.segmentation, legSides, timings: { ...fit.timings, segmentMs, networkMs } };
 }
 
 /**
@@ -167,48 +210,74 @@ export function pictureParts(segmenter: SegmenterNetwork, image: RgbaImage, land
   return { ...found, labels, personMask: hasMask, sidesFromLandmarks: sides, landmarkJoints: !!joints };
 }
 
-/**
- * The stages after the segmentation, from any 12-part class map at picture size (the segmenter's, a
- * rendered ground truth, a user's drawing): fitting network, then the refinement on the same map.
- */
-export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, map: ClassMap, options: PictureFitOptions = {}): Omit<PictureFit, 'segmentation'> {
-  const image = map;
+/** What the refinement of one reading of a picture starts from: the networks' answers, the target, the starts. */
+interface PreparedLabels {
+  map: ClassMap;
+  network: BodyFit;
+  /** Blend with the landmark network's answer (options.landmarkNetwork), or null. */
+  blend: ReturnType<typeof blendBodies> | null;
+  targets: ReturnType<typeof bodyJointTargets> | null;
+  /** The refinement's target and starts (the first: the network's answer or the blend). */
+  target: RefineTarget;
+  starts: RefineStart[];
+  networkMs: number;
+}
+
+/** The fitting network (and the landmark network) on a class map, and the refinement's target. */
+function prepareLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, map: ClassMap, options: PictureFitOptions): PreparedLabels {
   const t1 = performance.now();
   const targets = options.landmarks ? bodyJointTargets(options.landmarks) : null;
   const network = fitPartMap(fitter, model, map, { mirror: options.fitterMirror ?? false, joints: targets });
   // The landmark network's answer, only for the refinement's start (timed with the network).
   const other = options.refine !== false && targets && options.landmarkNetwork ? options.landmarkNetwork(targets) : null;
-  const t2 = performance.now();
-  const base = {
-    width: image.width, height: image.height, camera: network.camera, network,
-  };
-  if (options.refine === false) {
-    return {
-      ...base,
-      betas: Float32Array.from(network.betas), pose: Float32Array.from(network.pose), trans: Float32Array.from(network.trans),
-      vertices: network.vertices, joints3d: network.joints3d, joints2d: network.joints2d, refine: null,
-      timings: { segmentMs: 0, networkMs: t2 - t1, refineMs: 0 },
-    };
-  }
-  const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
   const blend = other ? blendBodies(network, other, skeleton.parents) : null;
   const weight3d = options.weight3d ?? LANDMARK_3D_WEIGHT;
-  const result = refineBody(model, skeleton, {
+  const target: RefineTarget = {
     camera: network.camera,
-    size: Math.max(image.width, image.height),
+    size: Math.max(map.width, map.height),
     parts: partEvidence(map, { mergeSides: options.mergeSides }),
     partWeights: options.partWeights,
     joints2d: targets?.joints2d,
     weights2d: targets?.weights,
     robust2d: options.robust2d,
     ...(targets && weight3d > 0 ? { joints3d: targets.joints3d, weight3d } : {}),
-  }, { steps, starts: [{ pose: blend?.pose ?? network.pose, betas: blend?.betas ?? network.betas, trans: network.trans }, ...(options.extraStarts ?? []).map((e) => ({ pose: e.pose, betas: e.betas, trans: translationInCamera(e.trans, e.camera, network.camera) }))], facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
+  };
+  const starts = [
+    { pose: blend?.pose ?? network.pose, betas: blend?.betas ?? network.betas, trans: network.trans },
+    ...(options.extraStarts ?? []).map((e) => ({ pose: e.pose, betas: e.betas, trans: translationInCamera(e.trans, e.camera, network.camera) })),
+  ];
+  return { map, network, blend, targets, target, starts, networkMs: performance.now() - t1 };
+}
+
+/**
+ * The stages after the segmentation, from any 12-part class map at picture size (the segmenter's, a
+ * rendered ground truth, a user's drawing): fitting network, then the refinement on the same map.
+ */
+export function fitLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, map: ClassMap, options: PictureFitOptions = {}): Omit<PictureFit, 'segmentation'> {
+  return refinePrepared(model, skeleton, prepareLabels(fitter, model, skeleton, map, options), options);
+}
+
+/** The refinement of a prepared reading (or the network's answer alone with options.refine false). */
+function refinePrepared(model: GpuBodyModel, skeleton: Skeleton, prepared: PreparedLabels, options: PictureFitOptions): Omit<PictureFit, 'segmentation'> {
+  const { map, network, blend, targets } = prepared;
+  const base = { width: map.width, height: map.height, camera: network.camera, network, legSides: null };
+  if (options.refine === false) {
+    return {
+      ...base,
+      betas: Float32Array.from(network.betas), pose: Float32Array.from(network.pose), trans: Float32Array.from(network.trans),
+      vertices: network.vertices, joints3d: network.joints3d, joints2d: network.joints2d, refine: null,
+      timings: { segmentMs: 0, networkMs: prepared.networkMs, refineMs: 0 },
+    };
+  }
+  const t2 = performance.now();
+  const steps = options.steps ?? DEFAULT_PICTURE_REFINE_STEPS;
+  const result = refineBody(model, skeleton, prepared.target, { steps, starts: prepared.starts, facing: !!targets && (options.facing ?? LANDMARK_FACING), progress: options.progress });
   const t3 = performance.now();
   return {
     ...base,
     betas: result.betas, pose: result.pose, trans: result.trans,
     vertices: result.body.vertices, joints3d: result.body.joints3d, joints2d: result.body.joints2d,
     refine: { lossBefore: result.lossBefore, lossAfter: result.loss, steps, landmarks: !!targets, chosen: result.chosen, losses: result.losses, blended: !!blend },
-    timings: { segmentMs: 0, networkMs: t2 - t1, refineMs: t3 - t2 },
+    timings: { segmentMs: 0, networkMs: prepared.networkMs, refineMs: t3 - t2 },
   };
 }

@@ -471,22 +471,31 @@ function partConstants(model: GpuBodyModel, target: RefineTarget, K: number): { 
   };
 }
 
-/** Fits the body to the target from every start at once and keeps the best (see the header). */
-export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarget, options: RefineOptions = {}): RefineResult {
+/** A fit set up on the GPU: its constants, the K candidates' parameters, and the tensors to score them. */
+interface PreparedFit {
+  K: number;
+  /** How many facing starts lead the candidates (0 without `facing`). */
+  Y: number;
+  c: ReturnType<typeof fitConstants>;
+  params: TensorStore;
+  /** All K candidates at once (the stages' batch), and candidate k alone (its loss, its body). */
+  batch: FitTensors;
+  single: (k: number) => FitTensors;
+  /** Every candidate's loss at the parameters p. */
+  lossesOf: (p: BodyParams) => number[];
+  dispose: () => void;
+}
+
+/** Checks the target and starts, uploads the constants and the candidates (the facing ones first). */
+function prepareFit(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarget, starts: readonly RefineStart[], facing: boolean): PreparedFit {
   const rt = model.runtime;
-  const steps = options.steps ?? 300;
-  if (!Number.isInteger(steps) || steps < 2) throw new NbfError(`refine: steps must be an integer ≥ 2, got ${steps}`);
   if (target.joints2d && target.joints2d.length !== 2 * JOINTS) throw new NbfError(`refine: joints2d must hold ${2 * JOINTS} numbers, got ${target.joints2d.length}`);
   if (target.joints3d && target.joints3d.length !== 3 * JOINTS) throw new NbfError(`refine: joints3d must hold ${3 * JOINTS} numbers, got ${target.joints3d.length}`);
   if (!target.joints2d && !target.parts) throw new NbfError('refine: nothing to fit to: give 2D joints, a part map or both');
   if (target.robust2d !== undefined && !(target.robust2d >= 0 && Number.isFinite(target.robust2d))) throw new NbfError(`refine: robust2d must be a number ≥ 0 (a fraction of the picture; 0: plain squares), got ${target.robust2d}`);
-  const starts = options.starts ?? [];
-  const facing = options.facing ?? !!target.joints2d;
   if (!facing && starts.length === 0) throw new NbfError('refine: no start: without 2D joints the refinement needs a start (the fitting network\'s prediction)');
-  const progress = options.progress ?? (() => {});
   const Y = facing ? YAW_HYPOTHESES.length : 0;
   const K = Y + starts.length;
-  const stage1Steps = Math.max(1, Math.round(steps * STAGE1_SHARE));
   const c = fitConstants(rt, target, K);
   const parts = partConstants(model, target, K);
   const params = initialParams(rt, skeleton, target, starts, facing);
@@ -494,18 +503,57 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   const startPrior = target.startPrior ?? (parts ? target.partWeights?.start ?? START_PRIOR : 0);
   const startBody = startPrior > 0 ? copyOf('body') : null;
   const startOrient = startPrior > 0 ? copyOf('orient') : null;
+  const common = { model, limits: c, startPrior, robust2d: target.robust2d ?? 0 };
+  const batch: FitTensors = { ...common, target2d: c.targetK, scale2d: c.scale2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
+  const single = (k: number): FitTensors => ({
+    ...common, target2d: c.target1, scale2d: c.scale2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,
+    startBody: startBody ? slice(startBody, [k, 0], [1, startBody.shape[1]]) : null,
+    startOrient: startOrient ? slice(startOrient, [k, 0], [1, 3]) : null,
+  });
+  const lossesOf = (p: BodyParams) => Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(p, k), single(k)).readSync()[0]));
+  return {
+    K, Y, c, params, batch, single, lossesOf,
+    dispose: () => {
+      params.dispose();
+      startBody?.dispose();
+      startOrient?.dispose();
+      parts?.dispose();
+      for (const t of Object.values(c)) t?.dispose();
+    },
+  };
+}
+
+/**
+ * Each start's loss as it is, before any fitting (the refinement's loss, so a start's lossBefore in
+ * refineBody): how well a body agrees with the target without moving it. Cheaper than refining —
+ * one loss evaluation per start — so two readings of a picture can be compared before choosing which
+ * to refine (fit-picture.ts, the legs' sides).
+ */
+export function startLosses(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarget, starts: readonly RefineStart[]): number[] {
+  const fit = prepareFit(model, skeleton, target, starts, false);
+  try {
+    return fit.lossesOf(fit.params.toRecord() as BodyParams);
+  } finally {
+    fit.dispose();
+  }
+}
+
+/** Fits the body to the target from every start at once and keeps the best (see the header). */
+export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarget, options: RefineOptions = {}): RefineResult {
+  const rt = model.runtime;
+  const steps = options.steps ?? 300;
+  if (!Number.isInteger(steps) || steps < 2) throw new NbfError(`refine: steps must be an integer ≥ 2, got ${steps}`);
+  const starts = options.starts ?? [];
+  const facing = options.facing ?? !!target.joints2d;
+  const progress = options.progress ?? (() => {});
+  const stage1Steps = Math.max(1, Math.round(steps * STAGE1_SHARE));
+  const fit = prepareFit(model, skeleton, target, starts, facing);
+  const { Y, c, params, batch, lossesOf } = fit;
+  const copyOf = (name: string) => rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
   // Every start as it was, in case no start ends below where the best one began.
   const snapshot: Partial<Record<keyof BodyParams, Tensor>> = {};
   try {
-    const common = { model, limits: c, startPrior, robust2d: target.robust2d ?? 0 };
-    const batch: FitTensors = { ...common, target2d: c.targetK, scale2d: c.scale2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
-    const single = (k: number): FitTensors => ({
-      ...common, target2d: c.target1, scale2d: c.scale2d1, target3d: c.target3d1, sqrtW3d: c.sqrtW3d1, camera: c.camera1, parts: parts?.one ?? null,
-      startBody: startBody ? slice(startBody, [k, 0], [1, startBody.shape[1]]) : null,
-      startOrient: startOrient ? slice(startOrient, [k, 0], [1, 3]) : null,
-    });
     const current = () => params.toRecord() as BodyParams;
-    const lossesOf = (p: BodyParams) => Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(p, k), single(k)).readSync()[0]));
     const startError = target.joints2d ? rt.scope(() => joint2dError(evaluateBody(model, candidate(current(), 0), c.camera1).joints2d, target.joints2d!, target.weights2d)) : NaN;
     const startParams = current();
     for (const name of Object.keys(startParams) as (keyof BodyParams)[]) snapshot[name] = copyOf(name);
@@ -531,10 +579,6 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
     });
   } finally {
     for (const t of Object.values(snapshot)) t?.dispose();
-    params.dispose();
-    startBody?.dispose();
-    startOrient?.dispose();
-    parts?.dispose();
-    for (const t of Object.values(c)) t?.dispose();
+    fit.dispose();
   }
 }
