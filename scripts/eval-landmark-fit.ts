@@ -8,7 +8,7 @@
  *
  *   node scripts/with-display.mjs node --import tsx scripts/eval-landmark-fit.ts [--count N] [--seed S]
  *        [--size PX] [--model lite|full|heavy] [--fitter F | --no-network] [--steps N] [--alone-steps N] [--start-prior W]
- *        [--weight-3d W] [--alone-weight-3d W] [--no-alone] [--backgrounds DIR] [--close-up-rate R] [--json FILE]
+ *        [--weight-3d W] [--alone-weight-3d W] [--no-alone] [--exchange-landmarks all|legs] [--backgrounds DIR] [--close-up-rate R] [--json FILE]
  *
  * The refinement without the network gets the render's true focal length (these renders use NBF's
  * long lens, f = 5000·S/512), as a calibrated photo would (a photo's is unknown: nbf fit guesses one);
@@ -31,6 +31,7 @@ import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
 import { rgbFloatsToImage } from '../src/io/image.js';
 import { mpjpe, paMpjpe } from '../src/eval/metrics.js';
 import { personExtent } from '../src/synth/landmark-noise.js';
+import { exchangeLandmarkSides } from '../src/pipeline/leg-check.js';
 
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,6 +54,10 @@ const backgroundsDir = flag('backgrounds');
 // A fraction of the pictures framed from the hips up (synth/sampler.ts closeUpRate): the legs leave
 // the picture and BlazePose guesses them; the per-joint table below measures how (landmark-noise.ts).
 const closeUpRate = num('close-up-rate', 0);
+// --exchange-landmarks all|legs: fit BlazePose's landmarks with left and right exchanged — all of them or
+// the legs' (landmark-sides.ts) — to see what the other reading of a side flip gives.
+const exchange = flag('exchange-landmarks');
+if (exchange !== undefined && exchange !== 'all' && exchange !== 'legs') throw new Error(`--exchange-landmarks must be all or legs, got ${exchange}`);
 
 const rt = createNodeContext();
 const model = loadOpenBodyModel();
@@ -82,6 +87,7 @@ for (let i = 0; i < count; i++) {
   let landmarks;
   try {
     landmarks = landmarker.detect(rgbFloatsToImage(rgb, size, size));
+    if (exchange) landmarks = exchangeLandmarkSides(landmarks, exchange);
   } catch (e) {
     if (!(e instanceof NoPersonError)) throw e;
     process.stderr.write(`${i + 1}/${count}: no person found\n`);
@@ -112,7 +118,7 @@ for (let i = 0; i < count; i++) {
   const t2 = performance.now();
   const row: Record<string, number> = {
     index: i, found: 1, detectorPx: detector / given,
-    ...(networkFit ? score('network', networkFit) : {}), ...(refined ? { ...score('refined', refined), refineMs: t1 - t0 } : {}),
+    ...(networkFit ? score('network', networkFit) : {}), ...(refined ? { ...score('refined', refined), refineMs: t1 - t0, lossBefore: refined.refine!.lossBefore, lossAfter: refined.refine!.loss } : {}),
     ...(aloneFit ? { ...score('alone', aloneFit), aloneMs: t2 - t1 } : {}),
     restPa: mm(paMpjpe(rest, joints3d, 24)),
   };
@@ -125,7 +131,7 @@ const mean = (k: string) => found.reduce((s, r) => s + r[k], 0) / found.length;
 const median = (k: string) => { const s = found.map((r) => r[k]).sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const keys = ['detectorPx', ...(network ? ['networkMpjpe', 'networkPa', 'networkPx', 'refinedMpjpe', 'refinedPa', 'refinedPx', 'refineMs'] : []), ...(alone ? ['aloneMpjpe', 'alonePa', 'alonePx', 'aloneMs'] : []), 'restPa'];
 const summary = {
-  count, found: found.length, seed, size, steps: network ? steps : null, startPrior: network ? startPrior : null, weight3d: network ? weight3d : null,
+  count, found: found.length, exchangeLandmarks: exchange ?? 'none', seed, size, steps: network ? steps : null, startPrior: network ? startPrior : null, weight3d: network ? weight3d : null,
   closeUpRate, model: variant, aloneSteps: alone ? aloneSteps : null, aloneWeight3d: alone ? aloneWeight3d : null, fitter: fitterPath, backgrounds: backgroundsDir ?? null,
   means: Object.fromEntries(keys.map((k) => [k, Number(mean(k).toFixed(2))])), medians: Object.fromEntries(keys.map((k) => [k, Number(median(k).toFixed(2))])),
 };

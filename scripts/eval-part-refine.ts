@@ -25,7 +25,7 @@ import { fitPartMap } from '../src/pipeline/fit-parts.js';
 import { partEvidence } from '../src/pipeline/part-evidence.js';
 import { joint2dError, refineBody } from '../src/pipeline/refine.js';
 import { fitPicture, DEFAULT_PICTURE_REFINE_STEPS, SEGMENTER_MAP_REFINEMENT } from '../src/pipeline/fit-picture.js';
-import { exchangeLandmarkSides } from '../src/pipeline/landmark-sides.js';
+import { exchangeLandmarkSides } from '../src/pipeline/leg-check.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
 import { NoPersonError, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 import { BLAZEPOSE_VARIANTS, type BlazePoseVariant } from '../src/landmarks/model-files.js';

@@ -12,7 +12,7 @@ import { main } from '../src/cli/main.js';
 import { SynthGenerator, disposeBatch } from '../src/synth/generate.js';
 import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { refineBody } from '../src/pipeline/refine.js';
-import { LEG_SIDE_MARGIN } from '../src/pipeline/fit-picture.js';
+import { LEG_SIDE_MARGIN } from '../src/pipeline/leg-check.js';
 import { fitPhoto } from '../src/pipeline/fit-photo.js';
 import { bodyJointTargets } from '../src/landmarks/to-body-joints.js';
 import { createPoseLandmarker } from '../src/landmarks/model-files.js';
@@ -186,12 +186,19 @@ describe('nbf fit PHOTO (CLI)', () => {
     expect(params.timingsMs.network).toBeGreaterThan(0);
     expect(params.route).toBe('landmarks');
     expect(params.landmarkModel).toBe('blazepose-full'); // Node's default (DEFAULT_BLAZEPOSE_VARIANT)
+    // The legs' sides check ran on the network's two readings.
+    expect(params.legSides.startLosses).toHaveLength(2);
+    expect(params.legSides.exchanged).toBe(params.legSides.startLosses[1] < LEG_SIDE_MARGIN * params.legSides.startLosses[0]);
     // Without it: 8 facing starts, a normal lens, f = max(width, height), centred.
     const alone = await captureCommand(() => main(['fit', photo, '--out', join(root, 'alone'), '--steps', '20', '--no-network']));
     expect(alone.code, alone.err).toBe(0);
     const aloneParams = JSON.parse(readFileSync(join(root, 'alone', 'walker', 'params.json'), 'utf8'));
     expect(aloneParams.camera).toEqual({ fx: 192, fy: 192, cx: 96, cy: 96 });
     expect(aloneParams.network).toBeNull();
+    expect(aloneParams.legSides).toBeNull();
+    const asDetected = await captureCommand(() => main(['fit', photo, '--out', join(root, 'as-detected'), '--steps', '4', '--no-leg-check']));
+    expect(asDetected.code, asDetected.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'as-detected', 'walker', 'params.json'), 'utf8')).legSides).toBeNull();
   });
 
   it('bad pictures: one clear line each, exit 1, nothing partial written', async () => {
@@ -306,7 +313,7 @@ describe('nbf fit PHOTO (CLI)', () => {
       [['fit', 'x.png', '--route', 'magic', '--out', out], /--route must be one of landmarks, parts, both/],
       [['fit', 'x.png', '--no-network', '--no-refine', '--out', out], /--no-refine needs the landmark network/],
       [['fit', 'x.png', '--segmenter', 'x.nbfw', '--out', out], /--segmenter belongs to the part routes/],
-      [['fit', 'x.png', '--route', 'parts', '--no-leg-check', '--out', out], /--no-leg-check belongs to --route both/],
+      [['fit', 'x.png', '--route', 'parts', '--no-leg-check', '--out', out], /--no-leg-check belongs to the routes that read landmarks/],
       [['fit', 'x.png', '--route', 'parts', '--segmenter', join(root, 'none.nbfw'), '--out', out], /none\.nbfw: no such file/],
     ] as const) {
       const run = await captureCommand(() => main([...argv]));

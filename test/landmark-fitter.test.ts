@@ -26,7 +26,8 @@ import { fitterConfigWithInput, FitterNetwork } from '../src/nn/fitter.js';
 import { assignFitterWeights, encodeFitterWeights } from '../src/nn/weights-file.js';
 import { fitLandmarkJoints, jointOutlineBox, landmarkNetwork, personFrame } from '../src/pipeline/fit-landmarks.js';
 import { cropToImage } from '../src/pipeline/part-map.js';
-import { fitToLandmarks, translationInCamera } from '../src/pipeline/fit-photo.js';
+import { fitToLandmarks, translationInCamera, type LandmarkNetwork } from '../src/pipeline/fit-photo.js';
+import { exchangeLandmarkSides, LEG_SIDE_MARGIN } from '../src/pipeline/leg-check.js';
 
 const rt = testRuntime();
 const generator = new SynthGenerator(rt, loadOpenBodyModel());
@@ -269,6 +270,28 @@ describe('the landmark network in the landmarks route', () => {
       expect(refined.camera).toEqual(refined.network!.camera);
       const focal = fitToLandmarks(generator.gpuModel, generator.skeleton, landmarks, { network: landmarkNetwork(net, generator.gpuModel), steps: 4, focal: 200 });
       expect(focal.camera).toEqual([200, 200, 64, 64]);
+
+      // The legs' sides check: landmarks where a network's body projects, read with the legs
+      // exchanged, start far worse; given the exchanged ones as the detection, the check reads them
+      // back and refines that reading (a network that answers the same body whatever it reads).
+      const answer = kept.network!;
+      const same: LandmarkNetwork = () => answer;
+      const own = poseLandmarksOfJoints(answer.joints2d, 128, 128);
+      const asIs = fitToLandmarks(generator.gpuModel, generator.skeleton, own, { network: same, steps: 4 });
+      expect(asIs.legSides!.exchanged).toBe(false);
+      const flipped = exchangeLandmarkSides(own, 'legs');
+      const checked = fitToLandmarks(generator.gpuModel, generator.skeleton, flipped, { network: same, steps: 4 });
+      const [detected, exchanged] = checked.legSides!.startLosses;
+      expect(checked.legSides!.exchanged).toBe(true);
+      expect(exchanged).toBeLessThan(LEG_SIDE_MARGIN * detected);
+      expect(Math.abs(checked.refine!.lossBefore - exchanged)).toBeLessThan(1e-5 * detected);
+      expect(Math.abs(exchanged - asIs.legSides!.startLosses[0])).toBeLessThan(1e-6 + 1e-4 * exchanged);
+      expect(Array.from(checked.targets.joints2d)).toEqual(Array.from(bodyJointTargets(own).joints2d));
+      expect(checked.landmarks).toBe(flipped);
+      const unchecked = fitToLandmarks(generator.gpuModel, generator.skeleton, flipped, { network: same, steps: 4, legSides: false });
+      expect(unchecked.legSides).toBeNull();
+      expect(Math.abs(unchecked.refine!.lossBefore - detected)).toBeLessThan(1e-5 * detected);
+      expect(fitToLandmarks(generator.gpuModel, generator.skeleton, flipped, { network: same, refine: false }).legSides).toBeNull();
     } finally {
       net.dispose();
     }

@@ -3,8 +3,7 @@
  * takes the side of the nearer bone chain, against a brute-force reference; other classes stay.
  */
 import { describe, expect, it } from 'vitest';
-import { BLAZEPOSE_TWINS, exchangeLandmarkSides, LIMB_LANDMARK_CHAINS, sidesFromLandmarks } from '../src/pipeline/landmark-sides.js';
-import { BLAZEPOSE_LANDMARKS, type PoseLandmarks } from '../src/landmarks/blazepose.js';
+import { LIMB_LANDMARK_CHAINS, sidesFromLandmarks } from '../src/pipeline/landmark-sides.js';
 import { NBF_SIDE_PAIRS } from '../src/smpl/types.js';
 import { Rng } from '../src/util/random.js';
 
@@ -57,40 +56,5 @@ describe('sidesFromLandmarks', () => {
     const kp = Array.from({ length: 33 }, () => [0, 0, 1]);
     expect(() => sidesFromLandmarks(new Uint8Array(5), 2, 3, kp)).toThrow(/5 labels for a 2×3 picture/);
     expect(() => sidesFromLandmarks(new Uint8Array(6), 2, 3, kp.slice(0, 17))).toThrow(/17 landmarks, BlazePose has 33/);
-  });
-});
-
-describe('exchangeLandmarkSides', () => {
-  const landmarks = {
-    keypoints: Array.from({ length: 33 }, (_, k) => [k, 100 + k, k / 33]),
-    world: Array.from({ length: 33 }, (_, k) => [-k, 2 * k, 3 * k]),
-    score: 0.9, box: [1, 2, 3, 4], mask: new Float32Array(4), width: 2, height: 2,
-  } as unknown as PoseLandmarks;
-  /** Which landmark each output landmark came from (keypoint x holds the index). */
-  const origin = (l: PoseLandmarks) => l.keypoints.map((k) => k[0]);
-
-  it('finds BlazePose\'s 16 left/right twins by name', () => {
-    expect(BLAZEPOSE_TWINS).toHaveLength(16);
-    for (const [a, b] of BLAZEPOSE_TWINS) expect(BLAZEPOSE_LANDMARKS[b]).toBe(BLAZEPOSE_LANDMARKS[a].replace('left', 'right'));
-  });
-
-  it('legs: exchanges hips, knees, ankles, heels and toes (23–32) and nothing else, picture and world points alike', () => {
-    const out = exchangeLandmarkSides(landmarks, 'legs');
-    const want = Array.from({ length: 33 }, (_, k) => (k >= 23 ? (k % 2 ? k + 1 : k - 1) : k));
-    expect(origin(out)).toEqual(want);
-    out.world.forEach((w, k) => expect(w).toEqual(landmarks.world[want[k]]));
-    expect([out.score, out.box, out.mask]).toEqual([landmarks.score, landmarks.box, landmarks.mask]);
-    // The input is left as it was, and exchanging twice gives it back.
-    expect(origin(landmarks)).toEqual(Array.from({ length: 33 }, (_, k) => k));
-    expect(exchangeLandmarkSides(out, 'legs').keypoints).toEqual(landmarks.keypoints);
-  });
-
-  it('all: every twin exchanged, the nose stays', () => {
-    const out = origin(exchangeLandmarkSides(landmarks, 'all'));
-    expect(out[0]).toBe(0);
-    expect(out[11]).toBe(12);
-    expect(out[2]).toBe(5); // left_eye ↔ right_eye
-    expect(out[9]).toBe(10); // mouth_left ↔ mouth_right
-    expect(out.filter((v, k) => v !== k)).toHaveLength(32);
   });
 });

@@ -3,12 +3,14 @@
  *
  *   landmarks  BlazePose landmarks → the fitting network that reads them → refinement on them
  *              (src/pipeline/fit-photo.ts); without that network (--no-network, or no
- *              weights/nbf-fitter-landmarks.nbfw) the refinement starts from 8 facing directions
+ *              weights/nbf-fitter-landmarks.nbfw) the refinement starts from 8 facing directions.
+ *              With the network the legs' landmarks are also read exchanged left ↔ right and that
+ *              reading refined when the network's answer to it starts clearly better
+ *              (src/pipeline/leg-check.ts; --no-leg-check reads them as detected only)
  *   parts      NBF's: segmenter → part map → fitting network → refinement on the part map
  *              (src/pipeline/fit-picture.ts); needs the segmenter's weights
- *   both       parts, with the landmarks' 2D joints joining the refinement; the legs' landmarks are
- *              also read exchanged left ↔ right and that reading refined when its start fits clearly
- *              better (fit-picture.ts LEG_SIDE_MARGIN; --no-leg-check reads them as detected only)
+ *   both       parts, with the landmarks' 2D joints joining the refinement, and the same check of
+ *              the legs' sides (segmenter and networks on both readings)
  *
  * Per picture DIR/<name>/: params.json, body.glb, body.obj, overlay.png (the fitted body's parts over
  * the photo); parts.png (the predicted segmentation) on the part routes; landmarks.json and mask.png
@@ -139,6 +141,9 @@ function paramsJson(path: string, model: BodyModel, variant: string, fit: PhotoF
     // The landmark network's square crop of the photo (null: the route ran without the network).
     network: crop ? { crop: { x0: r(crop.x0, 3), y0: r(crop.y0, 3), side: r(crop.side, 3), networkInput: crop.size } } : null,
     refinement: fit.refine ? { startErrorPx: r(fit.refine.startError, 3), finalErrorPx: r(fit.refine.finalError, 3), loss: fit.refine.loss, start: fit.refine.chosen } : null,
+    // The legs' landmarks read as detected and exchanged, each reading's start loss; exchanged: the
+    // second was refined (landmarks.json stays as detected). Null without the network or refinement.
+    legSides: fit.legSides,
     timingsMs: { landmarks: r(fit.timings.landmarksMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
   };
 }
@@ -156,8 +161,8 @@ function partsParamsJson(path: string, model: BodyModel, route: FitRoute, fit: P
     personFrom: fit.segmentation.personMask ? 'landmarks' : 'segmenter',
     refinement: fit.refine ? { steps: fit.refine.steps, lossBefore: fit.refine.lossBefore, lossAfter: fit.refine.lossAfter, landmarks: fit.refine.landmarks, blendedWithLandmarkNetwork: fit.refine.blended } : null,
     // --route both: the legs' landmarks as detected and exchanged, each reading's start loss; exchanged:
-    // the second was refined (its landmarks are then the ones fitted; landmarks.json stays as detected).
-    legSides: fit.legSides ? { exchanged: fit.legSides.exchanged, startLosses: fit.legSides.startLosses } : null,
+    // the second was refined (landmarks.json stays as detected).
+    legSides: fit.legSides,
     timingsMs: { landmarks: r(landmarksMs, 1), segment: r(fit.timings.segmentMs, 1), network: r(fit.timings.networkMs, 1), refine: r(fit.timings.refineMs, 1), total: r(totalMs, 1) },
   };
 }
@@ -201,7 +206,7 @@ export async function fitPhotos(argv: string[]): Promise<number> {
     if (route === 'landmarks' && args.flags.has('segmenter')) throw new ArgError('--segmenter belongs to the part routes (--route parts|both)');
     // One look at everything: no mirrored second look by the segmenter, the fitting network or the landmark network.
     mirror = args.flags.has('no-mirror') ? false : undefined;
-    if (route !== 'both' && args.flags.has('no-leg-check')) throw new ArgError('--no-leg-check belongs to --route both: only it reads the landmarks\' legs with the part map');
+    if (route === 'parts' && args.flags.has('no-leg-check')) throw new ArgError('--no-leg-check belongs to the routes that read landmarks (landmarks, both)');
     legSides = args.flags.has('no-leg-check') ? false : undefined;
     if (route === 'landmarks') {
       if (args.flags.has('no-network')) {
@@ -305,14 +310,15 @@ export async function fitPhotos(argv: string[]): Promise<number> {
             continue;
           }
           if (!landmarker) throw new NbfError('internal: the landmarks route without a landmark model');
-          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, network, refine, progress });
+          const fit = fitPhoto(landmarker, gpuModel, skeleton, image, { steps, focal, weight3d, network, refine, legSides, progress });
           if (tty) process.stderr.write('\r\x1b[K');
           const files = [...bodyFiles(fit), ...landmarkFiles(fit.landmarks)];
           const totalMs = performance.now() - t0;
           files[0].data = JSON.stringify(paramsJson(path, model, landmarker.variant, fit, totalMs), null, 2) + '\n';
           writeFolderAtomically(dir, files);
           const seen = fit.targets.weights.filter((w) => w >= 0.25).length;
-          const how = fit.refine ? `${fit.network ? 'network, then ' : ''}refined: ${fit.refine.startError.toFixed(1)} → ${fit.refine.finalError.toFixed(1)} px` : 'the network\'s body, not refined';
+          const legs = fit.legSides?.exchanged ? ', legs\' landmarks read exchanged left ↔ right' : '';
+          const how = fit.refine ? `${fit.network ? 'network, then ' : ''}refined: ${fit.refine.startError.toFixed(1)} → ${fit.refine.finalError.toFixed(1)} px${legs}` : 'the network\'s body, not refined';
           console.log(`${prefix}${path}: body fitted to ${seen} landmarks (${how}), ${(totalMs / 1000).toFixed(1)} s → ${dir}/`);
         } catch (e) {
           if (tty) process.stderr.write('\r\x1b[K');

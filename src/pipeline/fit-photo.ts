@@ -19,7 +19,8 @@ import type { Skeleton } from '../synth/skeleton.js';
 import { NbfError } from '../runtime/errors.js';
 import type { PoseLandmarker, PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets, type BodyJointTargets } from '../landmarks/to-body-joints.js';
-import { joint2dError, refineBody, type RefineResult, type RefineStart } from './refine.js';
+import { joint2dError, refineBody, startLosses, type RefineResult, type RefineStart, type RefineTarget } from './refine.js';
+import { exchangeLandmarkSides, LEG_SIDE_CHECK, legSidesCheck, type LegSidesCheck } from './leg-check.js';
 import type { FittedBody } from './fitted-body.js';
 import type { BodyFit, CropFrame } from './fit-parts.js';
 
@@ -55,16 +56,26 @@ export interface PhotoFitOptions {
   refine?: boolean;
   /** Extra refinement starts (the fitting network's prediction, when there is one). */
   starts?: readonly RefineStart[];
+  /**
+   * With the network and refinement: also read the landmarks with the legs' exchanged left ↔ right
+   * and refine that reading instead when the network's answer to it starts at a clearly lower loss
+   * (leg-check.ts). Default LEG_SIDE_CHECK.
+   */
+  legSides?: boolean;
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
 }
 
 export interface PhotoFit extends FittedBody {
+  /** BlazePose's landmarks as detected. */
   landmarks: PoseLandmarks;
+  /** The body-joint targets fitted (of the legs' exchanged reading when legSides.exchanged). */
   targets: BodyJointTargets;
   /** The landmark network's own answer (null without one), in its crop's camera. */
   network: BodyFit<CropFrame> | null;
   /** Null when the network's answer was kept unrefined. */
-  refine: (Pick<RefineResult, 'startError' | 'chosen' | 'loss'> & { finalError: number }) | null;
+  refine: (Pick<RefineResult, 'startError' | 'chosen' | 'loss' | 'lossBefore'> & { finalError: number }) | null;
+  /** The legs' sides check (options.legSides; null when it did not run). */
+  legSides: LegSidesCheck | null;
   timings: { landmarksMs: number; networkMs: number; refineMs: number };
 }
 
@@ -102,13 +113,36 @@ export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmark
   checkFocal(options.focal);
   const image = { width: landmarks.width, height: landmarks.height };
   const t1 = performance.now();
-  const targets = bodyJointTargets(landmarks);
-  const network = options.network ? options.network(targets) : null;
+  const weight3d = options.weight3d ?? (options.network ? LANDMARK_NETWORK_REFINEMENT.weight3d : 0.05);
+  /** One reading of the landmarks: the network's body (if any) and the refinement's target. */
+  const read = (l: PoseLandmarks) => {
+    const targets = bodyJointTargets(l);
+    const network = options.network ? options.network(targets) : null;
+    const focal = options.focal ?? Math.max(image.width, image.height);
+    const camera: [number, number, number, number] = network && options.focal === undefined ? network.camera : [focal, focal, image.width / 2, image.height / 2];
+    const networkStart: RefineStart | null = network ? { pose: network.pose, betas: network.betas, trans: translationInCamera(network.trans, network.camera, camera) } : null;
+    const target: RefineTarget = {
+      joints2d: targets.joints2d,
+      weights2d: targets.weights,
+      joints3d: weight3d > 0 ? targets.joints3d : undefined,
+      weight3d,
+      camera,
+      size: Math.max(image.width, image.height),
+      ...(network ? { startPrior: options.startPrior ?? LANDMARK_NETWORK_REFINEMENT.startPrior } : {}),
+    };
+    return { targets, network, camera, networkStart, target };
+  };
+  let reading = read(landmarks);
+  let legSides: LegSidesCheck | null = null;
+  if (reading.networkStart && options.refine !== false && (options.legSides ?? LEG_SIDE_CHECK)) {
+    const exchanged = read(exchangeLandmarkSides(landmarks, 'legs'));
+    const [a, b] = [reading, exchanged].map((r) => startLosses(model, skeleton, r.target, [r.networkStart!])[0]);
+    legSides = legSidesCheck(a, b);
+    if (legSides.exchanged) reading = exchanged;
+  }
   const t2 = performance.now();
-  const focal = options.focal ?? Math.max(image.width, image.height);
-  const camera: [number, number, number, number] = network && options.focal === undefined ? network.camera : [focal, focal, image.width / 2, image.height / 2];
-  const networkStart: RefineStart | null = network ? { pose: network.pose, betas: network.betas, trans: translationInCamera(network.trans, network.camera, camera) } : null;
-  const base = { width: image.width, height: image.height, camera, landmarks, targets, network };
+  const { targets, network, camera, networkStart } = reading;
+  const base = { width: image.width, height: image.height, camera, landmarks, targets, network, legSides };
   if (network && options.refine === false) {
     const unmoved = camera === network.camera;
     return {
@@ -122,16 +156,7 @@ export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmark
       timings: { landmarksMs: 0, networkMs: t2 - t1, refineMs: 0 },
     };
   }
-  const weight3d = options.weight3d ?? (network ? LANDMARK_NETWORK_REFINEMENT.weight3d : 0.05);
-  const result = refineBody(model, skeleton, {
-    joints2d: targets.joints2d,
-    weights2d: targets.weights,
-    joints3d: weight3d > 0 ? targets.joints3d : undefined,
-    weight3d,
-    camera,
-    size: Math.max(image.width, image.height),
-    ...(network ? { startPrior: options.startPrior ?? LANDMARK_NETWORK_REFINEMENT.startPrior } : {}),
-  }, {
+  const result = refineBody(model, skeleton, reading.target, {
     steps: options.steps ?? LANDMARK_ROUTE_STEPS[network ? 'network' : 'alone'],
     starts: [...(networkStart ? [networkStart] : []), ...(options.starts ?? [])],
     // The network tells which way the body faces; the 8 facing starts are for the route without it.
@@ -147,7 +172,7 @@ export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmark
     vertices: result.body.vertices,
     joints3d: result.body.joints3d,
     joints2d: result.body.joints2d,
-    refine: { startError: result.startError, chosen: result.chosen, loss: result.loss, finalError: joint2dError(result.body.joints2d, targets.joints2d, targets.weights) },
+    refine: { startError: result.startError, chosen: result.chosen, loss: result.loss, lossBefore: result.lossBefore, finalError: joint2dError(result.body.joints2d, targets.joints2d, targets.weights) },
     timings: { landmarksMs: 0, networkMs: t2 - t1, refineMs: t3 - t2 },
   };
 }

@@ -21,7 +21,8 @@ import { fitPartMap, type BodyFit } from './fit-parts.js';
 import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
 import { fuseWithPersonMask, maskBox } from './person-mask.js';
-import { exchangeLandmarkSides, sidesFromLandmarks } from './landmark-sides.js';
+import { sidesFromLandmarks } from './landmark-sides.js';
+import { exchangeLandmarkSides, LEG_SIDE_CHECK, legSidesCheck, type LegSidesCheck } from './leg-check.js';
 import { refineBody, startLosses, type RefineStart, type RefineTarget } from './refine.js';
 import { translationInCamera, type LandmarkNetwork } from './fit-photo.js';
 import { blendBodies } from './blend-bodies.js';
@@ -75,7 +76,7 @@ export interface PictureFitOptions {
    * With landmarks and refinement (fitPicture): also read the picture with BlazePose's leg landmarks
    * exchanged left ↔ right — segmenter, networks and the refinement's start — and refine that reading
    * instead when its start agrees with the picture clearly better (start loss below LEG_SIDE_MARGIN ×
-   * the other's). Default LEG_SIDE_CHECK.
+   * the other's; leg-check.ts). Default LEG_SIDE_CHECK.
    */
   legSides?: boolean;
   progress?: (stage: number, step: number, steps: number, loss: number) => void;
@@ -101,7 +102,7 @@ export interface PictureFit extends FittedBody {
    * The legs' sides check (options.legSides; null when it did not run): `startLosses` of the reading
    * as detected and of the one with the leg landmarks exchanged; `exchanged`: the second was refined.
    */
-  legSides: { exchanged: boolean; startLosses: [number, number] } | null;
+  legSides: LegSidesCheck | null;
   timings: { segmentMs: number; networkMs: number; refineMs: number };
 }
 
@@ -140,18 +141,6 @@ export const SEGMENTER_MAP_REFINEMENT: Pick<PictureFitOptions, 'mergeSides' | 'p
  */
 export const SEGMENTER_MAP_FITTER_MIRROR = true;
 
-/**
- * The legs' sides check (PictureFitOptions.legSides). BlazePose sometimes takes one leg for the other
- * on a rendered person (a body fitted to such a reading crosses its legs or twists its hips); of the
- * signals tried, the start's loss — how well the networks' answer agrees with the part map and the 2D
- * joints before any refinement — told the two readings apart best, and only when clearly lower. On
- * 6 × 48 validation renders (seeds 900101–900601, BlazePose full) switching at start loss < 0.8 × the
- * other's never made a seed's mean refined PA-MPJPE worse; a lower margin switched less, a higher one
- * (or the final loss) switched wrongly as often as rightly (docs/pipeline.md, "Checking the legs' sides").
- */
-export const LEG_SIDE_CHECK = true;
-export const LEG_SIDE_MARGIN = 0.8;
-
 export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, model: GpuBodyModel, skeleton: Skeleton, image: RgbaImage, options: PictureFitOptions = {}): PictureFit {
   const fitOptions: PictureFitOptions = {
     ...options,
@@ -179,7 +168,7 @@ export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, m
     const exchanged = read(exchangeLandmarkSides(options.landmarks, 'legs'));
     const t0 = performance.now();
     const [a, b] = [asDetected, exchanged].map((r) => startLosses(model, skeleton, r.prepared.target, r.prepared.starts.slice(0, 1))[0]);
-    legSides = { exchanged: b < LEG_SIDE_MARGIN * a, startLosses: [a, b] };
+    legSides = legSidesCheck(a, b);
     if (legSides.exchanged) chosen = exchanged;
     segmentMs += exchanged.segmentMs;
     networkMs += exchanged.prepared.networkMs + performance.now() - t0;

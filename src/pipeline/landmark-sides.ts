@@ -13,7 +13,6 @@
  * Plain CPU work on the picture-size labels, once per picture.
  */
 import { NbfError } from '../runtime/errors.js';
-import { BLAZEPOSE_LANDMARKS, type PoseLandmarks } from '../landmarks/blazepose.js';
 
 interface LimbPair {
   left: number;
@@ -70,28 +69,4 @@ export function sidesFromLandmarks(labels: ArrayLike<number>, width: number, hei
     }
   }
   return out;
-}
-
-/** BlazePose's landmarks that have a left and a right twin, by name ('left_knee' ↔ 'right_knee', 'mouth_left' ↔ 'mouth_right'). */
-export const BLAZEPOSE_TWINS: readonly (readonly [number, number])[] = BLAZEPOSE_LANDMARKS.flatMap((name, a) => {
-  const b = (BLAZEPOSE_LANDMARKS as readonly string[]).indexOf(name.replace('left', 'right'));
-  return name.includes('left') && b >= 0 ? [[a, b] as const] : [];
-});
-/** The legs' landmarks among them: hips, knees, ankles, heels, toes. */
-const LEG_LANDMARK = /hip|knee|ankle|heel|foot/;
-
-/**
- * The same landmarks with left and right exchanged: every twin pair (`'all'`: the body read as facing
- * the other way) or only the legs' (`'legs'`: hips, knees, ankles, heels, toes), picture and world
- * points alike. Everything else (score, box, mask) is the detection's.
- */
-export function exchangeLandmarkSides(landmarks: PoseLandmarks, which: 'all' | 'legs'): PoseLandmarks {
-  const keypoints = landmarks.keypoints.map((k) => [...k] as [number, number, number]);
-  const world = landmarks.world.map((k) => [...k] as [number, number, number]);
-  for (const [a, b] of BLAZEPOSE_TWINS) {
-    if (which === 'legs' && !LEG_LANDMARK.test(BLAZEPOSE_LANDMARKS[a])) continue;
-    [keypoints[a], keypoints[b]] = [keypoints[b], keypoints[a]];
-    [world[a], world[b]] = [world[b], world[a]];
-  }
-  return { ...landmarks, keypoints, world };
 }
