@@ -164,6 +164,15 @@ describe('segmenter reading landmarks', () => {
       }
       // The other way round (fewer channels in the network than in the file) is refused too.
       expect(() => assignSegmenterWeights(rgbNet, encodeSegmenterWeights(net), 'lm.nbfw')).toThrow(/or the same reading fewer input channels/);
+      // Another input size (a fine-tune at a larger size): every weight is the file's.
+      const larger = new SegmenterNetwork(rt, { ...TINY_LM, inputSize: TINY_LM.inputSize + 32 }, { seed: 3 });
+      try {
+        const fromSmaller = assignSegmenterWeights(larger, encodeSegmenterWeights(net, { dtype: 'float32' }), 'lm.nbfw');
+        expect(fromSmaller.widened).toEqual([]);
+        for (const name of net.params.names()) expect(larger.params.get(name).readSync(), name).toEqual(net.params.get(name).readSync());
+      } finally {
+        larger.dispose();
+      }
     } finally {
       rgbNet.dispose();
       net.dispose();

@@ -154,15 +154,16 @@ export function assignFitterWeights(net: FitterNetwork, bytes: Uint8Array, what 
 /**
  * Loads a segmenter weights file into a network being trained (`nbf train segmenter --init`): the
  * same configuration, or the same network reading more input channels (config.input
- * 'rgb+landmarks' from an 'rgb' file). Then the stem's filters keep the file's weights for the
+ * 'rgb+landmarks' from an 'rgb' file), at any input size (the network is fully convolutional: the
+ * size is only what it trains at, so `--size 160 --init` fine-tunes 128² weights at 160²). Then the stem's filters keep the file's weights for the
  * picture's 3 channels and start at zero for the rest, so the network begins exactly as the file's
  * and learns what the new channels add. The raw weights: no prior correction (loadSegmenterWeights).
  */
 export function assignSegmenterWeights(net: SegmenterNetwork, bytes: Uint8Array, what = 'weights file'): SegmenterWeightsMeta & { widened: string[] } {
   const { meta, entries: fileEntries } = readWeightsMeta(bytes, what, 'segmenter');
-  const strip = (c: SegmenterConfig) => JSON.stringify({ ...c, input: undefined, encoder: { ...c.encoder, inputChannels: undefined } });
+  const strip = (c: SegmenterConfig) => JSON.stringify({ ...c, input: undefined, inputSize: undefined, encoder: { ...c.encoder, inputChannels: undefined } });
   if (strip(meta.config) !== strip(net.config) || meta.config.encoder.inputChannels > net.config.encoder.inputChannels) {
-    throw new ParamFormatError(`${what} holds the segmenter configuration "${meta.config.name}" (${meta.config.input ?? 'rgb'}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${net.config.input ?? 'rgb'}, ${net.config.inputSize}²) or the same reading fewer input channels`);
+    throw new ParamFormatError(`${what} holds the segmenter configuration "${meta.config.name}" (${meta.config.input ?? 'rgb'}, ${meta.config.inputSize}²), not this run's "${net.config.name}" (${net.config.input ?? 'rgb'}, ${net.config.inputSize}²) at any input size, or the same reading fewer input channels`);
   }
   const widened: string[] = [];
   const entries = fileEntries.map((e) => {
