@@ -243,6 +243,8 @@ export function serve(port) {
       joints2d: result.joints2d,
       landmarks: lm ? { keypoints: lm.keypoints, score: lm.score, box: lm.box, firstCrop: lm.firstCrop } : null,
       refine: result.refine,
+      // The legs' sides check (both routes that read landmarks; null where it did not run).
+      legSides: result.legSides ?? null,
       timings: { ...result.timings, overlayMs },
       overlay: { width, height, rgba },
       memory: rt.memory(),

@@ -519,6 +519,7 @@ function landmarksParamsJson(r, source) {
     personScore: round(r.landmarks.score, 4),
     network: r.network ? { crop: { x0: round(r.network.crop.x0, 3), y0: round(r.network.crop.y0, 3), side: round(r.network.crop.side, 3), networkInput: r.network.crop.size } } : null,
     refinement: { startErrorPx: round(r.refine.startError, 3), finalErrorPx: round(r.refine.finalError, 3), loss: r.refine.loss, start: r.refine.chosen },
+    legSides: r.legSides,
     timingsMs: { landmarks: round(r.timings.landmarksMs, 1), network: round(r.timings.networkMs, 1), refine: round(r.timings.refineMs, 1), total: round(r.timings.totalMs, 1) },
   };
 }
@@ -534,6 +535,7 @@ function partsParamsJson(r, source) {
     // 'segmenter': its own first pass found the person; 'landmarks': BlazePose's person mask did.
     personFrom: r.segmentation.personMask ? 'landmarks' : 'segmenter',
     refinement: r.refine ? { steps: r.refine.steps, lossBefore: r.refine.lossBefore, lossAfter: r.refine.lossAfter, landmarks: r.refine.landmarks } : null,
+    legSides: r.legSides,
     timingsMs: { landmarks: round(t.landmarksMs, 1), segment: round(t.segmentMs, 1), network: round(t.networkMs, 1), refine: round(t.refineMs, 1), total: round(t.totalMs, 1) },
   };
 }
