@@ -24,7 +24,11 @@ export function createNodeContext(options: RuntimeOptions = {}): Runtime {
   }
   const rt = new Runtime(gl, options);
   const destroyExt = gl.getExtension('STACKGL_destroy_context') as { destroy(): void } | null;
-  if (destroyExt) rt.addDestroyHook(() => destroyExt.destroy());
+  // Let the rasteriser finish its queued draws before the context goes: a test process creates and
+  // destroys many contexts (each in-process CLI run), and once in a few full test runs one died in
+  // glibc ("free(): corrupted unsorted chunks"); whether draws still in flight at destroy play a
+  // part is not known, but finishing first costs nothing at that point.
+  if (destroyExt) rt.addDestroyHook(() => { gl.finish(); destroyExt.destroy(); });
   // NBF_PROFILE=1: time every kernel of this context and print the table when it is destroyed.
   if (process.env.NBF_PROFILE === '1') {
     const profiler = new KernelProfiler(rt);
