@@ -224,7 +224,8 @@ function prepareLabels(fitter: FitterNetwork, model: GpuBodyModel, skeleton: Ske
   const target: RefineTarget = {
     camera: network.camera,
     size: Math.max(map.width, map.height),
-    parts: partEvidence(map, { mergeSides: options.mergeSides }),
+    // The distance fields only where a refinement (or the legs' check) will read them.
+    parts: options.refine === false ? undefined : partEvidence(map, { mergeSides: options.mergeSides }),
     partWeights: options.partWeights,
     joints2d: targets?.joints2d,
     weights2d: targets?.weights,
