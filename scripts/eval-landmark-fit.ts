@@ -55,7 +55,7 @@ const backgroundsDir = flag('backgrounds');
 // the picture and BlazePose guesses them; the per-joint table below measures how (landmark-noise.ts).
 const closeUpRate = num('close-up-rate', 0);
 // --exchange-landmarks all|legs: fit BlazePose's landmarks with left and right exchanged — all of them or
-// the legs' (landmark-sides.ts) — to see what the other reading of a side flip gives.
+// the legs' (leg-check.ts) — to see what the other reading of a side flip gives.
 const exchange = flag('exchange-landmarks');
 if (exchange !== undefined && exchange !== 'all' && exchange !== 'legs') throw new Error(`--exchange-landmarks must be all or legs, got ${exchange}`);
 

@@ -471,16 +471,20 @@ function partConstants(model: GpuBodyModel, target: RefineTarget, K: number): { 
   };
 }
 
+/** A kept copy of one parameter group (its values now, unaffected by later steps). */
+function keptCopy(params: TensorStore, name: string): Tensor {
+  const rt = params.get(name).runtime;
+  return rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
+}
+
 /** A fit set up on the GPU: its constants, the K candidates' parameters, and the tensors to score them. */
 interface PreparedFit {
-  K: number;
   /** How many facing starts lead the candidates (0 without `facing`). */
   Y: number;
   c: ReturnType<typeof fitConstants>;
   params: TensorStore;
-  /** All K candidates at once (the stages' batch), and candidate k alone (its loss, its body). */
+  /** All K candidates at once (the stages' batch). */
   batch: FitTensors;
-  single: (k: number) => FitTensors;
   /** Every candidate's loss at the parameters p. */
   lossesOf: (p: BodyParams) => number[];
   dispose: () => void;
@@ -499,10 +503,9 @@ function prepareFit(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarge
   const c = fitConstants(rt, target, K);
   const parts = partConstants(model, target, K);
   const params = initialParams(rt, skeleton, target, starts, facing);
-  const copyOf = (name: string) => rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
   const startPrior = target.startPrior ?? (parts ? target.partWeights?.start ?? START_PRIOR : 0);
-  const startBody = startPrior > 0 ? copyOf('body') : null;
-  const startOrient = startPrior > 0 ? copyOf('orient') : null;
+  const startBody = startPrior > 0 ? keptCopy(params, 'body') : null;
+  const startOrient = startPrior > 0 ? keptCopy(params, 'orient') : null;
   const common = { model, limits: c, startPrior, robust2d: target.robust2d ?? 0 };
   const batch: FitTensors = { ...common, target2d: c.targetK, scale2d: c.scale2dK, target3d: c.target3dK, sqrtW3d: c.sqrtW3dK, camera: c.cameraK, parts: parts?.K ?? null, startBody, startOrient };
   const single = (k: number): FitTensors => ({
@@ -512,7 +515,7 @@ function prepareFit(model: GpuBodyModel, skeleton: Skeleton, target: RefineTarge
   });
   const lossesOf = (p: BodyParams) => Array.from({ length: K }, (_, k) => rt.scope(() => fitLoss(candidate(p, k), single(k)).readSync()[0]));
   return {
-    K, Y, c, params, batch, single, lossesOf,
+    Y, c, params, batch, lossesOf,
     dispose: () => {
       params.dispose();
       startBody?.dispose();
@@ -549,14 +552,13 @@ export function refineBody(model: GpuBodyModel, skeleton: Skeleton, target: Refi
   const stage1Steps = Math.max(1, Math.round(steps * STAGE1_SHARE));
   const fit = prepareFit(model, skeleton, target, starts, facing);
   const { Y, c, params, batch, lossesOf } = fit;
-  const copyOf = (name: string) => rt.keep(rt.tensor(params.get(name).readSync(), params.get(name).shape));
   // Every start as it was, in case no start ends below where the best one began.
   const snapshot: Partial<Record<keyof BodyParams, Tensor>> = {};
   try {
     const current = () => params.toRecord() as BodyParams;
     const startError = target.joints2d ? rt.scope(() => joint2dError(evaluateBody(model, candidate(current(), 0), c.camera1).joints2d, target.joints2d!, target.weights2d)) : NaN;
     const startParams = current();
-    for (const name of Object.keys(startParams) as (keyof BodyParams)[]) snapshot[name] = copyOf(name);
+    for (const name of Object.keys(startParams) as (keyof BodyParams)[]) snapshot[name] = keptCopy(params, name);
     const lossesBefore = lossesOf(startParams);
 
     runStage(params, STAGE1_RATES, stage1Steps, batch, (s, l) => progress(1, s, stage1Steps, l));
