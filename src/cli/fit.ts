@@ -29,12 +29,12 @@ import { JOINT_NAMES } from '../synth/pose.js';
 import { ArgError, intFlag, parseArgs, stringFlag } from './args.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
-import { numberFlag } from './train.js';
+import { numberFlag, readDetectionsFlag } from './train.js';
 import { fitPhotos, FIT_PHOTO_USAGE } from './fit-photo.js';
 
 export const FIT_USAGE = `${FIT_PHOTO_USAGE}\n       nbf fit --from parts PARTS.png [--out DIR] [--weights FILE.nbfw] [--body-model FILE]`;
 export const FIT_SUMMARY = 'a photo (landmarks + refinement), or a 12-part colour map (fitting network) → body: params.json, body.glb, body.obj, overlay.png';
-export const EVAL_USAGE = 'nbf eval fitter [--weights FILE.nbfw] [--count N] [--seed S] [--corrupt S] [--truncation R] [--json FILE] [--body-model FILE]';
+export const EVAL_USAGE = 'nbf eval fitter [--weights FILE.nbfw] [--count N] [--seed S] [--corrupt S] [--truncation R] [--detections FILE] [--json FILE] [--body-model FILE]';
 export const EVAL_SUMMARY = "the fitter's 3D/2D errors on synthetic bodies, beside the mean-pose baseline";
 
 /** Reads a weights file (the shipped one unless `flag` names another); one clear error otherwise. */
@@ -166,7 +166,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   let o;
   try {
-    const args = parseArgs(rest, ['weights', 'count', 'seed', 'json', 'batch', 'body-model', 'corrupt', 'truncation']);
+    const args = parseArgs(rest, ['weights', 'count', 'seed', 'json', 'batch', 'body-model', 'corrupt', 'truncation', 'detections']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     o = {
       weights: weightsPathOrDefault(stringFlag(args, 'weights')),
@@ -176,6 +176,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       json: stringFlag(args, 'json') ?? 'out/eval-fitter.json',
       corrupt: numberFlag(args, 'corrupt', 0, 0, 4),
       truncation: numberFlag(args, 'truncation', 0, 0, 1),
+      detectionsPath: stringFlag(args, 'detections'),
       modelPath: bodyModelPathOrDefault(stringFlag(args, 'body-model')),
     };
   } catch (e) {
@@ -199,6 +200,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
     if (o.truncation > 0 && !fitterInputInfo(network.input).detected) {
       throw new ArgError(`--truncation: ${o.weights} reads ${fitterInputInfo(network.input).description} (input "${network.input}"); truncation is of a landmark detector's joints (input "landmarks" or "parts12+landmarks")`);
     }
+    // A real detector's joints on renders of the file's bodies (scripts/detect-renders.ts).
+    const detections = o.detectionsPath === undefined ? undefined : readDetectionsFlag(o.detectionsPath, 'detections');
+    if (detections) {
+      if (network.input !== 'landmarks') throw new ArgError(`--detections: ${o.weights} reads input "${network.input}"; recorded detections feed input "landmarks"`);
+      if (o.truncation > 0) throw new ArgError('--detections and --truncation: the recorded joints are what the detector saw; give one of them');
+      o.count = Math.min(o.count, detections.count);
+    }
     generator = new SynthGenerator(rt, model);
     const t0 = performance.now();
     const tty = !!process.stderr.isTTY;
@@ -206,12 +214,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
       seed: o.seed, count: o.count, batch: o.batch,
       corrupt: o.corrupt > 0 ? partNoiseCorruptor({ strength: o.corrupt }) : undefined,
       landmarkNoise: o.truncation > 0 ? { truncationRate: o.truncation } : undefined,
+      detections,
       progress: (done, total) => { if (tty) process.stderr.write(`\reval fitter: ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     const seconds = (performance.now() - t0) / 1000;
     const inputsRead = [
       o.corrupt ? `part maps corrupted (strength ${o.corrupt})` : null,
-      fitterInputInfo(network.input).detected ? `a modelled detector's joints${o.truncation ? `, ${Math.round(o.truncation * 100)} % cut across` : ''}` : null,
+      detections ? `${detections.detector}'s joints recorded on renders of seed ${detections.seed} (${o.detectionsPath})` : fitterInputInfo(network.input).detected ? `a modelled detector's joints${o.truncation ? `, ${Math.round(o.truncation * 100)} % cut across` : ''}` : null,
     ].filter((x) => x !== null).join(', ') || 'ground-truth inputs';
     const mm = (x: number) => (x * 1000).toFixed(1);
     const rows: [string, string, string][] = [
@@ -221,14 +230,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
       [`2D joints (px at ${network.config.inputSize}²)`, v.summary.joint2dPx.toFixed(2), v.baseline.joint2dPx.toFixed(2)],
       ['rotation error (deg, mean)', v.summary.angleDeg.toFixed(1), v.baseline.angleDeg.toFixed(1)],
     ];
-    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}, ${inputsRead} — ${seconds.toFixed(1)} s`);
+    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${detections ? detections.seed : o.seed}, ${inputsRead} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(30)} ${'fitter'.padStart(9)} ${'mean pose'.padStart(10)}`);
     for (const [name, a, b] of rows) console.log(`${name.padEnd(30)} ${a.padStart(9)} ${b.padStart(10)}`);
     console.log('per-joint rotation error (deg):');
     const per = v.report.angles?.perJointDeg ?? [];
     for (let j = 0; j < per.length; j += 6) console.log('  ' + per.slice(j, j + 6).map((d, k) => `${JOINT_NAMES[j + k]} ${d.toFixed(1)}`).join(', '));
     mkdirSync(dirname(o.json), { recursive: true });
-    writeFilesAtomically([{ path: o.json, data: JSON.stringify({ weights: o.weights, config: loaded.meta.config, seed: o.seed, count: o.count, corrupt: o.corrupt, truncation: o.truncation, seconds: round(seconds, 1), summary: v.summary, baseline: v.baseline, report: v.report, baselineReport: v.baselineReport }, null, 2) + '\n' }]);
+    writeFilesAtomically([{ path: o.json, data: JSON.stringify({ weights: o.weights, config: loaded.meta.config, seed: detections ? detections.seed : o.seed, count: o.count, corrupt: o.corrupt, truncation: o.truncation, detections: o.detectionsPath ?? null, seconds: round(seconds, 1), summary: v.summary, baseline: v.baseline, report: v.report, baselineReport: v.baselineReport }, null, 2) + '\n' }]);
     console.log(`wrote ${o.json}`);
   } finally {
     network?.dispose();

@@ -14,11 +14,12 @@ import { trainFitter } from '../train/fitter-trainer.js';
 import { progressPrinter, stopOnSignals } from '../train/training-run.js';
 import { mixedLabelSource, partNoiseCorruptor, segmenterLabelSource } from '../train/fitter-data.js';
 import { loadSegmenterWeights } from '../nn/weights-file.js';
+import { decodeDetections, type DetectionCache } from '../train/detection-cache.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--truncation R] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--truncation R] [--detections FILE [--detections-share F]] [--val-detections FILE] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
 export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
 
 export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -27,6 +28,16 @@ export function numberFlag(args: ParsedArgs, key: string, fallback: number, min:
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max) throw new ArgError(`--${key} must be a number in [${min}, ${max}], got ${String(raw)}`);
   return n;
+}
+
+/** A detections file named by --`flag` (scripts/detect-renders.ts), or an ArgError naming it. */
+export function readDetectionsFlag(path: string, flag: string): DetectionCache {
+  if (!existsSync(path)) throw new ArgError(`--${flag} ${path}: no such file`);
+  try {
+    return decodeDetections(new Uint8Array(readFileSync(path)), path);
+  } catch (e) {
+    throw new ArgError(`--${flag} ${(e as Error).message}`);
+  }
 }
 
 /** "params=1,joints3d=0.5,joints2d=1" → loss weights (unnamed terms 0). */
@@ -79,7 +90,7 @@ export async function train(argv: string[]): Promise<number> {
   let segmenterPath: string | undefined;
   let segmenterShare = 1;
   try {
-    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init', 'truncation'], ['resume', 'cosine']);
+    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init', 'truncation', 'detections', 'detections-share', 'val-detections'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/fitter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -142,6 +153,26 @@ export async function train(argv: string[]): Promise<number> {
       if (!existsSync(initPath)) throw new ArgError(`--init ${initPath}: no such file`);
       options.init = { path: initPath, bytes: new Uint8Array(readFileSync(initPath)) };
       options.record = { ...options.record, init: initPath };
+    }
+    // A real detector's joints on renders (scripts/detect-renders.ts) for a share of the batches.
+    const detectionsPath = stringFlag(args, 'detections');
+    if (detectionsPath !== undefined) {
+      if (input !== 'landmarks') throw new ArgError(`--detections feeds input "landmarks", not "${input}"`);
+      const share = numberFlag(args, 'detections-share', 0.5, 0, 1);
+      const cache = readDetectionsFlag(detectionsPath, 'detections');
+      if (cache.seed === options.valSeed || cache.seed >= 900001) throw new ArgError(`--detections ${detectionsPath}: its pictures are of seed ${cache.seed}, a validation seed (≥ 900001); train on another`);
+      options.data = { ...options.data, detections: { cache, share } };
+      options.record = { ...options.record, detections: detectionsPath, detectionsCount: cache.count, detectionsDetector: cache.detector, detectionsShare: share };
+    } else if (args.flags.has('detections-share')) {
+      throw new ArgError('--detections-share needs --detections FILE');
+    }
+    const valDetectionsPath = stringFlag(args, 'val-detections');
+    if (valDetectionsPath !== undefined) {
+      if (input !== 'landmarks') throw new ArgError(`--val-detections feeds input "landmarks", not "${input}"`);
+      const cache = readDetectionsFlag(valDetectionsPath, 'val-detections');
+      if (cache.seed < 900001) throw new ArgError(`--val-detections ${valDetectionsPath}: its pictures are of seed ${cache.seed}, which training may draw; record a validation seed (≥ 900001)`);
+      options.validationDetections = cache;
+      options.record = { ...options.record, validationDetections: valDetectionsPath, validationDetectionsSeed: cache.seed };
     }
     modelPath = bodyModelPathOrDefault(stringFlag(args, 'body-model'));
   } catch (e) {

@@ -25,6 +25,7 @@ import type { SamplerOptions } from '../synth/sampler.js';
 import { FITTER_JOINTS, type FitterNetwork, type FitterPrediction } from '../nn/fitter.js';
 import { DEFAULT_FITTER_LOSS, fitterLoss, type FitterLossWeights } from '../nn/fitter-loss.js';
 import { disposeFitterBatch, fitterBatch, type FitterDataOptions } from '../train/fitter-data.js';
+import type { DetectionCache } from '../train/detection-cache.js';
 import { geodesicAngles, joint2dError, MetricAccumulator, mpjpe, paMpjpe, pve, type MetricReport } from './metrics.js';
 import { JOINT_NAMES } from '../synth/pose.js';
 
@@ -41,6 +42,11 @@ export interface FitterEvalOptions {
   corrupt?: FitterDataOptions['corrupt'];
   /** The detector's mistakes on the "landmarks" input (default: landmark-noise.ts's defaults). */
   landmarkNoise?: FitterDataOptions['landmarkNoise'];
+  /**
+   * A real detector's joints on renders (train/detection-cache.ts) as the "landmarks" input: the
+   * file's bodies, records 0 … count − 1, in place of `seed`'s.
+   */
+  detections?: DetectionCache;
   /** Skip the per-vertex error (saves reading vertices back). */
   skipVertices?: boolean;
   /** Called after each batch with the examples done. */
@@ -104,7 +110,7 @@ export function evaluateFitter(rt: Runtime, net: FitterNetwork, generator: Synth
   let lossSum = 0;
   for (let start = 0; start < o.count; start += batchSize) {
     const n = Math.min(batchSize, o.count - start);
-    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, input: net.input, sampler: o.sampler, corrupt: o.corrupt, landmarkNoise: o.landmarkNoise });
+    const b = fitterBatch(rt, generator, n, o.seed, start, { size, shapeCount, input: net.input, sampler: o.sampler, corrupt: o.corrupt, landmarkNoise: o.landmarkNoise, detections: o.detections ? { cache: o.detections, share: 1, inOrder: true } : undefined });
     try {
       const result = rt.scope(() => {
         const params = net.params.toRecord();

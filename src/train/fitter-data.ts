@@ -29,6 +29,7 @@ import { corruptPartLabels, packPartNoise, samplePartNoise, PART_NOISE_SIZE, typ
 import { cameraLatent, FITTER_JOINTS, FITTER_PART_OFFSET, FITTER_PART_SCALE, latentSize } from '../nn/fitter.js';
 import type { FitterTargets } from '../nn/fitter-loss.js';
 import { corruptibleInput, DEFAULT_FITTER_INPUT, fitterInputInfo, HEATMAP_JOINTS, heatmapSigma, type FitterInputType } from '../nn/fitter-inputs.js';
+import { recordedJoints, type DetectionCache } from './detection-cache.js';
 
 export interface FitterBatch {
   inputs: Tensor;
@@ -50,6 +51,14 @@ export interface FitterDataOptions {
   corrupt?: (labels: Tensor, examples: ExampleParams[], seed: number) => Tensor;
   /** The detector's mistakes on the "landmarks" input (synth/landmark-noise.ts; defaults there). */
   landmarkNoise?: LandmarkNoiseOptions;
+  /**
+   * A real detector's joints on rendered pictures (detection-cache.ts) for a share of the batches
+   * (input "landmarks" only): such a batch draws consecutive recorded examples of the file's seed
+   * instead of the run's, and reads what the detector found; where it found no one, the modelled
+   * detector's view stands in. `inOrder` (evaluation): every batch is recorded, its start indexing
+   * the file's records (batch start..start+n−1 reads records start..start+n−1).
+   */
+  detections?: { cache: DetectionCache; share: number; inOrder?: boolean };
   sampler?: Omit<SamplerOptions, 'size'>;
 }
 
@@ -148,15 +157,61 @@ export function fitterInput(synth: SynthBatch, input: FitterInputType, labels12:
   }
 }
 
+/**
+ * Which recorded examples (index within the file) batch (seed, start) of n reads, or null when the
+ * batch keeps the modelled detector: a fixed choice per batch, so a resumed run draws the same.
+ */
+export function recordedWindow(detections: NonNullable<FitterDataOptions['detections']>, n: number, seed: number, start: number): number | null {
+  const { cache, share } = detections;
+  if (detections.inOrder) {
+    if (start + n > cache.count) throw new NbfError(`fitter data: the detections file holds ${cache.count} examples; records ${start}…${start + n - 1} asked for`);
+    return start;
+  }
+  if (!(share >= 0 && share <= 1)) throw new NbfError(`fitter data: the share of batches with recorded detections must be in [0, 1], got ${share}`);
+  if (cache.count < n) throw new NbfError(`fitter data: the detections file holds ${cache.count} examples, fewer than a batch of ${n}`);
+  if (exampleSeed(seed ^ 0xde7ec7, start) / 2 ** 32 >= share) return null;
+  return exampleSeed(seed ^ 0x3c0de, start) % (cache.count - n + 1);
+}
+
+/**
+ * Heatmaps [n, S, S, 24] of what the recorded detector found on examples first … first + n − 1 of the
+ * file (joints scaled from the file's pictures to S); the modelled detector's view of the true joints
+ * (`truth`, n × 24 × 2 px at S) where it found no one.
+ */
+export function recordedDetectorHeatmaps(rt: Runtime, cache: DetectionCache, first: number, truth: Float32Array, examples: readonly ExampleParams[], size: number, seed: number, noise: LandmarkNoiseOptions = {}): Tensor {
+  const n = examples.length;
+  const J = HEATMAP_JOINTS;
+  const joints = new Float32Array(n * J * 2);
+  const confidence = new Float32Array(n * J);
+  const scale = size / cache.size;
+  examples.forEach((e, i) => {
+    const found = recordedJoints(cache, first + i);
+    if (found) {
+      for (let k = 0; k < 2 * J; k++) joints[i * J * 2 + k] = found.joints2d[k] * scale;
+      confidence.set(found.visibility, i * J);
+      return;
+    }
+    const d = detectLandmarkJoints(truth, new Rng(exampleSeed((seed ^ 0x1a4d3a) >>> 0, e.index)), noise, i * J * 2);
+    joints.set(d.joints2d, i * J * 2);
+    confidence.set(d.confidence, i * J);
+  });
+  return landmarkHeatmaps(rt, joints, confidence, n, size);
+}
+
 /** Renders examples start..start+n−1 of a seed as a fitter batch (the caller disposes it). */
 export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, seed: number, start: number, options: FitterDataOptions): FitterBatch {
   const input = options.input ?? DEFAULT_FITTER_INPUT;
   if (options.corrupt && !corruptibleInput(input)) {
     throw new NbfError(`fitter data: part-map corruption (a segmenter's mistakes on the 12-part map) does not apply to input "${input}" (${fitterInputInfo(input).description}); it needs parts12, parts12+joints or parts12+landmarks`);
   }
+  if (options.detections && input !== 'landmarks') throw new NbfError(`fitter data: recorded detections feed input "landmarks", not "${input}"`);
+  const window = options.detections ? recordedWindow(options.detections, n, seed, start) : null;
+  const cache = options.detections?.cache;
+  // A recorded batch draws the file's bodies: same seed and indices, drawn at this batch's size.
+  const [drawSeed, drawStart] = window !== null ? [cache!.seed, cache!.start + window] : [seed, start];
   const g = fitterInputInfo(input).parts;
   const granularities = g !== null && g !== 12 ? [g] : [];
-  const synth = generator.generateBatch(n, { ...options.sampler, size: options.size, seed, start, granularities });
+  const synth = generator.generateBatch(n, { ...options.sampler, size: options.size, seed: drawSeed, start: drawStart, granularities });
   try {
     return rt.scope(() => {
       const L = latentSize(options);
@@ -165,8 +220,11 @@ export function fitterBatch(rt: Runtime, generator: SynthGenerator, n: number, s
       const fraction = options.has3dFraction ?? 1;
       const has3d = Float32Array.from(synth.examples, (e) => (keeps3d(seed, e.index, fraction) ? 1 : 0));
       const labels = options.corrupt ? options.corrupt(synth.inputs.labels, synth.examples, seed) : synth.inputs.labels;
+      const inputs = window !== null
+        ? recordedDetectorHeatmaps(rt, cache!, window, synth.targets.joints2d.readSync(), synth.examples, synth.size, drawSeed, options.landmarkNoise)
+        : fitterInput(synth, input, labels, seed, options.landmarkNoise);
       return {
-        inputs: fitterInput(synth, input, labels, seed, options.landmarkNoise),
+        inputs,
         targets: {
           latent: rt.tensor(latent, [n, L]),
           joints3d: rt.view(synth.targets.joints3d, synth.targets.joints3d.shape),

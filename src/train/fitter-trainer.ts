@@ -33,6 +33,7 @@ import { DEFAULT_FITTER_LOSS, fitterLoss, type FitterLossWeights } from '../nn/f
 import { assignFitterWeights, encodeFitterWeights } from '../nn/weights-file.js';
 import type { ParamRecord } from '../nn/layers.js';
 import type { SynthGenerator } from '../synth/generate.js';
+import type { DetectionCache } from './detection-cache.js';
 import { disposeFitterBatch, fitterBatch, meanLatent, type FitterDataOptions, type LabelSource } from './fitter-data.js';
 import { evaluateFitter, type FitterEvaluation } from '../eval/fitter-eval.js';
 import { renderCurves, smooth } from './curves.js';
@@ -59,6 +60,11 @@ export interface TrainFitterOptions extends TrainingRunOptions {
    * default: the true maps.
    */
   validationLabels?: LabelSource;
+  /**
+   * Validate on a real detector's joints (train/detection-cache.ts, recorded on validation bodies)
+   * instead of the modelled detector's on valSeed's: its first valCount records.
+   */
+  validationDetections?: DetectionCache;
   /** Extra facts recorded with the training options (config.json, checkpoints, best weights' info). */
   record?: Record<string, unknown>;
   /** Called with each validation (tests). */
@@ -134,7 +140,7 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
         (termsOut as Tensor | null)?.dispose();
         return { loss: lossValue, fields: { params: terms[0] >= 0 ? terms[0] : null, joints3d: terms[1] >= 0 ? terms[1] : null, joints2d: terms[2] >= 0 ? terms[2] : null } };
       },
-      validate: () => evaluateFitter(rt, net, generator, { seed: s.valSeed, count: s.valCount, batch: 32, loss, sampler: data.sampler, corrupt: o.validationLabels }),
+      validate: () => evaluateFitter(rt, net, generator, { seed: s.valSeed, count: o.validationDetections ? Math.min(s.valCount, o.validationDetections.count) : s.valCount, batch: 32, loss, sampler: data.sampler, corrupt: o.validationLabels, detections: o.validationDetections }),
       describeValidation: (v) => `loss ${v.summary.loss.toFixed(4)}, MPJPE ${(v.summary.mpjpe * 1000).toFixed(1)} mm, PA-MPJPE ${(v.summary.paMpjpe * 1000).toFixed(1)} mm, 2D ${v.summary.joint2dPx.toFixed(2)} px (mean pose: ${(v.baseline.mpjpe * 1000).toFixed(1)} / ${(v.baseline.paMpjpe * 1000).toFixed(1)} mm, ${v.baseline.joint2dPx.toFixed(2)} px)`,
       encodeBest: (info) => encodeFitterWeights(net, { info }),
       curves: (history, v) => curvesPng(history, v.baseline),
