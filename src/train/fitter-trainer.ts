@@ -141,7 +141,7 @@ export async function trainFitter(rt: Runtime, generator: SynthGenerator, o: Tra
         return { loss: lossValue, fields: { params: terms[0] >= 0 ? terms[0] : null, joints3d: terms[1] >= 0 ? terms[1] : null, joints2d: terms[2] >= 0 ? terms[2] : null } };
       },
       validate: () => evaluateFitter(rt, net, generator, { seed: s.valSeed, count: o.validationDetections ? Math.min(s.valCount, o.validationDetections.count) : s.valCount, batch: 32, loss, sampler: data.sampler, corrupt: o.validationLabels, detections: o.validationDetections }),
-      describeValidation: (v) => `loss ${v.summary.loss.toFixed(4)}, MPJPE ${(v.summary.mpjpe * 1000).toFixed(1)} mm, PA-MPJPE ${(v.summary.paMpjpe * 1000).toFixed(1)} mm, 2D ${v.summary.joint2dPx.toFixed(2)} px (mean pose: ${(v.baseline.mpjpe * 1000).toFixed(1)} / ${(v.baseline.paMpjpe * 1000).toFixed(1)} mm, ${v.baseline.joint2dPx.toFixed(2)} px)`,
+      describeValidation: (v) => `${o.validationDetections ? `${o.validationDetections.detector}'s recorded joints, ` : ''}loss ${v.summary.loss.toFixed(4)}, MPJPE ${(v.summary.mpjpe * 1000).toFixed(1)} mm, PA-MPJPE ${(v.summary.paMpjpe * 1000).toFixed(1)} mm, 2D ${v.summary.joint2dPx.toFixed(2)} px (mean pose: ${(v.baseline.mpjpe * 1000).toFixed(1)} / ${(v.baseline.paMpjpe * 1000).toFixed(1)} mm, ${v.baseline.joint2dPx.toFixed(2)} px)`,
       encodeBest: (info) => encodeFitterWeights(net, { info }),
       curves: (history, v) => curvesPng(history, v.baseline),
       onValidation: o.onValidation,
