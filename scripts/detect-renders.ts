@@ -20,8 +20,9 @@ import { loadOpenBodyModel } from '../src/smpl/default-model.js';
 import { SynthGenerator } from '../src/synth/generate.js';
 import { BLAZEPOSE_VARIANTS, createPoseLandmarker, type BlazePoseVariant } from '../src/landmarks/model-files.js';
 import { loadBackgroundBank } from '../src/synth/backgrounds-node.js';
+import { recordDetections } from '../src/train/record-detections.js';
 import { writeFilesAtomically } from '../src/cli/atomic-write.js';
-import { decodeDetections, encodeDetections, mergeDetections, recordDetections, RECORD_FLOATS, type DetectionCache } from '../src/train/detection-cache.js';
+import { decodeDetections, encodeDetections, mergeDetections, RECORD_FLOATS, type DetectionCache } from '../src/train/detection-cache.js';
 
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
