@@ -206,6 +206,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       if (network.input !== 'landmarks') throw new ArgError(`--detections: ${o.weights} reads input "${network.input}"; recorded detections feed input "landmarks"`);
       if (o.truncation > 0) throw new ArgError('--detections and --truncation: the recorded joints are what the detector saw; give one of them');
       o.count = Math.min(o.count, detections.count);
+      o.seed = detections.seed; // the file's bodies
     }
     generator = new SynthGenerator(rt, model);
     const t0 = performance.now();
@@ -230,14 +231,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
       [`2D joints (px at ${network.config.inputSize}²)`, v.summary.joint2dPx.toFixed(2), v.baseline.joint2dPx.toFixed(2)],
       ['rotation error (deg, mean)', v.summary.angleDeg.toFixed(1), v.baseline.angleDeg.toFixed(1)],
     ];
-    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${detections ? detections.seed : o.seed}, ${inputsRead} — ${seconds.toFixed(1)} s`);
+    console.log(`nbf eval fitter: ${o.weights} ("${loaded.meta.config.name}", ${loaded.meta.config.inputSize}², input "${network.input}") on ${o.count} synthetic bodies, seed ${o.seed}, ${inputsRead} — ${seconds.toFixed(1)} s`);
     console.log(`${'metric'.padEnd(30)} ${'fitter'.padStart(9)} ${'mean pose'.padStart(10)}`);
     for (const [name, a, b] of rows) console.log(`${name.padEnd(30)} ${a.padStart(9)} ${b.padStart(10)}`);
     console.log('per-joint rotation error (deg):');
     const per = v.report.angles?.perJointDeg ?? [];
     for (let j = 0; j < per.length; j += 6) console.log('  ' + per.slice(j, j + 6).map((d, k) => `${JOINT_NAMES[j + k]} ${d.toFixed(1)}`).join(', '));
     mkdirSync(dirname(o.json), { recursive: true });
-    writeFilesAtomically([{ path: o.json, data: JSON.stringify({ weights: o.weights, config: loaded.meta.config, seed: detections ? detections.seed : o.seed, count: o.count, corrupt: o.corrupt, truncation: o.truncation, detections: o.detectionsPath ?? null, seconds: round(seconds, 1), summary: v.summary, baseline: v.baseline, report: v.report, baselineReport: v.baselineReport }, null, 2) + '\n' }]);
+    writeFilesAtomically([{ path: o.json, data: JSON.stringify({ weights: o.weights, config: loaded.meta.config, seed: o.seed, count: o.count, corrupt: o.corrupt, truncation: o.truncation, detections: o.detectionsPath ?? null, seconds: round(seconds, 1), summary: v.summary, baseline: v.baseline, report: v.report, baselineReport: v.baselineReport }, null, 2) + '\n' }]);
     console.log(`wrote ${o.json}`);
   } finally {
     network?.dispose();

@@ -116,10 +116,15 @@ export const PARTS_LANDMARKS_MISSING = 0.1;
  * example may get no joints at all, as when the detector finds no one.
  */
 export function simulatedDetectorHeatmaps(rt: Runtime, truth: Float32Array, examples: readonly ExampleParams[], size: number, o: { seed: number; noise?: LandmarkNoiseOptions; missing?: number }): Tensor {
-  const n = examples.length;
+  const { joints, confidence } = simulatedDetectorJoints(truth, examples, o);
+  return landmarkHeatmaps(rt, joints, confidence, examples.length, size);
+}
+
+/** simulatedDetectorHeatmaps's joints (n × 24 × 2) and confidences (n × 24), before the heatmaps. */
+function simulatedDetectorJoints(truth: Float32Array, examples: readonly ExampleParams[], o: { seed: number; noise?: LandmarkNoiseOptions; missing?: number }): { joints: Float32Array; confidence: Float32Array } {
   const J = HEATMAP_JOINTS;
-  const joints = new Float32Array(n * J * 2);
-  const confidence = new Float32Array(n * J);
+  const joints = new Float32Array(examples.length * J * 2);
+  const confidence = new Float32Array(examples.length * J);
   examples.forEach((e, i) => {
     const rng = new Rng(exampleSeed(o.seed, e.index));
     if (o.missing !== undefined && rng.next() < o.missing) return; // confidence 0: no heatmap
@@ -127,7 +132,7 @@ export function simulatedDetectorHeatmaps(rt: Runtime, truth: Float32Array, exam
     joints.set(d.joints2d, i * J * 2);
     confidence.set(d.confidence, i * J);
   });
-  return landmarkHeatmaps(rt, joints, confidence, n, size);
+  return { joints, confidence };
 }
 
 /**
@@ -179,23 +184,17 @@ export function recordedWindow(detections: NonNullable<FitterDataOptions['detect
  * (`truth`, n × 24 × 2 px at S) where it found no one.
  */
 export function recordedDetectorHeatmaps(rt: Runtime, cache: DetectionCache, first: number, truth: Float32Array, examples: readonly ExampleParams[], size: number, seed: number, noise: LandmarkNoiseOptions = {}): Tensor {
-  const n = examples.length;
   const J = HEATMAP_JOINTS;
-  const joints = new Float32Array(n * J * 2);
-  const confidence = new Float32Array(n * J);
+  // The modelled view (detectedJointHeatmaps's stream), then what the detector found over it.
+  const { joints, confidence } = simulatedDetectorJoints(truth, examples, { seed: (seed ^ 0x1a4d3a) >>> 0, noise });
   const scale = size / cache.size;
-  examples.forEach((e, i) => {
+  examples.forEach((_, i) => {
     const found = recordedJoints(cache, first + i);
-    if (found) {
-      for (let k = 0; k < 2 * J; k++) joints[i * J * 2 + k] = found.joints2d[k] * scale;
-      confidence.set(found.visibility, i * J);
-      return;
-    }
-    const d = detectLandmarkJoints(truth, new Rng(exampleSeed((seed ^ 0x1a4d3a) >>> 0, e.index)), noise, i * J * 2);
-    joints.set(d.joints2d, i * J * 2);
-    confidence.set(d.confidence, i * J);
+    if (!found) return;
+    for (let k = 0; k < 2 * J; k++) joints[i * J * 2 + k] = found.joints2d[k] * scale;
+    confidence.set(found.visibility, i * J);
   });
-  return landmarkHeatmaps(rt, joints, confidence, n, size);
+  return landmarkHeatmaps(rt, joints, confidence, examples.length, size);
 }
 
 /** Renders examples start..start+n−1 of a seed as a fitter batch (the caller disposes it). */
