@@ -139,10 +139,16 @@ describe('fitter batches that read recorded detections', () => {
     const config = join(root, 'tiny.json');
     writeFileSync(config, JSON.stringify(fitterConfigWithInput({ ...TINY_FITTER, inputSize: 32 }, 'landmarks')));
     const out = join(root, 'run');
-    const ok = await captureCommand(() => main(['train', 'fitter', '--config', config, '--detections', file, '--detections-share', '1', '--steps', '2', '--batch', '2', '--val-count', '2', '--mean-count', '8', '--out', out]));
+    const ok = await captureCommand(() => main(['train', 'fitter', '--config', config, '--detections', file, '--detections-share', '0.5', '--swap-rate', '0.1', '--steps', '2', '--batch', '2', '--val-count', '2', '--mean-count', '8', '--out', out]));
     expect(ok.code, ok.err).toBe(0);
     const recorded = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(JSON.stringify(recorded)).toMatch(/"detectionsCount":6/);
+    expect(recorded.training.swapRate).toBe(0.1);
+    const swapOnParts = await captureCommand(() => main(['train', 'fitter', '--swap-rate', '0.1', '--steps', '1', '--out', join(root, 'r1')]));
+    expect(swapOnParts.code).toBe(2);
+    expect(swapOnParts.err).toMatch(/--swap-rate applies to a landmark detector's joints .*not to input "parts12"/);
+    const swapRange = await captureCommand(() => main(['train', 'fitter', '--input', 'landmarks', '--swap-rate', '0.7', '--steps', '1', '--out', join(root, 'r1')]));
+    expect(swapRange.err).toMatch(/--swap-rate must be a number in \[0, 0\.5\], got 0\.7/);
     const parts = await captureCommand(() => main(['train', 'fitter', '--detections', file, '--steps', '1', '--out', join(root, 'r2')]));
     expect(parts.code).toBe(2);
     expect(parts.err).toMatch(/--detections feeds input "landmarks", not "parts12"/);

@@ -15,11 +15,12 @@ import { progressPrinter, stopOnSignals } from '../train/training-run.js';
 import { mixedLabelSource, partNoiseCorruptor, segmenterLabelSource } from '../train/fitter-data.js';
 import { loadSegmenterWeights } from '../nn/weights-file.js';
 import { decodeDetections, type DetectionCache } from '../train/detection-cache.js';
+import { DEFAULT_LANDMARK_NOISE } from '../synth/landmark-noise.js';
 import type { SegmenterNetwork } from '../nn/refinenet.js';
 import { ArgError, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { bodyModelPathOrDefault, readBodyModelFile } from './body-model.js';
 
-export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--truncation R] [--detections FILE [--detections-share F]] [--val-detections FILE] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
+export const TRAIN_USAGE = 'nbf train fitter [--config compact|paper|FILE.json] [--input TYPE] [--out DIR] [--minutes M] [--steps N] [--resume] [--cosine] [--batch B] [--lr X] [--weight-decay X] [--loss params=1,joints3d=1,joints2d=1] [--corrupt S] [--segmenter FILE.nbfw [--segmenter-share F]] [--init FILE.nbfw] [--truncation R] [--swap-rate R] [--detections FILE [--detections-share F]] [--val-detections FILE] [--has3d F] [--seed S] [--val-seed S] [--val-count N] [--val-every M] [--body-model FILE]';
 export const TRAIN_SUMMARY = 'train the fitting network (part map → body) on synthetic people; checkpoints, validation, curves';
 
 export function numberFlag(args: ParsedArgs, key: string, fallback: number, min: number, max: number): number {
@@ -90,7 +91,7 @@ export async function train(argv: string[]): Promise<number> {
   let segmenterPath: string | undefined;
   let segmenterShare = 1;
   try {
-    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init', 'truncation', 'detections', 'detections-share', 'val-detections'], ['resume', 'cosine']);
+    const args = parseArgs(rest, ['config', 'input', 'out', 'minutes', 'steps', 'batch', 'lr', 'weight-decay', 'loss', 'corrupt', 'has3d', 'seed', 'val-seed', 'val-count', 'val-every', 'checkpoint-every', 'body-model', 'mean-count', 'segmenter', 'segmenter-share', 'init', 'truncation', 'detections', 'detections-share', 'val-detections', 'swap-rate'], ['resume', 'cosine']);
     if (args.positional.length) throw new ArgError(`unexpected argument "${args.positional[0]}"`);
     const out = stringFlag(args, 'out') ?? 'runs/fitter';
     if (existsSync(out) && !statSync(out).isDirectory()) throw new ArgError(`--out ${out} exists and is not a directory`);
@@ -113,6 +114,11 @@ export async function train(argv: string[]): Promise<number> {
     // Pictures that cut the body across (a photo from the waist up): the detector guesses the rest.
     const truncation = numberFlag(args, 'truncation', 0, 0, 1);
     if (truncation > 0 && !fitterInputInfo(input).detected) throw new ArgError(`--truncation applies to a landmark detector's joints (input "landmarks" or "parts12+landmarks"), not to input "${input}"`);
+    // How often the modelled detector swaps left and right (per arm pair, per leg pair): BlazePose
+    // full swaps 8 % of arms and 10 % of legs on our renders (docs/fitter.md), the model's default 3 %.
+    const swapRate = args.flags.has('swap-rate') ? numberFlag(args, 'swap-rate', DEFAULT_LANDMARK_NOISE.swapRate, 0, 0.5) : undefined;
+    if (swapRate !== undefined && !fitterInputInfo(input).detected) throw new ArgError(`--swap-rate applies to a landmark detector's joints (input "landmarks" or "parts12+landmarks"), not to input "${input}"`);
+    const landmarkNoise = { ...(truncation > 0 ? { truncationRate: truncation } : {}), ...(swapRate !== undefined ? { swapRate } : {}) };
     options = {
       config,
       out,
@@ -130,11 +136,11 @@ export async function train(argv: string[]): Promise<number> {
       valEveryMinutes: numberFlag(args, 'val-every', 10, 0.01, 1e6),
       checkpointEveryMinutes: numberFlag(args, 'checkpoint-every', 5, 0.01, 1e6),
       meanCount: intFlag(args, 'mean-count', 4096, 1, 1_000_000),
-      record: { corrupt, ...(truncation > 0 ? { truncation } : {}) },
+      record: { corrupt, ...(truncation > 0 ? { truncation } : {}), ...(swapRate !== undefined ? { swapRate } : {}) },
       data: {
         has3dFraction: numberFlag(args, 'has3d', 1, 0, 1),
         corrupt: corrupt > 0 ? partNoiseCorruptor({ strength: corrupt }) : undefined,
-        ...(truncation > 0 ? { landmarkNoise: { truncationRate: truncation } } : {}),
+        ...(Object.keys(landmarkNoise).length > 0 ? { landmarkNoise } : {}),
       },
     };
     // NBF's way: the fitting network reads its frozen segmenter's predictions (fitter-data.ts
