@@ -24,6 +24,20 @@ import { recordDetections } from '../src/train/record-detections.js';
 import { writeFilesAtomically } from '../src/cli/atomic-write.js';
 import { decodeDetections, encodeDetections, mergeDetections, RECORD_FLOATS, type DetectionCache } from '../src/train/detection-cache.js';
 
+/** Bad flags or files: one line naming the problem, exit 2, nothing written. */
+function fail(message: string): never {
+  process.stderr.write(`detect-renders: ${message}\n`);
+  process.exit(2);
+}
+/** A detections file's contents, or fail() naming the file and what is wrong with it. */
+function readDetections(file: string): DetectionCache {
+  if (!existsSync(file)) fail(`${file}: no such file`);
+  try {
+    return decodeDetections(new Uint8Array(readFileSync(file)), file);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+}
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -31,15 +45,20 @@ const flag = (name: string) => {
 const int = (name: string, fallback: number) => {
   const raw = flag(name);
   const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer ≥ 0, got ${raw}`);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be an integer ≥ 0, got ${raw}`);
   return n;
 };
 const out = flag('out');
-if (!out) throw new Error('give --out FILE (the detections file to write or continue)');
+if (!out) fail('give --out FILE (the detections file to write or continue)');
 const merge = flag('merge');
 if (merge !== undefined) {
-  const parts = merge.split(',').map((f) => decodeDetections(new Uint8Array(readFileSync(f)), f));
-  const merged = mergeDetections(parts);
+  const parts = merge.split(',').map(readDetections);
+  let merged: DetectionCache;
+  try {
+    merged = mergeDetections(parts);
+  } catch (e) {
+    fail((e as Error).message);
+  }
   writeFilesAtomically([{ path: out, data: encodeDetections(merged) }]);
   process.stderr.write(`detect-renders: ${out}: examples ${merged.start}…${merged.start + merged.count - 1} of seed ${merged.seed}\n`);
   process.exit(0);
@@ -50,17 +69,19 @@ const count = int('count', 8000);
 const size = int('size', 224);
 const saveEvery = Math.max(1, int('save-every', 100));
 const variant = (flag('model') ?? 'full') as BlazePoseVariant;
-if (!BLAZEPOSE_VARIANTS.includes(variant)) throw new Error(`--model ${variant}: one of ${BLAZEPOSE_VARIANTS.join(', ')}`);
+if (!BLAZEPOSE_VARIANTS.includes(variant)) fail(`--model ${variant}: one of ${BLAZEPOSE_VARIANTS.join(', ')}`);
 const backgroundsDir = flag('backgrounds');
 const photoFraction = Number(flag('photo-fraction') ?? 0.5);
+if (!(photoFraction >= 0 && photoFraction <= 1)) fail(`--photo-fraction must be a number in [0, 1], got ${flag('photo-fraction')}`);
+if (backgroundsDir !== undefined && !existsSync(backgroundsDir)) fail(`--backgrounds ${backgroundsDir}: no such folder (bash scripts/fetch-backgrounds.sh DIR fetches them)`);
 const pictures = { backgrounds: backgroundsDir ? 'photos from scripts/fetch-backgrounds.sh' : 'procedural', photoFraction: backgroundsDir ? photoFraction : 0, sampler: 'defaults' };
 const detector = `blazepose-${variant}`;
 
 let cache: DetectionCache = { format: 'nbf-detections', seed, start, size, detector, pictures, count: 0, records: new Float32Array(0) };
 if (existsSync(out)) {
-  const old = decodeDetections(new Uint8Array(readFileSync(out)), out);
+  const old = readDetections(out);
   for (const key of ['seed', 'start', 'size', 'detector'] as const) {
-    if (old[key] !== cache[key]) throw new Error(`${out} holds ${key} ${old[key]}, not ${cache[key]}: give another --out or the same flags`);
+    if (old[key] !== cache[key]) fail(`${out} holds ${key} ${old[key]}, not ${cache[key]}: give another --out or the same flags`);
   }
   cache = old;
   process.stderr.write(`detect-renders: ${out} has ${old.count} records; going on\n`);

@@ -163,6 +163,9 @@ describe('fitter batches that read recorded detections', () => {
     const trainingSeed = await captureCommand(() => main(['train', 'fitter', '--input', 'landmarks', '--val-detections', file, '--steps', '1', '--out', join(root, 'r6')]));
     expect(trainingSeed.code).toBe(2);
     expect(trainingSeed.err).toMatch(/--val-detections .*det\.bin: its pictures are of seed 21, which training may draw/);
+    const sameAsVal = await captureCommand(() => main(['train', 'fitter', '--input', 'landmarks', '--detections', file, '--val-seed', '21', '--steps', '1', '--out', join(root, 'r7')]));
+    expect(sameAsVal.code).toBe(2);
+    expect(sameAsVal.err).toMatch(/--detections .*det\.bin: its pictures are of seed 21, this run's validation seed \(--val-seed\)/);
   });
 
   it('nbf eval fitter --detections: scores a landmark network on the recorded bodies and joints', async () => {

@@ -4,7 +4,7 @@
  * tested where they are (landmark-fitter.test.ts, part-refine.test.ts, fit-photo.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { BLAZEPOSE_TWINS, exchangeLandmarkSides, LEG_SIDE_MARGIN, legSidesCheck } from '../src/pipeline/leg-check.js';
+import { BLAZEPOSE_TWINS, checkLegSides, exchangeLandmarkSides, LEG_SIDE_MARGIN, legSidesCheck } from '../src/pipeline/leg-check.js';
 import { BLAZEPOSE_LANDMARKS, type PoseLandmarks } from '../src/landmarks/blazepose.js';
 
 describe('exchangeLandmarkSides', () => {
@@ -51,5 +51,26 @@ describe('legSidesCheck', () => {
     expect(legSidesCheck(1, LEG_SIDE_MARGIN).exchanged).toBe(false);
     expect(legSidesCheck(2e-3, 5e-3).exchanged).toBe(false);
     expect(legSidesCheck(1, Number.NaN).exchanged).toBe(false);
+  });
+});
+
+describe('checkLegSides', () => {
+  const landmarks = {
+    keypoints: Array.from({ length: 33 }, (_, k) => [k, 0, 1]),
+    world: Array.from({ length: 33 }, () => [0, 0, 0]),
+    score: 0.9, box: [0, 0, 1, 1], mask: new Float32Array(1), width: 1, height: 1,
+  } as unknown as PoseLandmarks;
+  // A reading here is the landmark the left knee's slot holds (25 as detected, 26 exchanged).
+  const read = (l: PoseLandmarks) => ({ leftKnee: l.keypoints[25][0] });
+
+  it('reads the legs exchanged and keeps that reading only when its start loss is clearly lower', () => {
+    const asDetected = read(landmarks);
+    const clearly = checkLegSides(landmarks, asDetected, read, (r) => (r.leftKnee === 25 ? 1 : 0.5));
+    expect(clearly.exchanged.leftKnee).toBe(26);
+    expect(clearly.chosen).toBe(clearly.exchanged);
+    expect(clearly.check).toEqual({ exchanged: true, startLosses: [1, 0.5] });
+    const barely = checkLegSides(landmarks, asDetected, read, (r) => (r.leftKnee === 25 ? 1 : 0.95));
+    expect(barely.chosen).toBe(asDetected);
+    expect(barely.check).toEqual({ exchanged: false, startLosses: [1, 0.95] });
   });
 });

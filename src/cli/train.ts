@@ -166,7 +166,8 @@ export async function train(argv: string[]): Promise<number> {
       if (input !== 'landmarks') throw new ArgError(`--detections feeds input "landmarks", not "${input}"`);
       const share = numberFlag(args, 'detections-share', 0.5, 0, 1);
       const cache = readDetectionsFlag(detectionsPath, 'detections');
-      if (cache.seed === options.valSeed || cache.seed >= 900001) throw new ArgError(`--detections ${detectionsPath}: its pictures are of seed ${cache.seed}, a validation seed (≥ 900001); train on another`);
+      if (cache.seed === options.valSeed) throw new ArgError(`--detections ${detectionsPath}: its pictures are of seed ${cache.seed}, this run's validation seed (--val-seed); train on another`);
+      if (cache.seed >= 900001) throw new ArgError(`--detections ${detectionsPath}: its pictures are of seed ${cache.seed}, a validation seed (≥ 900001); train on another`);
       options.data = { ...options.data, detections: { cache, share } };
       options.record = { ...options.record, detections: detectionsPath, detectionsCount: cache.count, detectionsDetector: cache.detector, detectionsShare: share };
     } else if (args.flags.has('detections-share')) {

@@ -20,7 +20,7 @@ import { NbfError } from '../runtime/errors.js';
 import type { PoseLandmarker, PoseLandmarks } from '../landmarks/blazepose.js';
 import { bodyJointTargets, type BodyJointTargets } from '../landmarks/to-body-joints.js';
 import { joint2dError, refineBody, startLosses, type RefineResult, type RefineStart, type RefineTarget } from './refine.js';
-import { exchangeLandmarkSides, LEG_SIDE_CHECK, legSidesCheck, type LegSidesCheck } from './leg-check.js';
+import { checkLegSides, LEG_SIDE_CHECK, type LegSidesCheck } from './leg-check.js';
 import type { FittedBody } from './fitted-body.js';
 import type { BodyFit, CropFrame } from './fit-parts.js';
 
@@ -135,10 +135,9 @@ export function fitToLandmarks(model: GpuBodyModel, skeleton: Skeleton, landmark
   let reading = read(landmarks);
   let legSides: LegSidesCheck | null = null;
   if (reading.networkStart && options.refine !== false && (options.legSides ?? LEG_SIDE_CHECK)) {
-    const exchanged = read(exchangeLandmarkSides(landmarks, 'legs'));
-    const [a, b] = [reading, exchanged].map((r) => startLosses(model, skeleton, r.target, [r.networkStart!])[0]);
-    legSides = legSidesCheck(a, b);
-    if (legSides.exchanged) reading = exchanged;
+    const { chosen, check } = checkLegSides(landmarks, reading, read, (r) => startLosses(model, skeleton, r.target, [r.networkStart!])[0]);
+    reading = chosen;
+    legSides = check;
   }
   const t2 = performance.now();
   const { targets, network, camera, networkStart } = reading;

@@ -22,7 +22,7 @@ import type { ClassMap } from './part-map.js';
 import { partEvidence } from './part-evidence.js';
 import { fuseWithPersonMask, maskBox } from './person-mask.js';
 import { sidesFromLandmarks } from './landmark-sides.js';
-import { exchangeLandmarkSides, LEG_SIDE_CHECK, legSidesCheck, type LegSidesCheck } from './leg-check.js';
+import { checkLegSides, LEG_SIDE_CHECK, type LegSidesCheck } from './leg-check.js';
 import { refineBody, startLosses, type RefineStart, type RefineTarget } from './refine.js';
 import { translationInCamera, type LandmarkNetwork } from './fit-photo.js';
 import { blendBodies } from './blend-bodies.js';
@@ -165,13 +165,18 @@ export function fitPicture(segmenter: SegmenterNetwork, fitter: FitterNetwork, m
   let networkMs = asDetected.prepared.networkMs;
   let legSides: PictureFit['legSides'] = null;
   if (options.landmarks && options.refine !== false && (options.legSides ?? LEG_SIDE_CHECK)) {
-    const exchanged = read(exchangeLandmarkSides(options.landmarks, 'legs'));
-    const t0 = performance.now();
-    const [a, b] = [asDetected, exchanged].map((r) => startLosses(model, skeleton, r.prepared.target, r.prepared.starts.slice(0, 1))[0]);
-    legSides = legSidesCheck(a, b);
-    if (legSides.exchanged) chosen = exchanged;
+    let lossMs = 0;
+    const startLoss = (r: typeof asDetected) => {
+      const t0 = performance.now();
+      const loss = startLosses(model, skeleton, r.prepared.target, r.prepared.starts.slice(0, 1))[0];
+      lossMs += performance.now() - t0;
+      return loss;
+    };
+    const { chosen: kept, exchanged, check } = checkLegSides(options.landmarks, asDetected, read, startLoss);
+    chosen = kept;
+    legSides = check;
     segmentMs += exchanged.segmentMs;
-    networkMs += exchanged.prepared.networkMs + performance.now() - t0;
+    networkMs += exchanged.prepared.networkMs + lossMs;
   }
   const fit = refinePrepared(model, skeleton, chosen.prepared, fitOptions);
   return { ...fit, segmentation: chosen.segmentation, legSides, timings: { ...fit.timings, segmentMs, networkMs } };

@@ -32,6 +32,18 @@ export function legSidesCheck(asDetected: number, exchanged: number): LegSidesCh
   return { exchanged: exchanged < LEG_SIDE_MARGIN * asDetected, startLosses: [asDetected, exchanged] };
 }
 
+/**
+ * The check as both routes run it: `read` turns landmarks into a reading (networks' answers and the
+ * refinement's target), `startLoss` scores a reading's start; the exchanged reading is read and kept
+ * when legSidesCheck says so. Returns the reading to refine, the exchanged one (for its timings) and
+ * what the check found.
+ */
+export function checkLegSides<R>(landmarks: PoseLandmarks, asDetected: R, read: (landmarks: PoseLandmarks) => R, startLoss: (reading: R) => number): { chosen: R; exchanged: R; check: LegSidesCheck } {
+  const exchanged = read(exchangeLandmarkSides(landmarks, 'legs'));
+  const check = legSidesCheck(startLoss(asDetected), startLoss(exchanged));
+  return { chosen: check.exchanged ? exchanged : asDetected, exchanged, check };
+}
+
 /** BlazePose's landmarks that have a left and a right twin, by name ('left_knee' ↔ 'right_knee', 'mouth_left' ↔ 'mouth_right'). */
 export const BLAZEPOSE_TWINS: readonly (readonly [number, number])[] = BLAZEPOSE_LANDMARKS.flatMap((name, a) => {
   const b = (BLAZEPOSE_LANDMARKS as readonly string[]).indexOf(name.replace('left', 'right'));
