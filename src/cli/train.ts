@@ -111,13 +111,17 @@ export async function train(argv: string[]): Promise<number> {
     // Segmenter-like corruption is of 12-part maps: on by default for inputs that contain one.
     const corrupt = numberFlag(args, 'corrupt', corruptibleInput(input) ? 0.5 : 0, 0, 4);
     if (corrupt > 0 && !corruptibleInput(input)) throw new ArgError(`--corrupt applies to 12-part maps; input "${input}" (${fitterInputInfo(input).description}) has none`);
+    // The modelled detector's flags mean nothing to an input without a detector's joints.
+    const detectorOnly = (flag: string) => {
+      if (!fitterInputInfo(input).detected) throw new ArgError(`--${flag} applies to a landmark detector's joints (input "landmarks" or "parts12+landmarks"), not to input "${input}"`);
+    };
     // Pictures that cut the body across (a photo from the waist up): the detector guesses the rest.
     const truncation = numberFlag(args, 'truncation', 0, 0, 1);
-    if (truncation > 0 && !fitterInputInfo(input).detected) throw new ArgError(`--truncation applies to a landmark detector's joints (input "landmarks" or "parts12+landmarks"), not to input "${input}"`);
+    if (truncation > 0) detectorOnly('truncation');
     // How often the modelled detector swaps left and right (per arm pair, per leg pair): BlazePose
     // full swaps 8 % of arms and 10 % of legs on our renders (docs/fitter.md), the model's default 3 %.
     const swapRate = args.flags.has('swap-rate') ? numberFlag(args, 'swap-rate', DEFAULT_LANDMARK_NOISE.swapRate, 0, 0.5) : undefined;
-    if (swapRate !== undefined && !fitterInputInfo(input).detected) throw new ArgError(`--swap-rate applies to a landmark detector's joints (input "landmarks" or "parts12+landmarks"), not to input "${input}"`);
+    if (swapRate !== undefined) detectorOnly('swap-rate');
     const landmarkNoise = { ...(truncation > 0 ? { truncationRate: truncation } : {}), ...(swapRate !== undefined ? { swapRate } : {}) };
     options = {
       config,
